@@ -1,0 +1,146 @@
+"""Small value types shared by every stage of the pipeline.
+
+Stages import these and nothing of each other's internals, so the data flow stays one-directional
+(source -> motion -> regions -> detector -> tracker -> sinks).  Everything here is plain data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+Label = Literal["person", "pet"]
+Precision = Literal["int8", "float32"]
+PRECISIONS: tuple[Precision, ...] = ("int8", "float32")
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """Axis-aligned box in full-frame pixel coordinates, ``x2``/``y2`` exclusive."""
+
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+
+    @property
+    def width(self) -> float:
+        return max(0.0, self.x2 - self.x1)
+
+    @property
+    def height(self) -> float:
+        return max(0.0, self.y2 - self.y1)
+
+    @property
+    def area(self) -> float:
+        return self.width * self.height
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return ((self.x1 + self.x2) / 2.0, (self.y1 + self.y2) / 2.0)
+
+    def iou(self, other: Box) -> float:
+        """Intersection over union; 0 for disjoint or empty boxes."""
+        inter = self.intersection(other)
+        union = self.area + other.area - inter
+        return inter / union if union > 0 else 0.0
+
+    def intersection(self, other: Box) -> float:
+        w = min(self.x2, other.x2) - max(self.x1, other.x1)
+        h = min(self.y2, other.y2) - max(self.y1, other.y1)
+        return w * h if w > 0 and h > 0 else 0.0
+
+    def clip(self, width: int, height: int) -> Box:
+        return Box(
+            min(max(self.x1, 0.0), width),
+            min(max(self.y1, 0.0), height),
+            min(max(self.x2, 0.0), width),
+            min(max(self.y2, 0.0), height),
+        )
+
+    def union(self, other: Box) -> Box:
+        return Box(
+            min(self.x1, other.x1),
+            min(self.y1, other.y1),
+            max(self.x2, other.x2),
+            max(self.y2, other.y2),
+        )
+
+    def as_list(self) -> list[int]:
+        """Rounded ``[x1, y1, x2, y2]`` as published in event JSON."""
+        return [round(self.x1), round(self.y1), round(self.x2), round(self.y2)]
+
+
+@dataclass(slots=True)
+class Frame:
+    """One captured frame.
+
+    ``image`` is the full-resolution BGR picture used for detector crops and thumbnails.
+    ``gray_small`` is an optional grayscale frame already at motion size (the Pi's lores Y plane);
+    when it is ``None`` the motion stage downscales ``image`` itself.  ``timestamp`` is seconds on
+    the source's clock: the video's own timeline in replay, wall-clock time live.
+    """
+
+    image: np.ndarray
+    timestamp: float
+    index: int
+    gray_small: np.ndarray | None = None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """``(width, height)`` of the full-resolution image."""
+        return (int(self.image.shape[1]), int(self.image.shape[0]))
+
+
+@dataclass(frozen=True, slots=True)
+class MotionResult:
+    """What the motion stage saw in one frame.
+
+    ``boxes`` are in full-frame pixels and only contain motion that persisted long enough to
+    matter; ``active`` is True when that motion should wake the detector.  ``light_change`` marks a
+    frame where a global brightness change was detected and absorbed instead of reported.
+    """
+
+    boxes: tuple[Box, ...] = ()
+    changed_fraction: float = 0.0
+    light_change: bool = False
+
+    @property
+    def active(self) -> bool:
+        return bool(self.boxes)
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """A square crop of the full frame that the detector should look at."""
+
+    box: Box
+    reason: Literal["motion", "track"] = "motion"
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """One detected object: ``label`` is person/pet, ``subclass`` the model's own class name."""
+
+    label: Label
+    subclass: str
+    score: float
+    box: Box
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """What the governor allows right now; the pipeline applies it at the next frame.
+
+    ``fps`` of ``None`` means the source's native rate.  With ``detect`` False the detector is
+    paused and motion alone produces (motion-only) events.
+    """
+
+    level: str = "normal"
+    fps: float | None = None
+    precision: Precision = "float32"
+    detect: bool = True
+    reason: str = "start"
+    readings: dict[str, object] = field(default_factory=dict, compare=False)
