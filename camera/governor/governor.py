@@ -1,0 +1,157 @@
+"""The governor: poll the sensors on the pipeline's clock and turn levels into a ``Policy``.
+
+The pipeline calls :meth:`Governor.poll` with every frame's timestamp.  Between sensor reads that
+is one comparison, so it costs nothing per frame; every ``interval_s`` of that clock it reads the
+sensors (a few file reads, and one ``vcgencmd`` process for the throttle flags on a Pi) and
+updates the ladders.  Using the frame clock rather than the wall clock makes a replay with fake
+sensors deterministic.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from camera.governor.config import BatteryConfig, GovernorConfig, HeatConfig
+from camera.governor.ladder import Ladder, Transition
+from camera.governor.policy import Allowance, Standing, compose
+from camera.governor.sensors import Readings, Sensors, build_sensors
+from camera.governor.sensors.throttle import FlagWatch
+from camera.types import Policy
+
+log = logging.getLogger("camera.governor")
+
+HEAT_LEVELS = ("normal", "warm", "hot", "critical")
+BATTERY_LEVELS = ("ok", "low", "critical")
+
+
+def _heat_ladder(config: HeatConfig, dwell_s: float) -> tuple[Ladder, tuple[Allowance, ...]]:
+    steps = (config.warm, config.hot, config.critical)
+    ladder = Ladder(
+        "heat",
+        HEAT_LEVELS,
+        [s.at for s in steps],
+        rising=True,
+        hysteresis=config.hysteresis,
+        dwell_s=dwell_s,
+        label="SoC",
+        unit="°C",
+    )
+    return ladder, tuple(Allowance.of(s) for s in steps)
+
+
+def _battery_ladder(config: BatteryConfig, dwell_s: float) -> tuple[Ladder, tuple[Allowance, ...]]:
+    steps = (config.low, config.critical)
+    ladder = Ladder(
+        "battery",
+        BATTERY_LEVELS,
+        [s.at for s in steps],
+        rising=False,
+        hysteresis=config.hysteresis,
+        dwell_s=dwell_s,
+        label="battery",
+        unit="%",
+    )
+    return ladder, tuple(Allowance.of(s) for s in steps)
+
+
+class Governor:
+    """Decides the pipeline's ``Policy`` from SoC temperature and battery charge."""
+
+    def __init__(self, config: GovernorConfig, sensors: Sensors | None = None) -> None:
+        self.config = config
+        self.sensors = sensors if sensors is not None else build_sensors(config.sensors)
+        self.heat, self._heat_allow = _heat_ladder(config.heat, config.dwell_s)
+        self.battery, self._battery_allow = _battery_ladder(config.battery, config.dwell_s)
+        self._base = Allowance(config.normal_fps, config.normal_precision, True)
+        self._flags = FlagWatch()
+        self._readings = Readings()
+        self._interval = config.interval_s
+        self._next_due: float | None = None
+        self._last_poll: float | None = None
+        self._changed_at: float | None = None
+        self._changes = 0
+        reason = "start" if config.enabled else "governor disabled"
+        self._policy = compose(self._base, (), reason, {})
+
+    @property
+    def policy(self) -> Policy:
+        return self._policy
+
+    def poll(self, now: float) -> Policy:
+        """The policy in force at ``now`` (seconds on the pipeline's clock).
+
+        Sensors are read at the first call, then whenever ``interval_s`` has passed, and at once
+        if the clock went backwards (a replay started over).
+        """
+        if self._next_due is not None and self._last_poll <= now < self._next_due:
+            return self._policy
+        if not self.config.enabled:
+            return self._policy
+        self._last_poll = now
+        self._next_due = now + self._interval
+        self._readings = self.sensors.read()
+        self._flags.update(self._readings.throttle)
+        changes = [c for c in (self._step_heat(now), self._step_battery(now)) if c is not None]
+        for change in changes:
+            log.log(logging.WARNING if change.up else logging.INFO, "%s", change)
+        if changes:
+            self._changes += len(changes)
+            self._changed_at = now
+            reason = "; ".join(str(c) for c in changes)
+        else:
+            reason = self._policy.reason
+        self._policy = compose(self._base, self._standings(), reason, self._readings.as_dict())
+        return self._policy
+
+    def _step_heat(self, now: float) -> Transition | None:
+        return self.heat.update(self._readings.soc_temp_c, now, unknown="SoC temperature unknown")
+
+    def _step_battery(self, now: float) -> Transition | None:
+        config = self.config.battery
+        battery = self._readings.battery
+        if battery is None:
+            return self.battery.update(None, now, unknown="battery unknown")
+        if battery.charging and config.when_charging == "ignore":
+            return self.battery.update(None, now, unknown="charging (when_charging: ignore)")
+        if battery.charging and config.when_charging == "relax":
+            relax = config.charging_relax_pct
+            note = f" (charging: thresholds relaxed by {relax:g})"
+            return self.battery.update(battery.percent, now, offset=-relax, note=note)
+        return self.battery.update(battery.percent, now)
+
+    def _standings(self) -> tuple[Standing, ...]:
+        return tuple(
+            Standing(
+                ladder.name,
+                ladder.level,
+                allowances[ladder.index - 1] if ladder.index else self._base,
+                ladder.index == 0,
+            )
+            for ladder, allowances in (
+                (self.heat, self._heat_allow),
+                (self.battery, self._battery_allow),
+            )
+        )
+
+    def snapshot(self) -> dict[str, object]:
+        """JSON-serialisable state for the MQTT stats message and ``ronda status``/``doctor``."""
+        policy = self._policy
+        flags = self._readings.throttle
+        return {
+            "enabled": self.config.enabled,
+            "level": policy.level,
+            "heat_level": self.heat.level,
+            "battery_level": self.battery.level,
+            "policy": {
+                "fps": policy.fps,
+                "precision": policy.precision,
+                "detect": policy.detect,
+                "reason": policy.reason,
+            },
+            "readings": self._readings.as_dict(),
+            "flags": [] if flags is None else flags.names,
+            "sensors": self.sensors.status(),
+            "last_poll": self._last_poll,
+            "changed_at": self._changed_at,
+            "changes": self._changes,
+        }
