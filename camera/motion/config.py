@@ -1,0 +1,142 @@
+"""Configuration of the motion stage and of region planning.
+
+``MotionConfig`` has one knob most users touch (``sensitivity``) and numeric options that default
+to ``None`` = "take the value from the preset".  An explicit number always wins over the preset.
+``MotionConfig.resolve()`` turns the pair into a plain, fully-populated ``MotionParams`` that the
+detector uses, so the rest of the stage never has to know about presets.
+
+``docs/motion.md`` documents every option and which evidence each default came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+
+from camera.section import Section
+
+Sensitivity = Literal["low", "medium", "high"]
+Fraction = Annotated[float, Field(gt=0, le=1)]
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class MotionParams:
+    """Every numeric motion option, resolved (preset filled in, explicit values applied)."""
+
+    # Height in pixels of the grayscale frame motion works on; width follows the aspect ratio.
+    height: int
+    # Smallest brightness difference (0..255, after a 3x3 blur at motion size) from the
+    # background that counts as change.  Raised automatically above the measured noise floor.
+    threshold: float
+    # Multiple of the estimated noise sigma that the threshold never goes below (night noise).
+    noise_factor: float
+    # Smallest blob that counts, as a fraction of the motion frame's area.
+    min_area: float
+    # Consecutive frames a blob must be seen (in about the same place) before it is reported.
+    persistence_frames: int
+    # How fast the background absorbs a lasting change, per second (1 / time constant).
+    learning_rate: float
+    # Fraction of the unmasked frame changed (after gain compensation) that means "light change".
+    light_change_fraction: float
+    # Relative global brightness jump within one frame that means "light change" (0.15 = 15 %).
+    light_step: float
+    # Frames after a light change during which the background re-learns fast and no motion is
+    # reported.
+    relearn_frames: int
+
+
+PRESETS: dict[Sensitivity, MotionParams] = {
+    "low": MotionParams(
+        height=100,
+        threshold=30.0,
+        noise_factor=6.0,
+        min_area=0.002,
+        persistence_frames=4,
+        learning_rate=0.2,
+        light_change_fraction=0.35,
+        light_step=0.12,
+        relearn_frames=8,
+    ),
+    "medium": MotionParams(
+        height=100,
+        threshold=22.0,
+        noise_factor=5.0,
+        min_area=0.0008,
+        persistence_frames=3,
+        learning_rate=0.1,
+        light_change_fraction=0.45,
+        light_step=0.15,
+        relearn_frames=6,
+    ),
+    "high": MotionParams(
+        height=144,
+        threshold=16.0,
+        noise_factor=4.0,
+        min_area=0.0003,
+        persistence_frames=2,
+        learning_rate=0.05,
+        light_change_fraction=0.6,
+        light_step=0.2,
+        relearn_frames=4,
+    ),
+}
+
+
+class MotionConfig(Section):
+    """What counts as motion.  ``None`` numeric options come from the ``sensitivity`` preset."""
+
+    sensitivity: Sensitivity = "medium"
+    height: Annotated[int, Field(ge=32, le=480)] | None = None
+    threshold: Annotated[float, Field(ge=1, le=255)] | None = None
+    noise_factor: Annotated[float, Field(ge=0, le=20)] | None = None
+    min_area: Fraction | None = None
+    persistence_frames: Annotated[int, Field(ge=1, le=30)] | None = None
+    learning_rate: Annotated[float, Field(gt=0, le=10)] | None = None
+    light_change_fraction: Fraction | None = None
+    light_step: Annotated[float, Field(gt=0, le=10)] | None = None
+    relearn_frames: Annotated[int, Field(ge=1, le=300)] | None = None
+    # Polygons where motion is ignored, in relative coordinates (0..1 of width, height) so they
+    # survive a resolution change.
+    masks: list[list[Point]] = Field(default_factory=list)
+
+    @field_validator("masks")
+    @classmethod
+    def _check_masks(cls, masks: list[list[Point]]) -> list[list[Point]]:
+        for n, polygon in enumerate(masks):
+            if len(polygon) < 3:
+                raise ValueError(f"mask {n} needs at least 3 points, got {len(polygon)}")
+            for x, y in polygon:
+                if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
+                    raise ValueError(
+                        f"mask {n} point ({x}, {y}) is outside 0..1 (masks use relative coords)"
+                    )
+        return masks
+
+    def resolve(self) -> MotionParams:
+        """The preset for ``sensitivity`` with every explicitly set option applied on top."""
+        preset = PRESETS[self.sensitivity]
+        values = {
+            f.name: getattr(self, f.name)
+            if getattr(self, f.name) is not None
+            else getattr(preset, f.name)
+            for f in fields(MotionParams)
+        }
+        return MotionParams(**values)
+
+
+class RegionConfig(Section):
+    """How motion boxes and tracked objects become square detector crops."""
+
+    # At most this many crops per frame; more candidates are merged into fewer, larger squares.
+    max_regions: Annotated[int, Field(ge=1, le=16)] = 3
+    # Every tracked object gets a crop at least this often (in frames), moving or not.
+    track_refresh_frames: Annotated[int, Field(ge=1, le=300)] = 3
+    # Space added around an object on each side, as a fraction of its larger side.
+    margin: Annotated[float, Field(ge=0, le=2)] = 0.15
+    # Smallest crop side as a multiple of the model input size (1.0 = crops at full model detail).
+    min_size: Annotated[float, Field(gt=0, le=8)] = 1.0
+    # A tracked box counts as covered by a crop when this fraction of its area lies inside it.
+    cover_fraction: Fraction = 0.9

@@ -1,0 +1,161 @@
+"""Region planning: which square crops the detector looks at this frame.
+
+Why squares near the model's input size: the detector resizes every crop to its input (416x416);
+a crop of about that size shows a small, distant person at full detail, where the whole 16:9
+frame squeezed into 416x416 would shrink them 3x.  A big object gets a bigger square, so it is
+never cut.  Why merge: every crop costs one inference (~17 ms int8), so two objects that fit in
+one square no bigger than both crops together share it.  Why track refresh: a person who stops
+moving stops producing motion, but the tracker must keep seeing them (or it would end the event
+and re-alert when they move again), so every tracked box gets a crop every few frames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from camera.motion.config import RegionConfig
+from camera.types import Box, MotionResult, Region
+
+Reason = Literal["motion", "track"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """What must be covered (``content``), how much it matters, and why."""
+
+    content: Box
+    weight: float
+    reason: Reason
+
+
+class RegionPlanner:
+    """Turns motion boxes and tracked boxes into at most ``max_regions`` square crops."""
+
+    def __init__(self, config: RegionConfig, frame_size: tuple[int, int], model_input_size: int):
+        self._config = config
+        self._width, self._height = frame_size
+        self._min_side = min(
+            model_input_size * config.min_size, float(self._width), float(self._height)
+        )
+        self._last_refresh: int | None = None
+
+    def plan(self, motion: MotionResult, tracked: Sequence[Box], frame_index: int) -> list[Region]:
+        """Crops for this frame, most important first; ``[]`` when nothing moves or is due.
+
+        Motion crops come first (largest motion first); on a refresh frame every tracked box not
+        already inside a motion crop gets its own crop (``reason="track"``).
+        """
+        candidates = self._group([self._grow(b) for b in motion.boxes], "motion")
+        candidates.sort(key=lambda c: c.weight, reverse=True)
+        if tracked and self._refresh_due(frame_index):
+            squares = [self.square(c.content) for c in candidates]
+            for box in tracked:
+                if not any(self._covers(sq, box) for sq in squares):
+                    candidates.append(_Candidate(self._grow(box), 0.0, "track"))
+        candidates = self._merge_cheap(candidates)
+        candidates = self._cap(candidates)
+        return [Region(self.square(c.content), c.reason) for c in candidates]
+
+    def square(self, box: Box) -> Box:
+        """The square crop covering ``box``: at least the minimum side, centred on the box,
+        shifted (not shrunk) to lie inside the frame; clipped only when bigger than the frame."""
+        side = max(self._min_side, box.width, box.height)
+        cx, cy = box.center
+        x1 = _place(cx - side / 2.0, side, self._width)
+        y1 = _place(cy - side / 2.0, side, self._height)
+        return Box(x1, y1, x1 + side, y1 + side).clip(self._width, self._height)
+
+    def _refresh_due(self, frame_index: int) -> bool:
+        last = self._last_refresh
+        if (
+            last is None
+            or frame_index < last
+            or frame_index - last >= self._config.track_refresh_frames
+        ):
+            self._last_refresh = frame_index
+            return True
+        return False
+
+    def _grow(self, box: Box) -> Box:
+        pad = self._config.margin * max(box.width, box.height)
+        return Box(box.x1 - pad, box.y1 - pad, box.x2 + pad, box.y2 + pad).clip(
+            self._width, self._height
+        )
+
+    def _covers(self, square: Box, box: Box) -> bool:
+        return box.area > 0 and square.intersection(box) >= self._config.cover_fraction * box.area
+
+    def _side(self, box: Box) -> float:
+        return max(self._min_side, box.width, box.height)
+
+    @staticmethod
+    def _group(boxes: list[Box], reason: Reason) -> list[_Candidate]:
+        """Union overlapping (already grown) boxes, so one object's fragments become one."""
+        groups: list[tuple[Box, float]] = []
+        for box in boxes:
+            merged, weight = box, box.area
+            rest: list[tuple[Box, float]] = []
+            for other, w in groups:
+                if merged.intersection(other) > 0:
+                    merged, weight = merged.union(other), weight + w
+                else:
+                    rest.append((other, w))
+            groups = [*rest, (merged, weight)]
+        return [_Candidate(b, w, reason) for b, w in groups]
+
+    def _merge_cheap(self, candidates: list[_Candidate]) -> list[_Candidate]:
+        """Merge pairs whose shared square is no larger than their two squares together: one
+        inference instead of two at no loss of pixels."""
+        merged = True
+        while merged and len(candidates) > 1:
+            merged = False
+            for i in range(len(candidates)):
+                for j in range(i + 1, len(candidates)):
+                    a, b = candidates[i], candidates[j]
+                    if self._side(a.content.union(b.content)) ** 2 <= (
+                        self._side(a.content) ** 2 + self._side(b.content) ** 2
+                    ):
+                        candidates = _replace(candidates, i, j, _join(a, b))
+                        merged = True
+                        break
+                if merged:
+                    break
+        return candidates
+
+    def _cap(self, candidates: list[_Candidate]) -> list[_Candidate]:
+        """Over ``max_regions``: merge the pair whose shared square is smallest, again and again.
+
+        Merging rather than dropping keeps every object in some crop (at lower detail), so a
+        busy scene never silently loses a tracked person.
+        """
+        while len(candidates) > self._config.max_regions:
+            pairs = (
+                (self._side(candidates[i].content.union(candidates[j].content)), i, j)
+                for i in range(len(candidates))
+                for j in range(i + 1, len(candidates))
+            )
+            _, i, j = min(pairs)
+            candidates = _replace(candidates, i, j, _join(candidates[i], candidates[j]))
+        return candidates
+
+
+def _place(start: float, side: float, limit: int) -> float:
+    """Shift a 1-D span of ``side`` starting at ``start`` to lie within ``[0, limit]``; centre
+    it when it cannot fit."""
+    if side >= limit:
+        return (limit - side) / 2.0
+    return min(max(start, 0.0), limit - side)
+
+
+def _join(a: _Candidate, b: _Candidate) -> _Candidate:
+    reason: Reason = "motion" if "motion" in (a.reason, b.reason) else "track"
+    return _Candidate(a.content.union(b.content), a.weight + b.weight, reason)
+
+
+def _replace(items: list[_Candidate], i: int, j: int, joined: _Candidate) -> list[_Candidate]:
+    """``items`` without ``i`` and ``j``, with ``joined`` at ``i``'s position (keeps order)."""
+    out = [c for k, c in enumerate(items) if k != j]
+    out[i] = joined
+    return out
