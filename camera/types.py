@@ -11,7 +11,8 @@ from typing import Literal
 
 import numpy as np
 
-Label = Literal["person", "pet"]
+Label = Literal["person", "pet", "motion"]
+"""``motion`` is used only for motion-only events, while the governor pauses the detector."""
 Precision = Literal["int8", "float32"]
 PRECISIONS: tuple[Precision, ...] = ("int8", "float32")
 

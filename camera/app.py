@@ -1,0 +1,193 @@
+"""Wiring: build every stage from the configuration and run sources through them.
+
+``ronda run``, ``ronda replay`` and ``ronda demo`` all come through here, so the live camera and a
+replayed recording share one code path.  This module owns lifetimes (open, run, drain, close); the
+stages themselves know nothing of each other.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from camera.config import RondaConfig
+from camera.detect import Detector, load_detector
+from camera.governor import Governor
+from camera.mqtt import MqttAlertSink, MqttLink, Topics
+from camera.pipeline import EventSink, JsonlSink, Pipeline, StoreSink
+from camera.pipeline.loop import FrameHook, StageConfigs
+from camera.sources import FrameSource
+from camera.store import Database, EventStore, Outbox
+from camera.types import Policy
+
+log = logging.getLogger(__name__)
+
+DATABASE_NAME = "ronda.sqlite3"
+
+
+@dataclass
+class RunOptions:
+    """What differs between ``run``, ``replay`` and ``demo``."""
+
+    use_mqtt: bool = True
+    jsonl: Path | None = None
+    extra_sinks: list[EventSink] = field(default_factory=list)
+    hooks: list[FrameHook] = field(default_factory=list)
+    use_governor: bool = True
+
+
+class Runtime:
+    """Everything one process needs; ``close()`` ends open events and drains the outbox."""
+
+    def __init__(self, config: RondaConfig, options: RunOptions) -> None:
+        self.config = config
+        self.options = options
+        self.state_dir = config.store.directory()
+        self.database = Database(self.state_dir / DATABASE_NAME)
+        self.events = EventStore(self.database, config.store)
+        self.outbox = Outbox(self.database, config.mqtt.outbox)
+        self.topics = Topics(config.topic_prefix)
+        self.detector: Detector = load_detector(config.detector)
+        self.governor = (
+            Governor(config.governor)
+            if options.use_governor and config.governor.enabled
+            else None
+        )
+        self.link: MqttLink | None = None
+        self.alert_sink: MqttAlertSink | None = None
+        sinks: list[EventSink] = [StoreSink(self.events)]
+        if options.use_mqtt and config.mqtt.enabled:
+            self.link = MqttLink(
+                config.mqtt,
+                self.outbox,
+                client_id=config.client_id,
+                will_topic=self.topics.availability,
+            )
+            self.alert_sink = MqttAlertSink(self.link, self.outbox, self.topics)
+            sinks.append(self.alert_sink)
+        if options.jsonl is not None:
+            sinks.append(JsonlSink(options.jsonl))
+        sinks.extend(options.extra_sinks)
+        self.sinks = sinks
+        self.pipeline = Pipeline(
+            camera=config.camera.name,
+            topic_prefix=config.topic_prefix,
+            stages=StageConfigs(
+                motion=config.motion,
+                regions=config.regions,
+                tracker=config.tracker,
+                thumbnail=config.thumbnail,
+            ),
+            detector=self.detector,
+            sinks=sinks,
+            governor=self.governor,
+            default_policy=Policy(precision=self.detector.precision, detect=True),
+            hooks=options.hooks,
+        )
+        self.pipeline.on_policy_change.append(self._policy_changed)
+        self._source: FrameSource | None = None
+        self._next_stats = 0.0
+        if self.link is not None:
+            self.link.start()
+
+    # -- running -----------------------------------------------------------------------------
+    def run_source(
+        self,
+        source: FrameSource,
+        stop: threading.Event,
+        on_frame: Callable[[int], None] | None = None,
+    ) -> None:
+        """Feed every frame of ``source`` through the pipeline until it ends or ``stop`` is set."""
+        self._source = source
+        self.pipeline.begin_stream(source.name)
+        try:
+            for frame in source.frames():
+                self.pipeline.process(frame)
+                if on_frame is not None:
+                    on_frame(frame.index)
+                self._maybe_publish_stats()
+                if stop.is_set():
+                    break
+        finally:
+            self.pipeline.end_stream()
+            source.close()
+            self._source = None
+
+    def _policy_changed(self, policy: Policy) -> None:
+        if self._source is not None:
+            self._source.set_fps(policy.fps)
+        self._publish_stats()
+
+    # -- stats -------------------------------------------------------------------------------
+    def stats_payload(self) -> dict[str, object]:
+        payload: dict[str, object] = {
+            "camera": self.config.camera.name,
+            "time": round(time.time(), 3),
+            **self.pipeline.stats.as_dict(),
+            "precision": self.detector.precision,
+            "backend": self.detector.backend,
+            "policy": {
+                "level": self.pipeline.policy.level,
+                "fps": self.pipeline.policy.fps,
+                "precision": self.pipeline.policy.precision,
+                "detect": self.pipeline.policy.detect,
+                "reason": self.pipeline.policy.reason,
+            },
+            "outbox_depth": self.outbox.depth(),
+            "outbox_dropped": self.outbox.dropped(),
+        }
+        if self.governor is not None:
+            payload["governor"] = self.governor.snapshot()
+        return payload
+
+    def _maybe_publish_stats(self) -> None:
+        now = time.monotonic()
+        if now >= self._next_stats:
+            self._next_stats = now + self.config.mqtt.stats_interval_s
+            self._publish_stats()
+
+    def _publish_stats(self) -> None:
+        if self.link is not None:
+            self.link.put_state(self.topics.stats, json.dumps(self.stats_payload(), default=str))
+
+    # -- shutdown ----------------------------------------------------------------------------
+    def drain(self, timeout: float | None = None) -> int:
+        """Wait for queued alerts to be acknowledged; returns how many are still queued."""
+        if self.link is None:
+            return 0
+        self._publish_stats()
+        self.link.wait_drained(self.config.mqtt.drain_timeout_s if timeout is None else timeout)
+        return self.outbox.depth()
+
+    def close(self) -> int:
+        """End open events, flush and disconnect; returns the alerts left queued on disk."""
+        self.pipeline.end_stream()
+        if self.alert_sink is not None:
+            self.alert_sink.close()
+        left = self.drain()
+        for sink in self.sinks:
+            sink.close()
+        if self.link is not None:
+            self.link.stop()
+        self.detector.close()
+        self.database.close()
+        return left
+
+
+def replay_files(
+    runtime: Runtime,
+    sources: Iterable[FrameSource],
+    stop: threading.Event,
+    on_frame: Callable[[int], None] | None = None,
+) -> None:
+    """Replay recordings one after the other; events never span two files."""
+    for source in sources:
+        if stop.is_set():
+            break
+        log.info("replaying %s", source.name)
+        runtime.run_source(source, stop, on_frame)

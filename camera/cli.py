@@ -1,0 +1,287 @@
+"""The ``ronda`` command line.
+
+Exit codes: 0 success; 1 a runtime failure (unreadable video, missing model, dead state
+directory); 2 a bad configuration or command line; 3 finished, but alerts are still queued on
+disk because the broker could not be reached (they are delivered by the next run).
+Every failure is one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from camera import __version__
+
+EXIT_OK, EXIT_FAILURE, EXIT_CONFIG, EXIT_UNDELIVERED = 0, 1, 2, 3
+
+log = logging.getLogger("ronda")
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def _setup_logging(level: str, quiet: bool = False) -> None:
+    stream = sys.stderr
+    fmt = "%(levelname)s %(name)s: %(message)s"
+    if stream.isatty():
+        fmt = "%(asctime)s " + fmt
+    logging.basicConfig(level=logging.WARNING if quiet else level, format=fmt, stream=stream)
+    logging.getLogger("camera").setLevel(logging.WARNING if quiet else level)
+
+
+def _load(args: argparse.Namespace):  # noqa: ANN202 - RondaConfig, imported lazily
+    from camera.config import load_config
+
+    config, path = load_config(args.config)
+    if getattr(args, "state_dir", None):
+        store = config.store.model_copy(update={"path": args.state_dir})
+        config = config.model_copy(update={"store": store})
+    return config, path
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    def handler(signum: int, _frame: object) -> None:
+        log.info("received %s: stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+class ProgressBar:
+    """A one-line progress bar on a terminal; silent when stderr is not a TTY."""
+
+    def __init__(self, total: int) -> None:
+        self.total = max(total, 1)
+        self.enabled = sys.stderr.isatty()
+        self.count = 0
+
+    def __call__(self, _index: int) -> None:
+        self.count += 1
+        if self.enabled and (self.count % 10 == 0 or self.count == self.total):
+            share = min(1.0, self.count / self.total)
+            bar = "#" * int(share * 30)
+            sys.stderr.write(f"\r[{bar:<30}] {share:4.0%} {self.count}/{self.total} frames")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+
+
+class ConsoleSink:
+    """``ronda demo`` prints every alert as it happens."""
+
+    def emit(self, update, thumbnail: bytes | None) -> None:  # noqa: ANN001 - EventUpdate
+        size = f", thumbnail {len(thumbnail) // 1024} KB" if thumbnail else ""
+        print(
+            f"  t={update.frame_time:6.1f}s  {update.type:<6} {update.label:<6} "
+            f"({update.subclass}) score {update.score:.2f} id {update.id}{size}"
+        )
+
+    def close(self) -> None:
+        pass
+
+
+# -- commands ------------------------------------------------------------------------------------
+def cmd_replay(args: argparse.Namespace) -> int:
+    from camera.app import RunOptions, Runtime, replay_files
+    from camera.sources import open_replay
+
+    config, _ = _load(args)
+    _setup_logging(config.logging.level, quiet=args.quiet)
+    sources = [open_replay(Path(p), realtime=args.realtime) for p in args.videos]
+    total = sum(s.frame_count for s in sources)
+    options = RunOptions(use_mqtt=not args.no_mqtt, jsonl=args.events_jsonl)
+    runtime = Runtime(config, options)
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    progress = ProgressBar(total)
+    try:
+        replay_files(runtime, sources, stop, progress)
+    finally:
+        progress.done()
+        left = runtime.close()
+    print(runtime.pipeline.stats.summary())
+    return _report_left(runtime, left)
+
+
+def _report_left(runtime, left: int) -> int:  # noqa: ANN001 - Runtime
+    if left and runtime.link is not None:
+        reason = runtime.link.last_error or "broker did not acknowledge in time"
+        print(
+            f"{left} alert message(s) are still queued in {runtime.state_dir} ({reason}); "
+            "they will be delivered when Ronda next reaches the broker.",
+            file=sys.stderr,
+        )
+        return EXIT_UNDELIVERED
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from camera.app import RunOptions, Runtime
+    from camera.sources import open_source
+
+    config, path = _load(args)
+    _setup_logging(config.logging.level)
+    log.info("ronda %s starting (config %s)", __version__, path or "built-in defaults")
+    runtime = Runtime(config, RunOptions())
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    try:
+        source = open_source(config.source)
+        runtime.run_source(source, stop)
+    finally:
+        left = runtime.close()
+    return _report_left(runtime, left)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from camera.app import RunOptions, Runtime, replay_files
+    from camera.demo import build_scene
+    from camera.sources import open_replay
+
+    config, _ = _load(args)
+    _setup_logging(config.logging.level, quiet=True)
+    folder = build_scene(config.store.directory() / "demo-scene")
+    print(f"Ronda demo: a person, then a cat, walk through a room ({folder}).")
+    print("Alerts as they happen:")
+    options = RunOptions(use_mqtt=False, extra_sinks=[ConsoleSink()], use_governor=False)
+    runtime = Runtime(config, options)
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    try:
+        replay_files(runtime, [open_replay(folder)], stop)
+    finally:
+        runtime.close()
+    print(runtime.pipeline.stats.summary())
+    print(f"Stored in {runtime.state_dir}; list them with: ronda events")
+    return EXIT_OK
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    from camera.app import DATABASE_NAME
+    from camera.store import Database, EventStore
+
+    config, _ = _load(args)
+    database_path = config.store.directory() / DATABASE_NAME
+    if not database_path.exists():
+        print(f"no events yet ({database_path} does not exist)")
+        return EXIT_OK
+    database = Database(database_path)
+    events = EventStore(database, config.store).recent(args.limit)
+    if not events:
+        print("no events yet")
+    for event in events:
+        end = f"{event.end_time:.1f}" if event.end_time is not None else "open"
+        kind = "motion-only" if event.motion_only else event.subclass
+        print(
+            f"{event.id}  {event.label:<6} ({kind}) score {event.score:.2f}  "
+            f"{event.start_time:.1f} -> {end}  {event.source}  {event.thumbnail or ''}"
+        )
+    database.close()
+    return EXIT_OK
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from camera.detect.catalog import describe_models
+
+    config, _ = _load(args)
+    rows = describe_models(config.detector, runs=args.runs)
+    print(f"{'variant':<28} {'precision':<9} {'size':>8} {'sha256':<8} {'latency':>12}")
+    for row in rows:
+        latency = f"{row['latency_ms']:.1f} ms" if row.get("latency_ms") is not None else "-"
+        size = f"{row['size_bytes'] / 1e6:.1f} MB"
+        check = "ok" if row.get("sha256_ok") else "BAD"
+        print(f"{row['name']:<28} {row['precision']:<9} {size:>8} {check:<8} {latency:>12}")
+    return EXIT_OK
+
+
+# -- parser --------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ronda",
+        description="Ronda: an on-device person/pet security camera with MQTT alerts.",
+    )
+    parser.add_argument("--version", action="version", version=f"ronda {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str):  # noqa: ANN202
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument(
+            "--config", type=Path, default=None, help="YAML configuration file (default: "
+            "$RONDA_CONFIG, /etc/ronda/ronda.yaml, ~/.config/ronda/ronda.yaml, built-ins)"
+        )
+        sub.add_argument(
+            "--state-dir", type=Path, default=None, help="override store.path (event store, "
+            "outbox, thumbnails)"
+        )
+        sub.set_defaults(handler=handler)
+        return sub
+
+    add("run", cmd_run, "Watch the configured live camera until SIGINT/SIGTERM.")
+
+    replay = add(
+        "replay",
+        cmd_replay,
+        "Run the full pipeline on recorded files (mp4, avi, gif or a folder of numbered "
+        "images), as fast as the CPU allows; timestamps come from the video's timeline.",
+    )
+    replay.add_argument("videos", nargs="+", metavar="VIDEO", help="files or image folders")
+    replay.add_argument(
+        "--realtime", action="store_true", help="pace the replay to the video's own frame rate"
+    )
+    replay.add_argument(
+        "--events-jsonl", type=Path, default=None, metavar="FILE",
+        help="append every event update as one JSON line (the MQTT payload)",
+    )
+    replay.add_argument("--no-mqtt", action="store_true", help="do not connect to the broker")
+    replay.add_argument("--quiet", action="store_true", help="only warnings and the summary")
+
+    add(
+        "demo",
+        cmd_demo,
+        "No camera, no broker: replay a scene built from real photos of a person and a cat, "
+        "print the alerts and store them locally.",
+    )
+
+    events = add("events", cmd_events, "List recent events from the local store.")
+    events.add_argument("--limit", type=int, default=20, help="how many (default 20)")
+
+    models = add(
+        "models", cmd_models, "List the model variants with size, checksum and latency here."
+    )
+    models.add_argument("--runs", type=int, default=20, help="timed inferences per variant")
+    _add_extensions(add)
+    return parser
+
+
+def _add_extensions(add: Callable[..., argparse.ArgumentParser]) -> None:
+    """Commands whose modules live with the stage they inspect (doctor, status, service)."""
+    try:
+        from camera.service.commands import register
+    except ImportError:
+        return
+    register(add)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from camera.errors import USER_ERRORS, exit_code_for
+
+    try:
+        return args.handler(args)
+    except USER_ERRORS as error:
+        print(f"ronda: {error}", file=sys.stderr)
+        return exit_code_for(error)
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""The configuration file: one YAML document composed of each stage's own section.
+
+Each stage defines its section beside its code; this module only composes them, loads the file
+and turns validation failures into messages an owner can act on: the file, the key path and the
+reason, one line each (``ronda`` exits with code 2 on them).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError
+
+from camera.detect import DetectorConfig
+from camera.events import ThumbnailConfig
+from camera.governor import GovernorConfig
+from camera.motion import MotionConfig, RegionConfig
+from camera.mqtt import MqttConfig
+from camera.section import Section
+from camera.sources import SourceConfig
+from camera.store import StoreConfig
+from camera.track import TrackerConfig
+
+CONFIG_ENV = "RONDA_CONFIG"
+SEARCH_PATHS = (Path("/etc/ronda/ronda.yaml"), Path("~/.config/ronda/ronda.yaml"))
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used; ``str()`` is the user-facing text."""
+
+
+class CameraSection(Section):
+    """Who this camera is: its name appears in topics, events and Home Assistant."""
+
+    name: str = Field("ronda", pattern=r"^[A-Za-z0-9_-]{1,48}$")
+    """Letters, digits, ``-`` and ``_`` only: it is part of MQTT topics and entity ids."""
+
+
+class LoggingSection(Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class RondaConfig(Section):
+    """The whole file; every section is optional and defaults to the documented values."""
+
+    camera: CameraSection = CameraSection()
+    source: SourceConfig = SourceConfig()
+    motion: MotionConfig = MotionConfig()
+    regions: RegionConfig = RegionConfig()
+    detector: DetectorConfig = DetectorConfig()
+    tracker: TrackerConfig = TrackerConfig()
+    thumbnail: ThumbnailConfig = ThumbnailConfig()
+    store: StoreConfig = StoreConfig()
+    mqtt: MqttConfig = MqttConfig()
+    governor: GovernorConfig = GovernorConfig()
+    logging: LoggingSection = LoggingSection()
+
+    @property
+    def topic_prefix(self) -> str:
+        return self.mqtt.topic_prefix or f"ronda/{self.camera.name}"
+
+    @property
+    def client_id(self) -> str:
+        return self.mqtt.client_id or f"ronda-{self.camera.name}"
+
+
+def _format_errors(error: ValidationError, source: str) -> str:
+    lines = []
+    for item in error.errors():
+        path = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        reason = item["msg"]
+        if item["type"] == "extra_forbidden":
+            reason = "unknown key (check the spelling against config/ronda.example.yaml)"
+        elif "input" in item and item["type"] not in {"missing"} and "password" not in path:
+            reason = f"{reason} (got {item['input']!r})"
+        lines.append(f"config error in {source}: {path}: {reason}")
+    return "\n".join(lines)
+
+
+def parse_config(data: Any, source: str = "<config>") -> RondaConfig:
+    """Validate already-parsed YAML data."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config error in {source}: the file must be a mapping of sections")
+    try:
+        return RondaConfig.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(_format_errors(error, source)) from None
+
+
+def load_config(path: Path | None) -> tuple[RondaConfig, Path | None]:
+    """Load ``path``, or the first existing default location, or the built-in defaults."""
+    if path is None:
+        path = find_config()
+        if path is None:
+            return RondaConfig(), None
+    path = Path(path).expanduser()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config error: file {path} does not exist") from None
+    except OSError as error:
+        raise ConfigError(f"config error: cannot read {path}: {error.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or "invalid YAML"
+        raise ConfigError(f"config error in {path}{where}: {problem}") from None
+    return parse_config(data, str(path)), path
+
+
+def find_config() -> Path | None:
+    """``$RONDA_CONFIG``, then ``/etc/ronda/ronda.yaml``, then ``~/.config/ronda/ronda.yaml``."""
+    if env := os.environ.get(CONFIG_ENV):
+        return Path(env)
+    for candidate in SEARCH_PATHS:
+        if candidate.expanduser().is_file():
+            return candidate.expanduser()
+    return None

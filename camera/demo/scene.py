@@ -1,0 +1,113 @@
+"""Build the demo scene: a person walks through an empty room, then a cat does.
+
+The person and the cat are real photographs (``astronaut`` and ``chelsea``) shipped inside the
+scikit-image wheel from PyPI, so the demo needs no camera, no network and no files of ours beyond
+the models.  The scene is written as numbered JPEGs, which also exercises the image-folder replay
+path.  It is deterministic: the same frames every time, so the same events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+WIDTH, HEIGHT, FPS = 640, 360, 10
+SCENE_VERSION = 2  # bump when the scene changes, so a cached copy is rebuilt
+
+
+class DemoSceneError(Exception):
+    """The demo's photos are unavailable (scikit-image missing)."""
+
+
+@dataclass(frozen=True)
+class Walk:
+    """A sprite that walks from ``x_from`` to ``x_to`` between two times, pausing in the middle."""
+
+    sprite: np.ndarray
+    start_s: float
+    end_s: float
+    x_from: float
+    x_to: float
+    y: int
+    pause_s: float = 1.5
+
+    def x_at(self, t: float) -> float | None:
+        if not self.start_s <= t <= self.end_s:
+            return None
+        walking = (self.end_s - self.start_s) - self.pause_s
+        elapsed = t - self.start_s
+        half = walking / 2
+        if elapsed > half:
+            elapsed = max(half, elapsed - self.pause_s)
+        return self.x_from + (self.x_to - self.x_from) * (elapsed / walking)
+
+
+def _photos() -> tuple[np.ndarray, np.ndarray]:
+    try:
+        from skimage import data
+    except ImportError as error:
+        raise DemoSceneError(
+            "the demo needs scikit-image for its photos: pip install 'ronda[demo]'"
+        ) from error
+    person = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+    cat = cv2.cvtColor(data.chelsea(), cv2.COLOR_RGB2BGR)
+    return person, cat
+
+
+def _room(rng: np.random.Generator) -> np.ndarray:
+    """A plain room: warm wall, darker floor, a skirting line, a little texture."""
+    room = np.empty((HEIGHT, WIDTH, 3), np.float32)
+    floor_y = int(HEIGHT * 0.72)
+    room[:floor_y] = (176, 196, 214)
+    room[floor_y:] = (70, 100, 135)
+    room[floor_y - 3 : floor_y] = (235, 235, 235)
+    room += rng.normal(0, 3, room.shape)
+    return np.clip(room, 0, 255).astype(np.uint8)
+
+
+def _scaled(image: np.ndarray, height: int) -> np.ndarray:
+    scale = height / image.shape[0]
+    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+
+
+def _paste(frame: np.ndarray, sprite: np.ndarray, x: float, y: int) -> None:
+    h, w = sprite.shape[:2]
+    x0 = round(x)
+    fx0, fx1 = max(0, x0), min(WIDTH, x0 + w)
+    if fx1 <= fx0:
+        return
+    frame[y : y + h, fx0:fx1] = sprite[:, fx0 - x0 : fx1 - x0]
+
+
+def build_scene(folder: Path) -> Path:
+    """Write the scene into ``folder`` (reused when already built) and return it."""
+    marker = folder / f".scene-v{SCENE_VERSION}"
+    if marker.exists():
+        return folder
+    person_photo, cat_photo = _photos()
+    rng = np.random.default_rng(7)
+    room = _room(rng)
+    person = _scaled(person_photo, 240)
+    cat = _scaled(cat_photo, 150)
+    walks = [
+        Walk(person, 2.0, 7.5, -person.shape[1], WIDTH, HEIGHT - 240 - 20),
+        Walk(cat, 9.5, 14.0, WIDTH, -cat.shape[1], HEIGHT - 150 - 10),
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("frame_*.jpg"):
+        old.unlink()
+    for index in range(int(16.0 * FPS)):
+        t = index / FPS
+        frame = room.copy()
+        for walk in walks:
+            x = walk.x_at(t)
+            if x is not None:
+                _paste(frame, walk.sprite, x, walk.y)
+        noise = rng.normal(0, 2.0, frame.shape)
+        frame = np.clip(frame + noise, 0, 255).astype(np.uint8)
+        cv2.imwrite(str(folder / f"frame_{index:05d}.jpg"), frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    marker.touch()
+    return folder

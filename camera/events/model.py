@@ -1,0 +1,71 @@
+"""The event update: one JSON document per start/update/end, identical on MQTT, disk and JSONL."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+from camera.track import TrackEvent
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class EventUpdate:
+    """What a subscriber receives.  Times are seconds since the epoch live, or seconds into the
+    recording during a replay (``source`` tells which)."""
+
+    id: str
+    camera: str
+    type: str
+    label: str
+    subclass: str
+    score: float
+    box: list[int]
+    frame_time: float
+    start_time: float
+    end_time: float | None
+    thumbnail_topic: str | None
+    has_thumbnail: bool
+    model_precision: str
+    motion_only: bool
+    source: str
+    sequence: int
+    version: int = SCHEMA_VERSION
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"), sort_keys=True)
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def build_update(
+    event: TrackEvent,
+    *,
+    camera: str,
+    topic_prefix: str,
+    precision: str,
+    source: str,
+    sequence: int,
+    has_thumbnail: bool,
+) -> EventUpdate:
+    """Turn a tracker event into the published payload."""
+    return EventUpdate(
+        id=event.track_id,
+        camera=camera,
+        type=event.kind,
+        label=event.label,
+        subclass=event.subclass,
+        score=event.score,
+        box=event.box.as_list(),
+        frame_time=round(event.frame_time, 3),
+        start_time=round(event.start_time, 3),
+        end_time=None if event.end_time is None else round(event.end_time, 3),
+        thumbnail_topic=f"{topic_prefix}/events/{event.track_id}/thumbnail",
+        has_thumbnail=has_thumbnail,
+        model_precision="none" if event.label == "motion" else precision,
+        motion_only=event.label == "motion",
+        source=source,
+        sequence=sequence,
+    )

@@ -1,0 +1,58 @@
+"""The MQTT alert sink: event updates into the outbox, per-label state as retained messages."""
+
+from __future__ import annotations
+
+import logging
+
+from camera.events import EventUpdate
+from camera.mqtt.link import MqttLink
+from camera.mqtt.topics import Topics
+from camera.store import Outbox, OutgoingMessage
+
+log = logging.getLogger(__name__)
+
+STATE_LABELS = ("person", "pet", "motion")
+
+
+class MqttAlertSink:
+    """Queues each event update (JSON, then its thumbnail) durably and wakes the link.
+
+    The JSON goes first so that the phone is alerted as early as possible; the thumbnail follows on
+    the topic the JSON names.  Per-label ``ON``/``OFF`` and the latest snapshot are retained state.
+    """
+
+    def __init__(self, link: MqttLink, outbox: Outbox, topics: Topics) -> None:
+        self.link = link
+        self.outbox = outbox
+        self.topics = topics
+        self._open: dict[str, str] = {}  # event id -> label currently published
+        for label in STATE_LABELS:
+            link.put_state(topics.label_state(label), b"OFF")
+
+    def emit(self, update: EventUpdate, thumbnail: bytes | None) -> None:
+        messages = [
+            OutgoingMessage(self.topics.events, update.to_json().encode(), event_id=update.id)
+        ]
+        if thumbnail and update.thumbnail_topic:
+            messages.append(OutgoingMessage(update.thumbnail_topic, thumbnail, event_id=update.id))
+        self.outbox.put(messages)
+        self.link.wake()
+        self._update_state(update, thumbnail)
+
+    def _update_state(self, update: EventUpdate, thumbnail: bytes | None) -> None:
+        before = set(self._open.values())
+        if update.type == "end":
+            self._open.pop(update.id, None)
+        else:
+            self._open[update.id] = update.label
+        after = set(self._open.values())
+        for label in before ^ after:
+            self.link.put_state(self.topics.label_state(label), b"ON" if label in after else b"OFF")
+        if thumbnail:
+            self.link.put_state(self.topics.label_snapshot(update.label), thumbnail)
+
+    def close(self) -> None:
+        """Everything open is over: the labels go ``OFF``."""
+        for label in set(self._open.values()):
+            self.link.put_state(self.topics.label_state(label), b"OFF")
+        self._open.clear()

@@ -1,0 +1,81 @@
+"""Broker connection, topics, TLS and credentials."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+
+from camera.section import Section
+from camera.store import OutboxConfig
+
+DEFAULT_PASSWORD_ENV = "RONDA_MQTT_PASSWORD"
+
+
+class TlsConfig(Section):
+    """TLS to the broker.  With ``enabled`` and no ``ca_file`` the system trust store is used."""
+
+    enabled: bool = False
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    """Client certificate, for brokers that require one (``require_certificate true``)."""
+    key_file: Path | None = None
+    insecure: bool = False
+    """Skip the hostname check (a certificate for another name); the chain is still verified."""
+
+    @model_validator(mode="after")
+    def _files_exist(self) -> TlsConfig:
+        for name in ("ca_file", "cert_file", "key_file"):
+            path = getattr(self, name)
+            if path is not None and not Path(path).expanduser().is_file():
+                raise ValueError(f"{name} {path} does not exist")
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together")
+        return self
+
+
+class MqttConfig(Section):
+    """How alerts reach the home broker."""
+
+    enabled: bool = True
+    host: str = "localhost"
+    port: int = Field(1883, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    """Better kept out of this file: see ``password_file`` and ``password_env``."""
+    password_file: Path | None = None
+    """A file holding only the password (e.g. a systemd credential); wins over the others."""
+    password_env: str = DEFAULT_PASSWORD_ENV
+    """Environment variable holding the password; used when set and non-empty."""
+    client_id: str | None = None
+    """Default ``ronda-<camera name>``."""
+    topic_prefix: str | None = None
+    """Default ``ronda/<camera name>``."""
+    keepalive_s: int = Field(30, ge=5, le=3600)
+    reconnect_min_s: float = Field(1.0, gt=0, le=60)
+    reconnect_max_s: float = Field(60.0, gt=0, le=3600)
+    max_inflight: int = Field(20, ge=1, le=1000)
+    """Messages published but not yet acknowledged at once."""
+    drain_timeout_s: float = Field(10.0, ge=0, le=600)
+    """On stop or at the end of a replay, wait this long for queued alerts to be acknowledged."""
+    stats_interval_s: float = Field(60.0, ge=1, le=86400)
+    tls: TlsConfig = TlsConfig()
+    outbox: OutboxConfig = OutboxConfig()
+
+    @model_validator(mode="after")
+    def _password_file_exists(self) -> MqttConfig:
+        if self.password_file is not None and not self.password_file.expanduser().is_file():
+            raise ValueError(f"password_file {self.password_file} does not exist")
+        return self
+
+    def resolve_password(self) -> tuple[str | None, str]:
+        """The password and where it came from (for messages: never the password itself)."""
+        if self.password_file is not None:
+            text = self.password_file.expanduser().read_text(encoding="utf-8")
+            return text.strip("\r\n"), f"file {self.password_file}"
+        if value := os.environ.get(self.password_env):
+            return value, f"environment variable {self.password_env}"
+        if self.password is not None:
+            return self.password.get_secret_value(), "mqtt.password in the config file"
+        return None, "no password configured"

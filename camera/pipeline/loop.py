@@ -1,0 +1,238 @@
+"""One frame through every stage, in one direction.
+
+The same code runs live and in replay: only the source and its clock differ.  Per frame:
+
+1. the governor's current policy is applied (frame rate, precision, detector on/off);
+2. frames the rate limit does not need are dropped before any work is done on them;
+3. motion is computed on a small grayscale frame;
+4. regions are planned from motion and from live tracks (a still person keeps being looked at);
+5. only if there is a region does the detector run, on crops at its input size;
+6. the tracker turns detections into event changes; with the detector paused, persistent
+   motion itself becomes a (motion-only) event;
+7. each change becomes an event update with a thumbnail, handed to every sink.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from camera.detect import Detector
+from camera.events import EventUpdate, ThumbnailConfig, build_update, render_thumbnail
+from camera.governor import Governor
+from camera.motion import MotionConfig, MotionDetector, RegionConfig, RegionPlanner
+from camera.pipeline.rate import FrameRateLimiter
+from camera.pipeline.sinks import EventSink
+from camera.pipeline.stats import PipelineStats
+from camera.track import Tracker, TrackerConfig, TrackEvent, event_ids
+from camera.types import Box, Detection, Frame, MotionResult, Policy, Region
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FrameOutcome:
+    """What happened to one frame; handed to frame hooks (tests, benchmarks, the watchdog)."""
+
+    frame: Frame
+    processed: bool
+    policy: Policy
+    motion: MotionResult | None = None
+    regions: list[Region] = field(default_factory=list)
+    detections: list[Detection] = field(default_factory=list)
+    detector_ran: bool = False
+    updates: list[EventUpdate] = field(default_factory=list)
+
+
+FrameHook = Callable[[FrameOutcome], None]
+
+
+@dataclass(frozen=True)
+class StageConfigs:
+    """The configuration sections the frame loop needs (data handed in, not looked up)."""
+
+    motion: MotionConfig
+    regions: RegionConfig
+    tracker: TrackerConfig
+    thumbnail: ThumbnailConfig
+
+
+class Pipeline:
+    """See the module docstring.  Frame-size dependent stages are built at the first frame."""
+
+    def __init__(
+        self,
+        *,
+        camera: str,
+        topic_prefix: str,
+        stages: StageConfigs,
+        detector: Detector | None,
+        sinks: Iterable[EventSink],
+        governor: Governor | None = None,
+        default_policy: Policy | None = None,
+        hooks: Iterable[FrameHook] = (),
+    ) -> None:
+        self.camera = camera
+        self.topic_prefix = topic_prefix
+        self.stages = stages
+        self.detector = detector
+        self.sinks = list(sinks)
+        self.governor = governor
+        self.hooks = list(hooks)
+        self.stats = PipelineStats()
+        self.limiter = FrameRateLimiter()
+        precision = detector.precision if detector else "int8"
+        self.policy = default_policy or Policy(precision=precision, detect=detector is not None)
+        self.on_policy_change: list[Callable[[Policy], None]] = []
+        self.source_name = ""
+        self._new_event_id = event_ids()
+        self._sequence: dict[str, int] = {}
+        self._frame_size: tuple[int, int] | None = None
+        self._motion: MotionDetector | None = None
+        self._planner: RegionPlanner | None = None
+        self._tracker: Tracker | None = None
+        self._last_timestamp = 0.0
+
+    # -- stream boundaries -------------------------------------------------------------------
+    def begin_stream(self, source_name: str) -> None:
+        """A new recording or camera session: fresh background and tracks, same event ids."""
+        self.source_name = source_name
+        self._frame_size = None
+
+    def end_stream(self) -> list[EventUpdate]:
+        """End every open event (end of a recording, service stop) and publish the ends."""
+        if self._tracker is None:
+            return []
+        updates = self._publish(self._tracker.finish(), frame=None)
+        self._tracker = None
+        self._frame_size = None
+        return updates
+
+    def open_events(self) -> int:
+        return self._tracker.open_events() if self._tracker else 0
+
+    # -- per frame ---------------------------------------------------------------------------
+    def process(self, frame: Frame) -> FrameOutcome:
+        self.stats.frame_seen(frame.timestamp)
+        self._last_timestamp = frame.timestamp
+        self._apply_policy(frame.timestamp)
+        outcome = FrameOutcome(frame=frame, processed=False, policy=self.policy)
+        if self.limiter.accept(frame.timestamp):
+            self._ensure_stages(frame)
+            self._process_kept(frame, outcome)
+        for hook in self.hooks:
+            hook(outcome)
+        return outcome
+
+    def _process_kept(self, frame: Frame, outcome: FrameOutcome) -> None:
+        assert self._motion and self._planner and self._tracker
+        outcome.processed = True
+        self.stats.frame_processed(frame.timestamp)
+        motion = self._motion.update(frame)
+        outcome.motion = motion
+        if motion.active:
+            self.stats.motion_frames += 1
+        if self.policy.detect and self.detector is not None:
+            outcome.regions = self._planner.plan(motion, self._tracker.active_boxes(), frame.index)
+            if outcome.regions:
+                outcome.detections = self._detect(frame, outcome.regions)
+                outcome.detector_ran = True
+                changes = self._tracker.update(outcome.detections, frame.timestamp)
+            else:
+                changes = self._tracker.expire(frame.timestamp)
+        else:
+            changes = self._tracker.update(_motion_as_detections(motion), frame.timestamp)
+        outcome.updates = self._publish(changes, frame=frame)
+
+    def _detect(self, frame: Frame, regions: list[Region]) -> list[Detection]:
+        assert self.detector is not None
+        started = time.perf_counter()
+        detections = self.detector.detect(frame.image, regions)
+        self.stats.detector_seconds += time.perf_counter() - started
+        self.stats.detector_calls += 1
+        self.stats.detector_crops += len(regions)
+        return detections
+
+    def _ensure_stages(self, frame: Frame) -> None:
+        if self._frame_size == frame.size and self._tracker is not None:
+            return
+        if self._tracker is not None:  # resolution changed mid-stream: close what was open
+            self._publish(self._tracker.finish(), frame=None)
+        self._frame_size = frame.size
+        input_size = self.detector.input_size if self.detector else 416
+        self._motion = MotionDetector(self.stages.motion, frame.size)
+        self._planner = RegionPlanner(self.stages.regions, frame.size, input_size)
+        self._tracker = Tracker(self.stages.tracker, frame.size, self._new_event_id)
+
+    # -- governor ----------------------------------------------------------------------------
+    def _apply_policy(self, now: float) -> None:
+        if self.governor is None:
+            return
+        policy = self.governor.poll(now)
+        if policy == self.policy:
+            return
+        self.policy = policy
+        self.limiter.fps = policy.fps
+        if (
+            self.detector is not None
+            and policy.detect
+            and policy.precision != self.detector.precision
+        ):
+            self.detector.set_precision(policy.precision)
+        for callback in self.on_policy_change:
+            callback(policy)
+
+    # -- events ------------------------------------------------------------------------------
+    def _publish(self, changes: list[TrackEvent], frame: Frame | None) -> list[EventUpdate]:
+        updates: list[EventUpdate] = []
+        for change in changes:
+            thumbnail = None
+            if change.snapshot and frame is not None:
+                thumbnail = render_thumbnail(
+                    frame.image, change.box, change.label, self.stages.thumbnail
+                )
+            sequence = self._sequence.get(change.track_id, 0) + 1
+            self._sequence[change.track_id] = sequence
+            if change.kind == "end":
+                self._sequence.pop(change.track_id, None)
+            update = build_update(
+                change,
+                camera=self.camera,
+                topic_prefix=self.topic_prefix,
+                precision=self.detector.precision if self.detector else "none",
+                source=self.source_name,
+                sequence=sequence,
+                has_thumbnail=thumbnail is not None,
+            )
+            self._record(update)
+            for sink in self.sinks:
+                sink.emit(update, thumbnail)
+            updates.append(update)
+        return updates
+
+    def _record(self, update: EventUpdate) -> None:
+        self.stats.updates += 1
+        if update.type == "start":
+            self.stats.events[update.label] += 1
+        self.stats.last_event = f"{update.type} {update.label} {update.id}"
+        log.info(
+            "event %s %s %s (%s) score %.2f box %s",
+            update.type,
+            update.id,
+            update.label,
+            update.subclass,
+            update.score,
+            update.box,
+        )
+
+
+def _motion_as_detections(motion: MotionResult) -> list[Detection]:
+    """With the detector paused, the union of persistent motion is one motion-only object."""
+    if not motion.boxes:
+        return []
+    union: Box = motion.boxes[0]
+    for box in motion.boxes[1:]:
+        union = union.union(box)
+    return [Detection(label="motion", subclass="motion", score=1.0, box=union)]

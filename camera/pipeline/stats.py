@@ -1,0 +1,81 @@
+"""Counters of one run, for the replay summary, the MQTT stats message and systemd STATUS."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+
+
+@dataclass
+class PipelineStats:
+    frames: int = 0
+    processed: int = 0
+    motion_frames: int = 0
+    detector_calls: int = 0
+    detector_crops: int = 0
+    detector_seconds: float = 0.0
+    events: Counter[str] = field(default_factory=Counter)
+    updates: int = 0
+    first_timestamp: float | None = None
+    last_timestamp: float | None = None
+    wall_started: float = field(default_factory=time.monotonic)
+    last_event: str = ""
+    _recent: deque[float] = field(default_factory=lambda: deque(maxlen=50))
+
+    def frame_seen(self, timestamp: float) -> None:
+        self.frames += 1
+        if self.first_timestamp is None:
+            self.first_timestamp = timestamp
+        self.last_timestamp = timestamp
+
+    def frame_processed(self, timestamp: float) -> None:
+        self.processed += 1
+        self._recent.append(timestamp)
+
+    @property
+    def recent_fps(self) -> float:
+        """Processed frames per second of the source's clock, over the last frames."""
+        if len(self._recent) < 2 or self._recent[-1] <= self._recent[0]:
+            return 0.0
+        return (len(self._recent) - 1) / (self._recent[-1] - self._recent[0])
+
+    @property
+    def wall_seconds(self) -> float:
+        return time.monotonic() - self.wall_started
+
+    @property
+    def effective_fps(self) -> float:
+        """Frames handled per wall-clock second (the replay speed)."""
+        wall = self.wall_seconds
+        return self.frames / wall if wall > 0 else 0.0
+
+    @property
+    def detector_ms(self) -> float:
+        """Mean milliseconds per detector call."""
+        return 1000 * self.detector_seconds / self.detector_calls if self.detector_calls else 0.0
+
+    def summary(self) -> str:
+        """The one paragraph printed at the end of a replay."""
+        events = ", ".join(f"{n} {label}" for label, n in sorted(self.events.items())) or "none"
+        saved = 100.0 * (1 - self.detector_calls / self.processed) if self.processed else 0.0
+        return (
+            f"{self.frames} frames ({self.processed} processed) in {self.wall_seconds:.1f} s, "
+            f"{self.effective_fps:.1f} frames/s; motion on {self.motion_frames} frames; "
+            f"detector ran on {self.detector_calls} frames ({self.detector_crops} crops, "
+            f"{self.detector_ms:.1f} ms per call, {saved:.0f} % of frames skipped by motion "
+            f"gating); events: {events}; {self.updates} event updates."
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "frames": self.frames,
+            "processed": self.processed,
+            "motion_frames": self.motion_frames,
+            "detector_calls": self.detector_calls,
+            "detector_ms": round(self.detector_ms, 2),
+            "fps": round(self.recent_fps, 2),
+            "motion_share": round(self.motion_frames / self.processed, 4) if self.processed else 0,
+            "events": dict(self.events),
+            "last_event": self.last_event,
+        }

@@ -1,0 +1,39 @@
+"""The frame-source protocol shared by replay, OpenCV and picamera2 sources."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol, runtime_checkable
+
+from camera.types import Frame
+
+
+class SourceError(Exception):
+    """A source that cannot be opened or read; the message is one user-facing line."""
+
+
+@runtime_checkable
+class FrameSource(Protocol):
+    """Yields frames until exhausted (replay) or closed (live).
+
+    ``live`` sources stamp frames with wall-clock time and never end on their own; replay sources
+    stamp them with the recording's timeline so that a replay is deterministic.
+    """
+
+    name: str
+    live: bool
+
+    def frames(self) -> Iterator[Frame]:
+        """Iterate over frames; a live source retries internally instead of ending."""
+        ...
+
+    def set_fps(self, fps: float | None) -> None:
+        """Ask the source for a lower capture rate, where the hardware supports it.
+
+        Sources without a hardware rate control ignore it: the pipeline drops frames by timestamp.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release the device or file; ``frames()`` ends soon after."""
+        ...

@@ -1,0 +1,38 @@
+"""Choose and open the right source for a configuration or a list of recordings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from camera.sources.base import FrameSource, SourceError
+from camera.sources.config import SourceConfig
+from camera.sources.video import VideoFileSource
+
+
+def open_source(config: SourceConfig) -> FrameSource:
+    """Open the live source the configuration names (``ronda run``)."""
+    kind = config.kind
+    if kind == "auto":
+        if config.uri == "picamera2":
+            kind = "picamera2"
+        elif Path(config.uri).is_file() or Path(config.uri).is_dir():
+            kind = "file"
+        else:
+            kind = "opencv"
+    if kind == "picamera2":
+        from camera.sources.picamera2_source import Picamera2Source
+
+        return Picamera2Source(config)
+    if kind == "file":
+        return VideoFileSource(Path(config.uri), realtime=True)
+    from camera.sources.opencv_live import OpenCVSource
+
+    return OpenCVSource(config)
+
+
+def open_replay(path: Path, *, realtime: bool = False) -> VideoFileSource:
+    """Open one recording for replay; raises :class:`SourceError` with a one-line reason."""
+    return VideoFileSource(path, realtime=realtime)
+
+
+__all__ = ["SourceError", "open_replay", "open_source"]

@@ -1,0 +1,53 @@
+"""Tracker and per-label alert rules."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from camera.section import Section
+
+
+class LabelRule(Section):
+    """When a tracked object of one label becomes an alert."""
+
+    threshold: float = Field(0.5, gt=0.0, le=1.0)
+    """The track's median score must reach this before an event starts."""
+    min_area: float = Field(0.001, ge=0.0, lt=1.0)
+    """Smallest box, as a fraction of the frame area, that may count (ignores specks)."""
+
+
+class LabelRules(Section):
+    """One rule per label the detector reports."""
+
+    person: LabelRule = LabelRule(threshold=0.5, min_area=0.001)
+    pet: LabelRule = LabelRule(threshold=0.5, min_area=0.0005)
+
+
+# Motion-only events (detector paused by the governor) have no score to judge: any persistent
+# motion that survives the motion stage's own filters counts.
+MOTION_RULE = LabelRule(threshold=1e-6, min_area=0.0)
+
+
+class TrackerConfig(Section):
+    """How detections become events; see README "Events" for the evidence behind defaults."""
+
+    confirm_frames: int = Field(3, ge=1, le=30)
+    """Detections needed before an event starts: one-frame false positives never alert."""
+    confirm_window_s: float = Field(2.0, gt=0, le=30)
+    """A candidate not confirmed within this time after its first detection is forgotten."""
+    end_after_s: float = Field(4.0, gt=0, le=600)
+    """An object not seen for this long has left: its event ends."""
+    match_iou: float = Field(0.2, ge=0.0, le=1.0)
+    """Minimum overlap to continue a track; below it, centre distance decides (fast movers)."""
+    update_min_gain: float = Field(0.1, ge=0.0, le=1.0)
+    """A snapshot is "clearly better" when its score beats the current one by this much."""
+    update_min_interval_s: float = Field(3.0, ge=0, le=600)
+    """At most one snapshot update per event in this time, so a phone is not flooded."""
+    stationary_memory_s: float = Field(300.0, ge=0, le=86400)
+    """An object that re-appears where one of the same label stood still and ended within this
+    time is the same object (a sleeping cat flickering in and out): it does not re-alert."""
+    labels: LabelRules = LabelRules()
+
+    def rule(self, label: str) -> LabelRule:
+        rule = getattr(self.labels, label, None)
+        return rule if isinstance(rule, LabelRule) else MOTION_RULE
