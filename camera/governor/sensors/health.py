@@ -26,7 +26,7 @@ class Health:
     def ok(self) -> None:
         if self.problem is not None and self.reported:
             log.info("%s sensor is back (was: %s)", self.name, self.problem)
-            self.problem = None
+        self.problem = None
 
     def absent(self, problem: str) -> None:
         """The sensor does not exist here: reading "unknown", not an error."""

@@ -51,6 +51,9 @@ class PiSugarBattery:
         except ConnectionRefusedError:
             self.health.absent(f"no pisugar-server at {self.source}")
             return None
+        except TimeoutError:
+            self.health.failed(f"{self.source}: no answer within {self.timeout_s:g} s")
+            return None
         except (OSError, ValueError) as exc:
             self.health.failed(f"{self.source}: {exc}")
             return None
@@ -95,7 +98,7 @@ class _Lines:
         while b"\n" not in self.buffer:
             remaining = self.deadline - time.monotonic()
             if remaining <= 0:
-                raise TimeoutError("no answer before the timeout")
+                raise TimeoutError
             self.conn.settimeout(remaining)
             chunk = self.conn.recv(4096)
             if not chunk:

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from camera.governor.sensors.command import Vcgencmd
 from camera.governor.sensors.health import Health
 
-log = logging.getLogger("camera.governor.power")
+# Separate loggers so a journal filter can route power problems apart from thermal ones.
+power_log = logging.getLogger("camera.governor.power")
+firmware_log = logging.getLogger("camera.governor.firmware")
 
 _THROTTLED = re.compile(r"throttled=(0x[0-9a-fA-F]+|\d+)")
 
@@ -103,8 +105,8 @@ class ThrottleSensor:
 class FlagWatch:
     """Logs each "now" flag once when it appears and once when it clears.
 
-    Under-voltage is logged under ``camera.governor.power`` as a power problem; the other bits are
-    the firmware's own thermal response.  A condition seen only in the since-boot bits at the first
+    Under-voltage is logged under ``camera.governor.power`` as a power problem; the other bits
+    (``camera.governor.firmware``) are the firmware's own response to heat or to that same sag.  A condition seen only in the since-boot bits at the first
     reading is mentioned once, so a brown-out during boot is not lost.
     """
 
@@ -118,7 +120,7 @@ class FlagWatch:
         if self._first:
             self._first = False
             if flags.under_voltage_since_boot and not flags.under_voltage:
-                log.warning(
+                power_log.warning(
                     "power: under-voltage has occurred since boot (throttled=%s); check the "
                     "supply and cable",
                     flags.hex,
@@ -128,14 +130,14 @@ class FlagWatch:
             if on and bit not in self._active:
                 self._active.add(bit)
                 if bit == 0:
-                    log.warning(
+                    power_log.warning(
                         "power: %s (throttled=%s); this is the supply or cable, not heat",
                         text,
                         flags.hex,
                     )
                 else:
-                    log.warning("firmware: %s (throttled=%s)", text, flags.hex)
+                    firmware_log.warning("firmware: %s (throttled=%s)", text, flags.hex)
             elif not on and bit in self._active:
                 self._active.discard(bit)
-                kind = "power" if bit == 0 else "firmware"
-                log.info("%s: %s cleared (throttled=%s)", kind, text.split(":")[0], flags.hex)
+                logger, kind = (power_log, "power") if bit == 0 else (firmware_log, "firmware")
+                logger.info("%s: %s cleared (throttled=%s)", kind, text.split(":")[0], flags.hex)
