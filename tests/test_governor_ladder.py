@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
@@ -153,7 +154,7 @@ def test_jitter_wider_than_the_hysteresis_is_held_back_by_the_dwell() -> None:
     assert len(undamped) > 100  # the same signal flaps without hysteresis and dwell
     # Every step down comes a full dwell after the change before it, so a down+up flap cycle
     # happens at most once per dwell period.
-    for (before, _), (at, up) in zip(changes, changes[1:], strict=False):
+    for (before, _), (at, up) in itertools.pairwise(changes):
         if not up:
             assert at - before >= dwell
     downs = sum(1 for _, up in changes if not up)

@@ -218,10 +218,15 @@ def test_throttled_bits_decoded() -> None:
         "throttled_since_boot",
     ]
     soft = parse_throttled("throttled=0x80008")
-    assert soft is not None and soft.soft_temp_limit and soft.names == [
-        "soft_temp_limit",
-        "soft_temp_limit_since_boot",
-    ]
+    assert (
+        soft is not None
+        and soft.soft_temp_limit
+        and soft.names
+        == [
+            "soft_temp_limit",
+            "soft_temp_limit_since_boot",
+        ]
+    )
     zero = parse_throttled("throttled=0x0")
     assert zero is not None and zero.names == []
     assert parse_throttled("error=1 error_msg=...") is None
@@ -271,7 +276,7 @@ def test_under_voltage_since_boot_mentioned_at_first_reading(
 def test_sysfs_battery_skips_mains_and_device_batteries(tmp_path: Path) -> None:
     power_supply(tmp_path, "AC", type="Mains", online="1")
     power_supply(tmp_path, "hidpp_battery_0", type="Battery", scope="Device", capacity="5")
-    power_supply(tmp_path, "BAT0", type="Battery", capacity="87", status="Discharging")
+    power_supply(tmp_path, "ups", type="Battery", capacity="87", status="Discharging")
     reading = SysfsBattery(str(tmp_path)).read()
     assert reading is not None
     assert reading.percent == 87 and reading.charging is False

@@ -143,6 +143,7 @@ class Governor:
             "heat_level": self.heat.level,
             "battery_level": self.battery.level,
             "policy": {
+                "level": policy.level,
                 "fps": policy.fps,
                 "precision": policy.precision,
                 "detect": policy.detect,

@@ -106,8 +106,9 @@ class FlagWatch:
     """Logs each "now" flag once when it appears and once when it clears.
 
     Under-voltage is logged under ``camera.governor.power`` as a power problem; the other bits
-    (``camera.governor.firmware``) are the firmware's own response to heat or to that same sag.  A condition seen only in the since-boot bits at the first
-    reading is mentioned once, so a brown-out during boot is not lost.
+    (``camera.governor.firmware``) are the firmware's own response to heat or to that same sag.
+    An under-voltage seen only in the since-boot bits at the first reading is mentioned once, so
+    a brown-out during boot is not lost.
     """
 
     def __init__(self) -> None:
