@@ -79,6 +79,24 @@ class Mosquitto:
         self.process = None
 
 
+def password_broker(workdir: Path, username: str, password: str) -> Mosquitto:
+    """A started mosquitto that only lets ``username``/``password`` in."""
+    password_file = workdir / "passwd"
+    subprocess.run(
+        ["mosquitto_passwd", "-b", "-c", str(password_file), username, password], check=True
+    )
+    port = free_port()
+    broker = Mosquitto(
+        workdir,
+        extra_config=(
+            f"listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {password_file}\n"
+        ),
+        port=port,
+    )
+    broker.start()
+    return broker
+
+
 @dataclass
 class Received:
     topic: str

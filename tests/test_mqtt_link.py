@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from camera.events import EventUpdate
 from camera.mqtt import MqttAlertSink, MqttConfig, MqttLink, Topics
-from camera.store import Database, Outbox, OutboxConfig
-from tests.broker import Mosquitto, Subscriber, free_port, wait_until
+from camera.store import Database, Outbox, OutboxConfig, OutgoingMessage
+from tests.broker import Mosquitto, Subscriber, password_broker, wait_until
 
 PREFIX = "ronda/test"
 
@@ -102,9 +101,6 @@ def test_restart_redelivers_unacknowledged_in_order(
 ) -> None:
     # A previous process queued alerts and died before the broker acknowledged them.
     outbox = Outbox(Database(tmp_path / "state.sqlite3"), OutboxConfig())
-    Topics(PREFIX)
-    from camera.store import OutgoingMessage
-
     outbox.put(
         [
             OutgoingMessage(
@@ -127,23 +123,11 @@ def test_restart_redelivers_unacknowledged_in_order(
 def test_wrong_password_is_one_clear_line_and_retried(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    password_file = tmp_path / "passwd"
-    subprocess.run(
-        ["mosquitto_passwd", "-b", "-c", str(password_file), "ronda", "right-secret"], check=True
-    )
-    port = free_port()
-    broker = Mosquitto(
-        tmp_path,
-        extra_config=(
-            f"listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {password_file}\n"
-        ),
-        port=port,
-    )
-    broker.start()
+    broker = password_broker(tmp_path, "ronda", "right-secret")
     secret = tmp_path / "secret"
     secret.write_text("wrong-secret\n")
     caplog.set_level(logging.DEBUG)
-    link, outbox = make_link(tmp_path, port, username="ronda", password_file=secret)
+    link, _ = make_link(tmp_path, broker.port, username="ronda", password_file=secret)
     link.start()
     try:
         assert wait_until(lambda: link.last_error is not None, 5)
@@ -159,21 +143,9 @@ def test_wrong_password_is_one_clear_line_and_retried(
 
 
 def test_right_password_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    password_file = tmp_path / "passwd"
-    subprocess.run(
-        ["mosquitto_passwd", "-b", "-c", str(password_file), "ronda", "s3cret"], check=True
-    )
-    port = free_port()
-    broker = Mosquitto(
-        tmp_path,
-        extra_config=(
-            f"listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {password_file}\n"
-        ),
-        port=port,
-    )
-    broker.start()
+    broker = password_broker(tmp_path, "ronda", "s3cret")
     monkeypatch.setenv("RONDA_MQTT_PASSWORD", "s3cret")
-    link, outbox = make_link(tmp_path, port, username="ronda")
+    link, _ = make_link(tmp_path, broker.port, username="ronda")
     link.start()
     try:
         assert link.connected.wait(10), link.last_error
