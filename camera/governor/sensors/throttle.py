@@ -24,7 +24,7 @@ _THROTTLED = re.compile(r"throttled=(0x[0-9a-fA-F]+|\d+)")
 
 # bit -> (name, what it means); bit + 16 is the same condition "since boot".
 FLAG_BITS: dict[int, tuple[str, str]] = {
-    0: ("under_voltage", "under-voltage: the supply sagged below ~4.63 V"),
+    0: ("under_voltage", "under-voltage: the supply voltage sagged"),
     1: ("arm_freq_capped", "ARM frequency capped"),
     2: ("throttled", "throttled"),
     3: ("soft_temp_limit", "soft temperature limit reached"),
