@@ -10,6 +10,7 @@ sensors deterministic.
 from __future__ import annotations
 
 import logging
+import math
 
 from camera.governor.config import BatteryConfig, GovernorConfig, HeatConfig
 from camera.governor.ladder import Ladder, Transition
@@ -66,8 +67,9 @@ class Governor:
         self._flags = FlagWatch()
         self._readings = Readings()
         self._interval = config.interval_s
-        self._next_due: float | None = None
-        self._last_poll: float | None = None
+        # The span [_read_at, _next_due) in which the last reading still holds; empty at start.
+        self._read_at = math.inf
+        self._next_due = -math.inf
         self._changed_at: float | None = None
         self._changes = 0
         reason = "start" if config.enabled else "governor disabled"
@@ -83,11 +85,9 @@ class Governor:
         Sensors are read at the first call, then whenever ``interval_s`` has passed, and at once
         if the clock went backwards (a replay started over).
         """
-        if self._next_due is not None and self._last_poll <= now < self._next_due:
+        if self._read_at <= now < self._next_due or not self.config.enabled:
             return self._policy
-        if not self.config.enabled:
-            return self._policy
-        self._last_poll = now
+        self._read_at = now
         self._next_due = now + self._interval
         self._readings = self.sensors.read()
         self._flags.update(self._readings.throttle)
@@ -152,7 +152,7 @@ class Governor:
             "readings": self._readings.as_dict(),
             "flags": [] if flags is None else flags.names,
             "sensors": self.sensors.status(),
-            "last_poll": self._last_poll,
+            "last_poll": None if self._read_at == math.inf else self._read_at,
             "changed_at": self._changed_at,
             "changes": self._changes,
         }
