@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from camera.governor import Governor, GovernorConfig, Sensors
 from camera.governor.sensors import BatteryReading, Health
+from camera.types import Precision
 
 
 class FakeTemperature:
@@ -45,10 +46,15 @@ def make(
     temp: float | None = None,
     percent: float | None = None,
     charging: bool | None = False,
+    normal_precision: Precision = "float32",
     **config: Any,
 ) -> tuple[Governor, FakeTemperature, FakeBattery]:
     thermo, pack = FakeTemperature(temp), FakeBattery(percent, charging)
-    governor = Governor(GovernorConfig.model_validate(config), Sensors(thermo, None, pack))
+    governor = Governor(
+        GovernorConfig.model_validate(config),
+        Sensors(thermo, None, pack),
+        normal_precision=normal_precision,
+    )
     return governor, thermo, pack
 
 

@@ -136,9 +136,9 @@ class GovernorConfig(Section):
     enabled: bool = True
     interval_s: Seconds = 5.0
     dwell_s: Annotated[float, Field(ge=0)] = 30.0
-    # What the normal level allows: the ladders only ever restrict from here.
+    # What the normal level allows: the ladders only ever restrict from here.  The normal
+    # precision is not here: it is ``detector.precision``, the one place a user chooses it.
     normal_fps: Fps | None = None
-    normal_precision: Precision = "float32"
     sensors: SensorsConfig = SensorsConfig()
     heat: HeatConfig = HeatConfig()
     battery: BatteryConfig = BatteryConfig()

@@ -17,7 +17,7 @@ from camera.governor.ladder import Ladder, Transition
 from camera.governor.policy import Allowance, Standing, compose
 from camera.governor.sensors import Readings, Sensors, build_sensors
 from camera.governor.sensors.throttle import FlagWatch
-from camera.types import Policy
+from camera.types import Policy, Precision
 
 log = logging.getLogger("camera.governor")
 
@@ -58,12 +58,19 @@ def _battery_ladder(config: BatteryConfig, dwell_s: float) -> tuple[Ladder, tupl
 class Governor:
     """Decides the pipeline's ``Policy`` from SoC temperature and battery charge."""
 
-    def __init__(self, config: GovernorConfig, sensors: Sensors | None = None) -> None:
+    def __init__(
+        self,
+        config: GovernorConfig,
+        sensors: Sensors | None = None,
+        *,
+        normal_precision: Precision = "int8",
+    ) -> None:
+        """``normal_precision`` is the detector's configured precision: the ceiling at rest."""
         self.config = config
         self.sensors = sensors if sensors is not None else build_sensors(config.sensors)
         self.heat, self._heat_allow = _heat_ladder(config.heat, config.dwell_s)
         self.battery, self._battery_allow = _battery_ladder(config.battery, config.dwell_s)
-        self._base = Allowance(config.normal_fps, config.normal_precision, True)
+        self._base = Allowance(config.normal_fps, normal_precision, True)
         self._flags = FlagWatch()
         self._readings = Readings()
         self._interval = config.interval_s
