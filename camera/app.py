@@ -54,7 +54,7 @@ class Runtime:
         self.topics = Topics(config.topic_prefix)
         self.detector: Detector = load_detector(config.detector)
         self.governor = (
-            Governor(config.governor)
+            Governor(config.governor, normal_precision=config.detector.precision)
             if options.use_governor and config.governor.enabled
             else None
         )
