@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from camera.detect import Detector
 from camera.events import EventUpdate, ThumbnailConfig, build_update, render_thumbnail
@@ -49,6 +50,15 @@ class FrameOutcome:
 FrameHook = Callable[[FrameOutcome], None]
 
 
+class Planner(Protocol):
+    """What the loop needs of a region planner (``RegionPlanner``; benchmarks swap in others)."""
+
+    def plan(self, motion: MotionResult, tracked: list[Box], frame_index: int) -> list[Region]: ...
+
+
+PlannerFactory = Callable[[RegionConfig, tuple[int, int], int], Planner]
+
+
 @dataclass(frozen=True)
 class StageConfigs:
     """The configuration sections the frame loop needs (data handed in, not looked up)."""
@@ -73,6 +83,7 @@ class Pipeline:
         governor: Governor | None = None,
         default_policy: Policy | None = None,
         hooks: Iterable[FrameHook] = (),
+        planner_factory: PlannerFactory = RegionPlanner,
     ) -> None:
         self.camera = camera
         self.topic_prefix = topic_prefix
@@ -81,6 +92,7 @@ class Pipeline:
         self.sinks = list(sinks)
         self.governor = governor
         self.hooks = list(hooks)
+        self.planner_factory = planner_factory
         self.stats = PipelineStats()
         self.limiter = FrameRateLimiter()
         precision = detector.precision if detector else "int8"
@@ -91,7 +103,7 @@ class Pipeline:
         self._sequence: dict[str, int] = {}
         self._frame_size: tuple[int, int] | None = None
         self._motion: MotionDetector | None = None
-        self._planner: RegionPlanner | None = None
+        self._planner: Planner | None = None
         self._tracker: Tracker | None = None
         self._last_timestamp = 0.0
 
@@ -163,7 +175,7 @@ class Pipeline:
         self._frame_size = frame.size
         input_size = self.detector.input_size if self.detector else 416
         self._motion = MotionDetector(self.stages.motion, frame.size)
-        self._planner = RegionPlanner(self.stages.regions, frame.size, input_size)
+        self._planner = self.planner_factory(self.stages.regions, frame.size, input_size)
         self._tracker = Tracker(self.stages.tracker, frame.size, self._new_event_id)
 
     # -- governor ----------------------------------------------------------------------------
