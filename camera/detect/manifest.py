@@ -1,0 +1,139 @@
+"""Find, read and check ``models/manifest.json``: every model variant and how to use it.
+
+The manifest is the contract between ``models/build_nanodet.py`` and the camera: file, sha256,
+size, precision, input size and dtype, decoder family and the label mapping.  Everything is checked
+here, once, at start-up, so a broken install fails with one clear line instead of odd detections.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import camera
+from camera.detect.errors import ModelError
+from camera.types import PRECISIONS, Label, Precision
+
+MODELS_DIR_ENV = "RONDA_MODELS_DIR"
+MANIFEST_NAME = "manifest.json"
+_LABELS: tuple[Label, ...] = ("person", "pet")
+
+
+@dataclass(frozen=True, slots=True)
+class ClassMapping:
+    """How one model class id maps to Ronda's label and the subclass it keeps."""
+
+    label: Label
+    subclass: str
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpec:
+    """One variant of the manifest, with its file resolved to an absolute path."""
+
+    name: str
+    path: Path
+    sha256: str
+    size: int
+    precision: Precision
+    input_size: int
+    input_dtype: str
+    family: str
+    decoder: dict
+    classes: dict[int, ClassMapping]
+
+
+def bundled_manifest() -> Path:
+    """The manifest to use when the config names none.
+
+    ``$RONDA_MODELS_DIR`` wins; then the ``models/`` folder beside the ``camera`` package (a
+    checkout); then ``<prefix>/share/ronda/models`` (a wheel install).  When none exists the
+    checkout path is returned, so the error names the place a developer expects.
+    """
+    override = os.environ.get(MODELS_DIR_ENV)
+    if override:
+        return Path(override) / MANIFEST_NAME
+    checkout = Path(camera.__file__).resolve().parent.parent / "models" / MANIFEST_NAME
+    installed = Path(sys.prefix) / "share" / "ronda" / "models" / MANIFEST_NAME
+    return next((p for p in (checkout, installed) if p.is_file()), checkout)
+
+
+def read_manifest(path: Path) -> list[ModelSpec]:
+    """Parse the manifest at ``path``; raises ModelError naming the file and the problem."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(
+            f"models manifest not found: {path} (set detector.manifest or {MODELS_DIR_ENV})"
+        ) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"models manifest unreadable: {path}: {_one_line(exc)}") from None
+    try:
+        specs = [_variant(entry, path.parent) for entry in document["variants"]]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ModelError(f"models manifest invalid: {path}: {_one_line(exc)}") from None
+    if not specs:
+        raise ModelError(f"models manifest invalid: {path}: it lists no variants")
+    return specs
+
+
+def _variant(entry: dict, folder: Path) -> ModelSpec:
+    precision = entry["precision"]
+    if precision not in PRECISIONS:
+        raise ValueError(f"variant {entry['name']!r}: unknown precision {precision!r}")
+    classes = {}
+    for class_id, mapping in entry["labels"].items():
+        if mapping["label"] not in _LABELS:
+            raise ValueError(f"class {class_id}: label must be person or pet")
+        classes[int(class_id)] = ClassMapping(mapping["label"], str(mapping["subclass"]))
+    return ModelSpec(
+        name=str(entry["name"]),
+        path=(folder / entry["file"]).resolve(),
+        sha256=str(entry["sha256"]).lower(),
+        size=int(entry["size"]),
+        precision=precision,
+        input_size=int(entry["input"]["size"]),
+        input_dtype=str(entry["input"]["dtype"]),
+        family=str(entry["decoder"]["family"]),
+        decoder=dict(entry["decoder"]),
+        classes=classes,
+    )
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_file(spec: ModelSpec) -> None:
+    """Raise ModelError unless the file exists with the manifest's size and sha256."""
+    try:
+        size = spec.path.stat().st_size
+    except FileNotFoundError:
+        raise ModelError(
+            f"model file missing: {spec.path} ({spec.name}); rebuild with "
+            "models/build_nanodet.py or reinstall"
+        ) from None
+    if size != spec.size:
+        raise ModelError(
+            f"model file corrupt: {spec.path} is {size} bytes, manifest says {spec.size}; "
+            "restore it from the repository or rebuild"
+        )
+    actual = sha256_of(spec.path)
+    if actual != spec.sha256:
+        raise ModelError(
+            f"model file sha256 mismatch: {spec.path} has {actual[:12]}…, manifest says "
+            f"{spec.sha256[:12]}…; restore it or rebuild (and update the manifest)"
+        )
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

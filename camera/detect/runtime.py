@@ -1,0 +1,104 @@
+"""Open a .tflite file with whichever TFLite interpreter is installed.
+
+``ai_edge_litert`` comes first: it is maintained, runs int8 with XNNPACK, and works with numpy 2.
+``tflite_runtime`` is the fallback for platforms without an ai-edge-litert wheel (e.g. armv7);
+it needs numpy<2 and ran int8 several times slower in our measurements.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from camera.detect.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+RUNTIMES = ("ai_edge_litert", "tflite_runtime")
+
+
+def interpreter_class() -> tuple[str, type]:
+    """``(backend name, Interpreter class)`` of the first runtime that imports."""
+    problems = []
+    for name in RUNTIMES:
+        try:
+            module = importlib.import_module(f"{name}.interpreter")
+        except ImportError as exc:
+            problems.append(f"{name}: {exc}")
+            continue
+        return name, module.Interpreter
+    log.debug("no TFLite runtime: %s", "; ".join(problems))
+    raise ModelError(
+        "no TFLite runtime: install ai-edge-litert (pip install ai-edge-litert) "
+        "or tflite-runtime on platforms without it"
+    )
+
+
+@dataclass
+class LoadedModel:
+    """One interpreter ready to run: its signature runner and the input/output contract."""
+
+    backend: str
+    runner: object
+    input_name: str
+    input_dtype: np.dtype
+    input_quant: tuple[float, int]
+    output_quant: dict[str, tuple[float, int]]
+    interpreter: object
+
+    def run(self, pixels: np.ndarray) -> dict[str, np.ndarray]:
+        """Infer one ``[H, W, 3]`` uint8 BGR image; returns float outputs by name."""
+        batch = pixels[None]
+        scale, zero = self.input_quant
+        if self.input_dtype == np.float32:
+            batch = batch.astype(np.float32)
+        elif (scale, zero) != (1.0, 0) and scale > 0:
+            info = np.iinfo(self.input_dtype)
+            batch = np.clip(np.round(batch / scale + zero), info.min, info.max)
+            batch = batch.astype(self.input_dtype)
+        else:
+            batch = batch.astype(self.input_dtype, copy=False)
+        outputs = self.runner(**{self.input_name: batch})
+        return {name: self._dequantize(name, value) for name, value in outputs.items()}
+
+    def _dequantize(self, name: str, value: np.ndarray) -> np.ndarray:
+        if value.dtype == np.float32:
+            return value
+        scale, zero = self.output_quant[name]
+        return (value.astype(np.float32) - zero) * scale
+
+
+def load_model(path: Path, threads: int) -> LoadedModel:
+    """Load ``path`` with ``threads`` CPU threads; raises ModelError if the runtime rejects it."""
+    backend, interpreter_cls = interpreter_class()
+    try:
+        interpreter = interpreter_cls(model_path=str(path), num_threads=threads)
+        # Allocate before asking for the signature runner: otherwise XNNPACK is silently skipped.
+        interpreter.allocate_tensors()
+        runner = interpreter.get_signature_runner()
+        inputs = runner.get_input_details()
+        outputs = runner.get_output_details()
+    except (ValueError, RuntimeError) as exc:
+        text = " ".join(str(exc).split())[:200]
+        raise ModelError(f"model file unreadable by {backend}: {path}: {text}") from None
+    if len(inputs) != 1:
+        raise ModelError(f"model file unsupported: {path} has {len(inputs)} inputs, expected 1")
+    ((input_name, detail),) = inputs.items()
+    return LoadedModel(
+        backend=backend,
+        runner=runner,
+        input_name=input_name,
+        input_dtype=np.dtype(detail["dtype"]),
+        input_quant=_quant(detail),
+        output_quant={name: _quant(d) for name, d in outputs.items()},
+        interpreter=interpreter,
+    )
+
+
+def _quant(detail: dict) -> tuple[float, int]:
+    scale, zero = detail.get("quantization", (0.0, 0))
+    return float(scale), int(zero)

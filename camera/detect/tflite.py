@@ -1,0 +1,185 @@
+"""The TFLite detector backend: crops regions, runs the model, maps boxes back to the frame.
+
+Every variant in the manifest (int8 and float32) is loaded and checked at start, so switching
+precision is a reference swap between two frames: no reload, no pause, no dropped frame.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from camera.detect.config import DetectorConfig
+from camera.detect.errors import ModelError
+from camera.detect.letterbox import letterbox
+from camera.detect.manifest import ModelSpec, verify_file
+from camera.detect.nanodet import NanoDetDecoder
+from camera.detect.nms import nms
+from camera.detect.runtime import LoadedModel, load_model
+from camera.types import PRECISIONS, Box, Detection, Precision, Region
+
+log = logging.getLogger(__name__)
+
+# Share of the smaller box inside the other above which boxes from two regions are one object.
+CROSS_REGION_CONTAINMENT = 0.8
+_MIN_CROP = 2  # pixels; a thinner crop carries nothing the model can use
+
+
+@dataclass
+class _Variant:
+    spec: ModelSpec
+    model: LoadedModel
+    decoder: NanoDetDecoder
+    lock: threading.Lock
+
+
+def _decoder_for(spec: ModelSpec, model: LoadedModel) -> NanoDetDecoder:
+    if spec.family != "nanodet":
+        raise ModelError(f"model {spec.name}: decoder family {spec.family!r} is not supported")
+    try:
+        decoder = NanoDetDecoder(
+            spec.input_size,
+            spec.decoder["strides"],
+            int(spec.decoder["reg_max"]),
+            spec.decoder["outputs"],
+            list(spec.classes),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelError(f"model {spec.name}: decoder settings invalid: {exc}") from None
+    shapes = {
+        name: tuple(int(d) for d in detail["shape"])
+        for name, detail in model.runner.get_output_details().items()
+    }
+    problem = decoder.check(shapes)
+    if problem:
+        raise ModelError(f"model file does not match its manifest: {spec.path}: {problem}")
+    return decoder
+
+
+class TFLiteDetector:
+    """Detector backed by TFLite interpreters, one per precision, all loaded up front."""
+
+    def __init__(self, variants: dict[Precision, _Variant], config: DetectorConfig) -> None:
+        self._variants = variants
+        self._config = config
+        self._active = variants[config.precision]
+        self._closed = False
+
+    @classmethod
+    def open(cls, specs: Sequence[ModelSpec], config: DetectorConfig) -> TFLiteDetector:
+        """Verify and load the first variant of each precision; raises ModelError."""
+        variants: dict[Precision, _Variant] = {}
+        for precision in PRECISIONS:
+            spec = next((s for s in specs if s.precision == precision), None)
+            if spec is None:
+                continue
+            verify_file(spec)
+            model = load_model(spec.path, config.threads)
+            variants[precision] = _Variant(spec, model, _decoder_for(spec, model), threading.Lock())
+            log.info(
+                "loaded %s (%.1f MB, sha256 ok) with %s, %d threads",
+                spec.name,
+                spec.size / 1e6,
+                model.backend,
+                config.threads,
+            )
+        if config.precision not in variants:
+            raise ModelError(f"no {config.precision} model in the manifest (detector.precision)")
+        return cls(variants, config)
+
+    @property
+    def precision(self) -> Precision:
+        return self._active.spec.precision
+
+    @property
+    def input_size(self) -> int:
+        return self._active.spec.input_size
+
+    @property
+    def backend(self) -> str:
+        return self._active.model.backend
+
+    @property
+    def model_name(self) -> str:
+        return self._active.spec.name
+
+    def set_precision(self, precision: Precision) -> None:
+        """Use ``precision`` from the next ``detect`` call on; a frame in flight keeps its model.
+
+        A precision the manifest has no model for is refused with a warning (``precision`` keeps
+        telling what runs), so a governor's request can never stop the camera.
+        """
+        variant = self._variants.get(precision)
+        if variant is None:
+            log.warning("no %s model loaded; staying on %s", precision, self.precision)
+            return
+        if variant is not self._active:
+            log.info("detector precision %s -> %s", self.precision, precision)
+            self._active = variant
+
+    def detect(self, image: np.ndarray, regions: Sequence[Region]) -> list[Detection]:
+        """Persons and pets in ``regions`` of the BGR frame ``image``, in frame pixels."""
+        if self._closed:
+            raise RuntimeError("detector is closed")
+        variant = self._active  # one model for the whole frame, whatever set_precision does
+        height, width = image.shape[:2]
+        found = []
+        for index, region in enumerate(regions):
+            crop = _crop_bounds(region.box, width, height)
+            if crop is None:
+                continue
+            found.extend((index, *hit) for hit in self._detect_crop(variant, image, crop))
+        return self._merge(variant, found)
+
+    def _detect_crop(self, variant: _Variant, image: np.ndarray, crop: tuple[int, int, int, int]):
+        x1, y1, x2, y2 = crop
+        pixels = image[y1:y2, x1:x2]
+        if pixels.ndim == 2:
+            pixels = cv2.cvtColor(pixels, cv2.COLOR_GRAY2BGR)
+        model_input, placement = letterbox(pixels, variant.spec.input_size)
+        with variant.lock:
+            outputs = variant.model.run(model_input)
+        candidates = variant.decoder.decode(outputs, self._config.min_score)
+        boxes = placement.to_source(candidates.boxes) + np.float32([x1, y1, x1, y1])
+        boxes[:, 0::2] = np.clip(boxes[:, 0::2], x1, x2)
+        boxes[:, 1::2] = np.clip(boxes[:, 1::2], y1, y2)
+        return zip(boxes, candidates.scores, candidates.class_ids, strict=True)
+
+    def _merge(self, variant: _Variant, found: list) -> list[Detection]:
+        """Per label NMS over all regions (cat and dog are one ``pet``: one box per animal)."""
+        detections = []
+        for label in ("person", "pet"):
+            hits = [h for h in found if variant.spec.classes[int(h[3])].label == label]
+            if not hits:
+                continue
+            groups = np.array([h[0] for h in hits])
+            boxes = np.array([h[1] for h in hits], dtype=np.float32)
+            scores = np.array([h[2] for h in hits], dtype=np.float32)
+            keep = nms(boxes, scores, self._config.nms_iou, groups, CROSS_REGION_CONTAINMENT)
+            for i in keep:
+                mapping = variant.spec.classes[int(hits[i][3])]
+                box = Box(*(float(v) for v in boxes[i]))
+                detections.append(Detection(label, mapping.subclass, float(scores[i]), box))
+        detections.sort(key=lambda d: d.score, reverse=True)
+        return detections
+
+    def close(self) -> None:
+        """Release the interpreters; ``detect`` raises afterwards."""
+        self._closed = True
+        self._variants.clear()
+
+
+def _crop_bounds(box: Box, width: int, height: int) -> tuple[int, int, int, int] | None:
+    """Integer pixel bounds of ``box`` inside the frame, or None if too thin to use."""
+    clipped = box.clip(width, height)
+    x1, y1 = math.floor(clipped.x1), math.floor(clipped.y1)
+    x2, y2 = math.ceil(clipped.x2), math.ceil(clipped.y2)
+    if x2 - x1 < _MIN_CROP or y2 - y1 < _MIN_CROP:
+        return None
+    return x1, y1, x2, y2
