@@ -13,12 +13,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from camera.config import RondaConfig
 from camera.detect import Detector, load_detector
 from camera.governor import Governor
 from camera.mqtt import MqttAlertSink, MqttLink, Topics
+from camera.mqtt.discovery import DiscoveryPublisher, attach_discovery
 from camera.pipeline import EventSink, JsonlSink, Pipeline, StoreSink
 from camera.pipeline.loop import FrameHook, StageConfigs
 from camera.sources import FrameSource
@@ -60,7 +62,9 @@ class Runtime:
         )
         self.link: MqttLink | None = None
         self.alert_sink: MqttAlertSink | None = None
-        sinks: list[EventSink] = [StoreSink(self.events)]
+        self.discovery: DiscoveryPublisher | None = None
+        # The outbox first: should the process die between two sinks, the alert is on disk.
+        sinks: list[EventSink] = []
         if options.use_mqtt and config.mqtt.enabled:
             self.link = MqttLink(
                 config.mqtt,
@@ -69,7 +73,11 @@ class Runtime:
                 will_topic=self.topics.availability,
             )
             self.alert_sink = MqttAlertSink(self.link, self.outbox, self.topics)
+            self.discovery = attach_discovery(
+                self.link, config.mqtt.discovery, self.topics, config.camera.name
+            )
             sinks.append(self.alert_sink)
+        sinks.append(StoreSink(self.events))
         if options.jsonl is not None:
             sinks.append(JsonlSink(options.jsonl))
         sinks.extend(options.extra_sinks)
@@ -140,9 +148,18 @@ class Runtime:
             },
             "outbox_depth": self.outbox.depth(),
             "outbox_dropped": self.outbox.dropped(),
+            "events_today": self.events.count_since(local_midnight()),
+            # Flat copies for Home Assistant's value templates (null when there is no sensor).
+            "governor_level": self.pipeline.policy.level,
+            "soc_temp_c": None,
+            "battery_pct": None,
         }
         if self.governor is not None:
-            payload["governor"] = self.governor.snapshot()
+            snapshot = self.governor.snapshot()
+            readings = snapshot.get("readings") or {}
+            payload["governor"] = snapshot
+            payload["soc_temp_c"] = readings.get("soc_temp_c")
+            payload["battery_pct"] = readings.get("battery_pct")
         return payload
 
     def _maybe_publish_stats(self) -> None:
@@ -177,6 +194,12 @@ class Runtime:
         self.detector.close()
         self.database.close()
         return left
+
+
+def local_midnight(now: float | None = None) -> float:
+    """Epoch seconds of the last local midnight: "today" as the owner means it."""
+    today = datetime.fromtimestamp(time.time() if now is None else now).date()
+    return datetime.combine(today, datetime.min.time()).timestamp()
 
 
 def replay_files(

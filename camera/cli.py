@@ -187,6 +187,34 @@ def cmd_events(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_flush(args: argparse.Namespace) -> int:
+    from camera.app import DATABASE_NAME
+    from camera.mqtt import Topics
+    from camera.mqtt.flush import flush_outbox
+    from camera.store import Database, Outbox
+
+    config, _ = _load(args)
+    _setup_logging(config.logging.level)
+    database = Database(config.store.directory() / DATABASE_NAME)
+    try:
+        result = flush_outbox(
+            config.mqtt,
+            Outbox(database, config.mqtt.outbox),
+            topics=Topics(config.topic_prefix),
+            client_id=config.client_id,
+            camera=config.camera.name,
+            timeout=args.timeout,
+        )
+    finally:
+        database.close()
+    print(f"delivered {result.delivered} queued message(s); {result.left} left")
+    if result.left:
+        reason = result.error or "broker did not acknowledge in time"
+        print(f"{result.left} alert message(s) are still queued ({reason})", file=sys.stderr)
+        return EXIT_UNDELIVERED
+    return EXIT_OK
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     from camera.detect.catalog import describe_models
 
@@ -251,6 +279,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     events = add("events", cmd_events, "List recent events from the local store.")
     events.add_argument("--limit", type=int, default=20, help="how many (default 20)")
+
+    flush = add(
+        "flush",
+        cmd_flush,
+        "Deliver the alerts queued on disk (after a crash or an outage) to the broker and exit.",
+    )
+    flush.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds to wait for the broker (default 60)"
+    )
 
     models = add(
         "models", cmd_models, "List the model variants with size, checksum and latency here."

@@ -47,12 +47,13 @@ class MqttAlertSink:
             self._open[update.id] = update.label
         after = set(self._open.values())
         for label in before ^ after:
-            self.link.put_state(self.topics.label_state(label), b"ON" if label in after else b"OFF")
+            state = b"ON" if label in after else b"OFF"
+            self.link.put_state(self.topics.label_state(label), state, transitions=True)
         if thumbnail:
             self.link.put_state(self.topics.label_snapshot(update.label), thumbnail)
 
     def close(self) -> None:
         """Everything open is over: the labels go ``OFF``."""
         for label in set(self._open.values()):
-            self.link.put_state(self.topics.label_state(label), b"OFF")
+            self.link.put_state(self.topics.label_state(label), b"OFF", transitions=True)
         self._open.clear()

@@ -13,6 +13,17 @@ from camera.store import OutboxConfig
 DEFAULT_PASSWORD_ENV = "RONDA_MQTT_PASSWORD"
 
 
+class DiscoveryConfig(Section):
+    """Home Assistant MQTT discovery: the camera appears as a device with no YAML."""
+
+    enabled: bool = True
+    prefix: str = Field("homeassistant", pattern=r"^[^#+]+$")
+    """Home Assistant's discovery prefix (its MQTT integration option of the same name)."""
+    remove: bool = False
+    """Publish empty configs instead, so Home Assistant deletes this camera's entities; run once
+    (``ronda flush`` is enough), then set ``enabled: false``."""
+
+
 class TlsConfig(Section):
     """TLS to the broker.  With ``enabled`` and no ``ca_file`` the system trust store is used."""
 
@@ -56,12 +67,17 @@ class MqttConfig(Section):
     reconnect_min_s: float = Field(1.0, gt=0, le=60)
     reconnect_max_s: float = Field(60.0, gt=0, le=3600)
     max_inflight: int = Field(20, ge=1, le=1000)
-    """Messages published but not yet acknowledged at once."""
+    """Messages published but not yet acknowledged at once (also the most duplicates a crash
+    can cause: they are published again after a restart)."""
+    ack_timeout_s: float = Field(15.0, ge=1, le=600)
+    """No PUBACK for this long while alerts are in flight means the connection is dead without a
+    TCP reset (a cut cable, a Wi-Fi drop): reconnect and resend rather than wait for keepalive."""
     drain_timeout_s: float = Field(10.0, ge=0, le=600)
     """On stop or at the end of a replay, wait this long for queued alerts to be acknowledged."""
     stats_interval_s: float = Field(60.0, ge=1, le=86400)
     tls: TlsConfig = TlsConfig()
     outbox: OutboxConfig = OutboxConfig()
+    discovery: DiscoveryConfig = DiscoveryConfig()
 
     @model_validator(mode="after")
     def _password_file_exists(self) -> MqttConfig:

@@ -7,15 +7,31 @@ the owner needs one clear line for each.  So this thread connects itself, classi
 logs it once (repeats go to debug), waits with exponential backoff and tries again, forever: a
 broker that is down or refuses us never stops the camera.
 
-Delivery rule: a message leaves the outbox only when its PUBACK arrives.  paho re-sends its
-unacknowledged QoS 1 messages after a reconnect, so the same ``mid`` is acknowledged later; after
-a process restart the outbox rows are simply published again.  Retained state (ON/OFF, snapshot,
-stats, discovery) is "latest value wins" and is re-published on every connect.
+Delivery rules, and the holes each one closes:
+
+* A message leaves the outbox only when its PUBACK arrives.  Acknowledgements are written in
+  batches (one transaction per loop turn), so draining a backlog costs one fsync per burst, not
+  one per message; a crash before the batch is written re-sends those few messages (duplicates,
+  never losses).
+* Rows are handed to paho strictly in ``seq`` order and never twice in one process: paho keeps
+  every unacknowledged QoS 1 message across reconnects and re-sends it (DUP) before anything
+  newer, so the outbox continues after the highest row paho already holds.  Re-reading rows
+  from disk after a reconnect would publish them twice, and out of order.
+* A publish that paho refuses (its queue is full, a message id is still taken) is not recorded
+  and the row stays pending; only publishes paho accepted, sent or queued for the next
+  connection, are waited for.
+* A network cut without a TCP reset leaves the socket "open" for up to two keepalives.  While
+  alerts are in flight, ``ack_timeout_s`` without any PUBACK closes the connection and reconnects
+  (paho then re-sends them), so alerts are not stuck behind a dead socket.
+* An exception in a callback (a state handler, the database) is logged and the thread carries on;
+  a dead network thread would silently stop every alert.
+
+Retained state (ON/OFF, snapshot, stats, discovery) is "latest value wins" and re-published on
+every connect, oldest topic first.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import socket
 import ssl
@@ -25,7 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from camera.mqtt.config import MqttConfig
 from camera.sources.backoff import Backoff
@@ -34,6 +50,8 @@ from camera.store import Outbox
 log = logging.getLogger(__name__)
 
 _LOOP_TIMEOUT_S = 0.05
+_ACCEPTED = (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN)
+_MAX_PENDING_STATE = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +61,15 @@ class RetainedMessage:
     retain: bool = True
 
 
+@dataclass(slots=True)
+class _InFlight:
+    seq: int
+    sent_at: float
+
+
 class MqttLink:
-    """See the module docstring.  Thread-safe: any thread may call ``put_state`` and ``wake``."""
+    """See the module docstring.  Thread-safe: any thread may call ``put_state``, ``wake``,
+    ``subscribe`` and ``wait_drained``; only the link's own thread touches the socket."""
 
     def __init__(
         self,
@@ -53,8 +78,12 @@ class MqttLink:
         *,
         client_id: str,
         will_topic: str,
+        availability: bool = True,
     ) -> None:
+        """``availability`` False: a helper process (``ronda flush``) that must not announce
+        the camera online or offline, and sets no Last Will."""
         self.config = config
+        self.availability = availability
         self.outbox = outbox
         self.client_id = client_id
         self.will_topic = will_topic
@@ -62,17 +91,23 @@ class MqttLink:
         self.last_error: str | None = None
         self.on_connect_hooks: list[Callable[[], None]] = []
         self.message_hooks: dict[str, Callable[[bytes], None]] = {}
+        self.acked = 0
+        self.reconnects = 0
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._state_lock = threading.Lock()
         self._state: dict[str, RetainedMessage] = {}
-        self._dirty_state: set[str] = set()
-        self._inflight: dict[int, int] = {}  # paho mid -> outbox seq
+        self._pending_state: list[tuple[str, RetainedMessage]] = []  # in put order
+        self._state_mids: set[int] = set()
+        self._inflight: dict[int, _InFlight] = {}  # paho mid -> outbox row
         self._inflight_lock = threading.Lock()
+        self._acked_seqs: list[int] = []
         self._last_sent_seq = 0
+        self._last_ack_at = 0.0
+        self._ever_connected = False
+        self._subscribe_now = threading.Event()
         self._client = self._make_client()
         self._thread = threading.Thread(target=self._run, name="mqtt", daemon=True)
-        self.acked = 0
 
     # -- public API --------------------------------------------------------------------------
     @property
@@ -86,31 +121,69 @@ class MqttLink:
         """New rows in the outbox: publish them now rather than at the next poll."""
         self._wake.set()
 
-    def put_state(self, topic: str, payload: bytes | str, *, retain: bool = True) -> None:
-        """Publish a latest-value message now (if connected) and again after every reconnect."""
+    def put_state(
+        self, topic: str, payload: bytes | str, *, retain: bool = True, transitions: bool = False
+    ) -> None:
+        """Publish a latest-value message now (if connected) and again after every reconnect.
+
+        A newer value replaces one not yet published, except with ``transitions``: ``ON`` then
+        ``OFF`` of a short event (or of one during an outage) must both reach Home Assistant, or
+        an automation waiting for ``ON`` never fires.  Up to ``_MAX_PENDING_STATE`` are kept.
+        """
         data = payload.encode() if isinstance(payload, str) else payload
+        message = RetainedMessage(data, retain=retain)
         with self._state_lock:
-            self._state[topic] = RetainedMessage(data, retain=retain)
-            self._dirty_state.add(topic)
+            self._state[topic] = message
+            if not transitions:
+                self._pending_state = [p for p in self._pending_state if p[0] != topic]
+            self._pending_state.append((topic, message))
+            if len(self._pending_state) > _MAX_PENDING_STATE:
+                self._pending_state = list(self._state.items())
+        self._wake.set()
+
+    def resend_state(self) -> None:
+        """Publish every latest value again (after a connect, or when a consumer asks): the
+        transitions still pending first, then the latest value of every other topic."""
+        with self._state_lock:
+            pending = {topic for topic, _ in self._pending_state}
+            self._pending_state += [(t, m) for t, m in self._state.items() if t not in pending]
         self._wake.set()
 
     def subscribe(self, topic: str, handler: Callable[[bytes], None]) -> None:
         """Call ``handler(payload)`` for messages on ``topic`` (re-subscribed on reconnect)."""
         self.message_hooks[topic] = handler
+        self._subscribe_now.set()
+        self._wake.set()
+
+    def in_flight(self) -> int:
+        """Outbox messages handed to paho and not yet acknowledged."""
+        with self._inflight_lock:
+            return len(self._inflight)
 
     def wait_drained(self, timeout: float) -> bool:
-        """Wait until the outbox is empty and acknowledged; False on timeout."""
+        """Wait until the outbox is empty and every state message acknowledged; False on
+        timeout.  Logs what it waits for, since a stop can take this long."""
+        depth = self.outbox.depth()
+        if depth:
+            log.info(
+                "waiting up to %.0f s for the broker to acknowledge %d queued alert message(s)",
+                timeout,
+                depth,
+            )
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.outbox.depth() == 0 and not self._dirty_state:
+        while True:
+            with self._state_lock:
+                state_busy = bool(self._pending_state or self._state_mids)
+            if not state_busy and self.outbox.depth() == 0:
                 return True
+            if time.monotonic() >= deadline:
+                return False
             self._wake.set()
             time.sleep(0.02)
-        return self.outbox.depth() == 0
 
     def stop(self, *, publish_offline: bool = True) -> None:
         """Say ``offline`` (the clean counterpart of the Last Will) and disconnect."""
-        if publish_offline and self.connected.is_set():
+        if publish_offline and self.availability and self.connected.is_set():
             info = self._client.publish(self.will_topic, b"offline", qos=1, retain=True)
             deadline = time.monotonic() + 2.0
             while (
@@ -121,8 +194,11 @@ class MqttLink:
         self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
-        with contextlib.suppress(OSError, ValueError):
+        self._flush_acks()
+        try:
             self._client.disconnect()
+        except (OSError, ValueError) as error:
+            log.debug("disconnect: %s", error)
 
     # -- client set-up -----------------------------------------------------------------------
     def _make_client(self) -> paho.Client:
@@ -144,7 +220,8 @@ class MqttLink:
                 cert_reqs=ssl.CERT_REQUIRED,
             )
             client.tls_insecure_set(tls.insecure)
-        client.will_set(self.will_topic, b"offline", qos=1, retain=True)
+        if self.availability:
+            client.will_set(self.will_topic, b"offline", qos=1, retain=True)
         client.max_inflight_messages_set(self.config.max_inflight)
         client.max_queued_messages_set(0)
         client.on_connect = self._on_connect
@@ -157,10 +234,14 @@ class MqttLink:
     def _run(self) -> None:
         backoff = Backoff(self.config.reconnect_min_s, self.config.reconnect_max_s, self._stop)
         while not self._stop.is_set():
-            if not self._connect_once():
-                backoff.wait()
-                continue
-            session_ok = self._serve()
+            try:
+                session_ok = self._connect_once() and self._serve()
+            except Exception:
+                # Never let the thread die: every later alert would silently stay on disk.
+                log.exception("MQTT link error; reconnecting")
+                self._drop_connection()
+                session_ok = False
+            self._flush_acks()
             if session_ok:
                 backoff.reset()
             if not self._stop.is_set():
@@ -192,19 +273,24 @@ class MqttLink:
         accepted = False
         while not self._stop.is_set():
             rc = self._client.loop(timeout=_LOOP_TIMEOUT_S)
-            if rc != paho.MQTT_ERR_SUCCESS:
+            self._flush_acks()
+            if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
                 break
             if self.connected.is_set():
                 accepted = True
+                if self._ack_overdue():
+                    self._drop_connection()
+                    break
+                if self._subscribe_now.is_set():
+                    self._subscribe_all()
                 self._flush_state()
                 self._drain()
             self._wake.clear()
-        if self.connected.is_set():
-            self.connected.clear()
-            log.warning("lost the MQTT broker %s; alerts queue on disk meanwhile", self.broker)
+        self.connected.clear()
         return accepted
 
     def _drain(self) -> None:
+        """Hand the next rows to paho, in order, up to ``max_inflight`` unacknowledged."""
         with self._inflight_lock:
             room = self.config.max_inflight - len(self._inflight)
         if room <= 0:
@@ -213,27 +299,80 @@ class MqttLink:
             info = self._client.publish(
                 message.topic, message.payload, qos=message.qos, retain=message.retain
             )
+            if info.rc not in _ACCEPTED:
+                log.warning("paho refused to queue an alert (%s); retrying", info.rc)
+                return
             with self._inflight_lock:
-                self._inflight[info.mid] = message.seq
+                self._inflight[info.mid] = _InFlight(message.seq, time.monotonic())
             self._last_sent_seq = message.seq
             if message.qos == 0:
                 self._complete(info.mid)
 
     def _flush_state(self) -> None:
         with self._state_lock:
-            dirty = [(t, self._state[t]) for t in self._dirty_state]
-            self._dirty_state.clear()
-        for topic, message in dirty:
-            self._client.publish(topic, message.payload, qos=message.qos, retain=message.retain)
+            pending, self._pending_state = self._pending_state, []
+        for index, (topic, message) in enumerate(pending):
+            info = self._client.publish(
+                topic, message.payload, qos=message.qos, retain=message.retain
+            )
+            with self._state_lock:
+                if info.rc not in _ACCEPTED:
+                    self._pending_state[:0] = pending[index:]
+                    return
+                if message.qos > 0:
+                    self._state_mids.add(info.mid)
+
+    def _subscribe_all(self) -> None:
+        self._subscribe_now.clear()
+        for topic in list(self.message_hooks):
+            self._client.subscribe(topic, qos=1)
+
+    def _ack_overdue(self) -> bool:
+        """True when alerts have waited ``ack_timeout_s`` with no PUBACK at all."""
+        with self._inflight_lock:
+            if not self._inflight:
+                return False
+            oldest = min(item.sent_at for item in self._inflight.values())
+        waited = time.monotonic() - max(oldest, self._last_ack_at)
+        if waited < self.config.ack_timeout_s:
+            return False
+        log.warning(
+            "no acknowledgement from MQTT broker %s for %.0f s with %d alert message(s) in "
+            "flight: the connection is dead; reconnecting",
+            self.broker,
+            waited,
+            self.in_flight(),
+        )
+        return True
+
+    def _drop_connection(self) -> None:
+        """Close the socket without a DISCONNECT (so the broker publishes the Last Will, as it
+        would for a real failure); paho keeps the unacknowledged messages for the next connect."""
+        self.connected.clear()
+        sock = self._client.socket()
+        if sock is not None:
+            try:
+                sock.close()
+            except OSError as error:
+                log.debug("closing the MQTT socket: %s", error)
 
     def _complete(self, mid: int) -> None:
         with self._inflight_lock:
-            seq = self._inflight.pop(mid, None)
-        if seq is not None:
-            self.outbox.ack(seq)
-            self.acked += 1
+            item = self._inflight.pop(mid, None)
+            if item is not None:
+                self._acked_seqs.append(item.seq)
+        if item is None:
+            with self._state_lock:
+                self._state_mids.discard(mid)
 
-    # -- paho callbacks (network thread) -----------------------------------------------------
+    def _flush_acks(self) -> None:
+        with self._inflight_lock:
+            seqs, self._acked_seqs = self._acked_seqs, []
+        if seqs:
+            self.outbox.ack_many(seqs)
+            self.acked += len(seqs)
+
+    # -- paho callbacks (network thread; they must never raise into paho) ---------------------
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
             _, source = self.config.resolve_password()
@@ -243,37 +382,56 @@ class MqttLink:
                 f"(user {user}, password from {source})"
             )
             return
-        first = self.last_error is not None
+        if self._ever_connected:
+            self.reconnects += 1
+        again = self._ever_connected or self.last_error is not None
+        self._ever_connected = True
         self.last_error = None
         depth = self.outbox.depth()
         log.info(
             "%s MQTT broker %s%s",
-            "reconnected to" if first else "connected to",
+            "reconnected to" if again else "connected to",
             self.broker,
             f"; delivering {depth} queued message(s)" if depth else "",
         )
-        # A fresh session: paho re-sends what it still holds; everything else comes from disk.
+        now = time.monotonic()
+        self._last_ack_at = now
         with self._inflight_lock:
-            self._last_sent_seq = max(self._inflight.values(), default=0)
-        client.publish(self.will_topic, b"online", qos=1, retain=True)
-        with self._state_lock:
-            self._dirty_state = set(self._state)
-        for topic in self.message_hooks:
-            client.subscribe(topic, qos=1)
+            for item in self._inflight.values():
+                item.sent_at = now  # paho re-sends them right after this callback
+        if self.availability:
+            client.publish(self.will_topic, b"online", qos=1, retain=True)
+        self.resend_state()
+        self._subscribe_now.set()
         for hook in self.on_connect_hooks:
-            hook()
+            try:
+                hook()
+            except Exception:
+                log.exception("on-connect hook %r failed", hook)
         self.connected.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        if self.connected.is_set():
+            log.warning(
+                "lost the MQTT broker %s (%s); alerts queue on disk meanwhile",
+                self.broker,
+                reason_code,
+            )
         self.connected.clear()
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
+        self._last_ack_at = time.monotonic()
         self._complete(mid)
 
     def _on_message(self, client, userdata, message) -> None:
+        self._last_ack_at = time.monotonic()
         handler = self.message_hooks.get(message.topic)
-        if handler is not None:
+        if handler is None:
+            return
+        try:
             handler(bytes(message.payload))
+        except Exception:
+            log.exception("handler for MQTT topic %s failed", message.topic)
 
     def _report(self, message: str) -> None:
         """Log a connection problem once; identical repeats during the outage go to debug."""

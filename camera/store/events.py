@@ -104,6 +104,11 @@ class EventStore:
     def count(self) -> int:
         return int(self.database.query("SELECT COUNT(*) FROM events")[0][0])
 
+    def count_since(self, since: float) -> int:
+        """Events first recorded at or after ``since`` (epoch seconds): "events today"."""
+        rows = self.database.query("SELECT COUNT(*) FROM events WHERE recorded_at >= ?", (since,))
+        return int(rows[0][0])
+
     def prune(self, now: float | None = None) -> int:
         """Apply retention; returns how many events were removed."""
         now = time.time() if now is None else now

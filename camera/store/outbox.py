@@ -4,8 +4,12 @@ broker acknowledged it (QoS 1 PUBACK).
 paho keeps unacknowledged messages only in memory, so a broker outage that outlives the process,
 or a ``kill -9``, would lose them.  Here a message is a row until its PUBACK arrives; after a
 restart every remaining row is published again, oldest first, with its original payload (and so
-its original event time).  The outbox is bounded by count and age; anything dropped because of
-a bound is counted in the database and logged, never silent.
+its original event time).
+
+The outbox is bounded by count, by bytes (thumbnails are tens of KB and an SD card is small) and
+by age; the bounds are applied when the outbox is opened and on every ``put``, so a week-old
+alert is not delivered after a long power-off.  Anything dropped because of a bound is counted in
+the database and logged as a warning, never silent.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pydantic import Field
@@ -26,10 +31,16 @@ DROPPED_COUNTER = "outbox_dropped"
 
 
 class OutboxConfig(Section):
-    """Bounds of the on-disk outbox."""
+    """Bounds of the on-disk outbox (the oldest undelivered messages go first)."""
 
     max_messages: int = Field(20_000, ge=100, le=10_000_000)
+    max_megabytes: float = Field(200.0, gt=0, le=100_000)
+    """Payload bytes kept at most; a thumbnail is 20-60 KB, an event JSON about 400 bytes."""
     max_age_days: float = Field(7.0, gt=0, le=365)
+
+    @property
+    def max_bytes(self) -> int:
+        return int(self.max_megabytes * 1_000_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +69,10 @@ class Outbox:
     def __init__(self, database: Database, config: OutboxConfig) -> None:
         self.database = database
         self.config = config
+        self.enforce_bounds()
 
     def put(self, messages: list[OutgoingMessage], now: float | None = None) -> None:
-        """Queue messages atomically, then enforce the bounds."""
+        """Queue messages atomically (an event's JSON and thumbnail together), then bound."""
         created = time.time() if now is None else now
         with self.database.transaction() as db:
             db.executemany(
@@ -70,30 +82,53 @@ class Outbox:
             )
             self._enforce_bounds(db, created)
 
-    def _enforce_bounds(self, db: sqlite3.Connection, now: float) -> None:
+    def enforce_bounds(self, now: float | None = None) -> int:
+        """Apply the bounds now (at start-up); returns how many messages were dropped."""
+        with self.database.transaction() as db:
+            return self._enforce_bounds(db, time.time() if now is None else now)
+
+    def _enforce_bounds(self, db: sqlite3.Connection, now: float) -> int:
         cutoff = now - self.config.max_age_days * 86400
         aged = db.execute("DELETE FROM outbox WHERE created_at < ?", (cutoff,)).rowcount
-        (depth,) = db.execute("SELECT COUNT(*) FROM outbox").fetchone()
-        excess = max(0, depth - self.config.max_messages)
-        if excess:
-            db.execute(
-                "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT ?)",
-                (excess,),
-            )
-        dropped = aged + excess
+        depth, size = db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM outbox"
+        ).fetchone()
+        over = 0
+        if depth > self.config.max_messages or size > self.config.max_bytes:
+            over = self._drop_oldest(db, depth, size)
+        dropped = aged + over
         if dropped:
             self.database.add_counter(db, DROPPED_COUNTER, dropped)
             log.warning(
                 "outbox full or too old: dropped %d undelivered message(s) (%d by age, %d by "
-                "count; limits %d messages, %.1f days)",
+                "size; limits %d messages, %.0f MB, %.1f days)",
                 dropped,
                 aged,
-                excess,
+                over,
                 self.config.max_messages,
+                self.config.max_megabytes,
                 self.config.max_age_days,
             )
+        return dropped
+
+    def _drop_oldest(self, db: sqlite3.Connection, depth: int, size: int) -> int:
+        """Delete the oldest rows until both the count and the byte bound hold."""
+        last_seq = None
+        dropped = 0
+        rows = db.execute("SELECT seq, LENGTH(payload) FROM outbox ORDER BY seq")
+        for seq, length in rows:
+            if depth <= self.config.max_messages and size <= self.config.max_bytes:
+                break
+            last_seq = seq
+            depth -= 1
+            size -= length
+            dropped += 1
+        if last_seq is not None:
+            db.execute("DELETE FROM outbox WHERE seq <= ?", (last_seq,))
+        return dropped
 
     def pending(self, after_seq: int = 0, limit: int = 100) -> list[QueuedMessage]:
+        """The oldest messages with ``seq > after_seq``, in queue order."""
         rows = self.database.query(
             "SELECT seq, topic, payload, qos, retain, event_id, created_at FROM outbox "
             "WHERE seq > ? ORDER BY seq LIMIT ?",
@@ -105,11 +140,19 @@ class Outbox:
         ]
 
     def ack(self, seq: int) -> None:
+        self.ack_many([seq])
+
+    def ack_many(self, seqs: Iterable[int]) -> None:
+        """Forget acknowledged messages, in one transaction (one fsync for a burst of PUBACKs)."""
+        params = [(seq,) for seq in seqs]
+        if not params:
+            return
         with self.database.transaction() as db:
-            db.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
+            db.executemany("DELETE FROM outbox WHERE seq = ?", params)
 
     def depth(self) -> int:
         return int(self.database.query("SELECT COUNT(*) FROM outbox")[0][0])
 
     def dropped(self) -> int:
+        """Messages dropped by a bound since the state directory was created."""
         return self.database.counter(DROPPED_COUNTER)

@@ -1,0 +1,177 @@
+"""Home Assistant MQTT discovery: the camera shows up as a device, with no YAML.
+
+Per camera, one device (identifiers derived from the camera name, so they survive restarts and
+re-installs) with:
+
+* ``binary_sensor`` person, pet (occupancy) and motion (motion-only events while the detector is
+  paused), reading the retained ``ON``/``OFF`` state topics the alert sink keeps;
+* ``image`` per label (person, pet): the retained latest thumbnail of that label, raw JPEG.
+  One per label rather than one "latest of any label": a dashboard wants "who was the last
+  person at the door" even after the cat walked past, the alert sink already keeps one retained
+  snapshot per label, and a shared entity would make each label overwrite the other;
+* ``sensor`` entities reading the retained stats JSON: SoC temperature, battery, processed fps,
+  governor level, detector ms and outbox depth (diagnostic), and events today.
+
+Everything is retained, published through ``MqttLink.put_state`` (so re-sent on every connect)
+and again whenever Home Assistant announces ``online`` on ``<prefix>/status``: a restarted Home
+Assistant re-reads configs first and the retained state after, so no state is lost to the order.
+With ``remove`` the same config topics get empty retained payloads, which makes Home Assistant
+delete the entities (and the device once it has none).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+from camera import __version__
+from camera.mqtt.config import DiscoveryConfig
+from camera.mqtt.link import MqttLink
+from camera.mqtt.topics import Topics
+
+log = logging.getLogger(__name__)
+
+BINARY_SENSORS = (
+    ("person", "Person", "occupancy"),
+    ("pet", "Pet", "occupancy"),
+    ("motion", "Motion", "motion"),
+)
+IMAGES = (("person", "Last person"), ("pet", "Last pet"))
+
+
+@dataclass(frozen=True, slots=True)
+class StatSensor:
+    """One sensor entity whose value is a top-level key of the stats JSON."""
+
+    key: str
+    name: str
+    unit: str | None = None
+    device_class: str | None = None
+    icon: str | None = None
+    diagnostic: bool = True
+    numeric: bool = True
+
+
+STAT_SENSORS = (
+    StatSensor("soc_temp_c", "SoC temperature", "°C", "temperature"),
+    StatSensor("battery_pct", "Battery", "%", "battery"),
+    StatSensor("fps", "Processed fps", "fps", icon="mdi:speedometer"),
+    StatSensor("governor_level", "Governor level", icon="mdi:thermometer-alert", numeric=False),
+    StatSensor("detector_ms", "Detector time", "ms", "duration"),
+    StatSensor("outbox_depth", "Queued alerts", "messages", icon="mdi:tray-full"),
+    StatSensor("events_today", "Events today", "events", icon="mdi:cctv", diagnostic=False),
+)
+
+
+class DiscoveryPublisher:
+    """Builds the discovery configs of one camera and keeps them published."""
+
+    def __init__(
+        self, link: MqttLink, config: DiscoveryConfig, topics: Topics, camera: str
+    ) -> None:
+        self.link = link
+        self.config = config
+        self.topics = topics
+        self.camera = camera
+        self.node_id = f"ronda_{camera}"
+
+    def register(self) -> None:
+        """Publish now (and on every connect) and answer Home Assistant's ``online``."""
+        self.publish()
+        self.link.subscribe(self.status_topic, self._on_status)
+
+    @property
+    def status_topic(self) -> str:
+        return f"{self.config.prefix}/status"
+
+    def config_topic(self, component: str, object_id: str) -> str:
+        return f"{self.config.prefix}/{component}/{self.node_id}/{object_id}/config"
+
+    def publish(self) -> None:
+        """Queue every config as retained state (an empty payload for each with ``remove``)."""
+        for topic, payload in self.configs().items():
+            data = b"" if self.config.remove else json.dumps(payload, sort_keys=True).encode()
+            self.link.put_state(topic, data)
+        if self.config.remove:
+            log.info("Home Assistant discovery: removing the entities of camera %s", self.camera)
+
+    def _on_status(self, payload: bytes) -> None:
+        if payload.strip().lower() == b"online":
+            log.info("Home Assistant came online: re-sending discovery and state")
+            self.publish()
+            self.link.resend_state()
+
+    # -- payloads ----------------------------------------------------------------------------
+    def device(self) -> dict[str, object]:
+        return {
+            "identifiers": [self.node_id],
+            "name": f"Ronda {self.camera}",
+            "manufacturer": "Ronda",
+            "model": "Ronda person/pet camera",
+            "sw_version": __version__,
+        }
+
+    def _common(self, object_id: str, name: str) -> dict[str, object]:
+        return {
+            "name": name,
+            "unique_id": f"{self.node_id}_{object_id}",
+            "object_id": f"{self.node_id}_{object_id}",
+            "availability_topic": self.topics.availability,
+            "payload_available": "online",
+            "payload_not_available": "offline",
+            "device": self.device(),
+            "origin": {"name": "Ronda", "sw_version": __version__},
+        }
+
+    def configs(self) -> dict[str, dict[str, object]]:
+        """Config topic -> payload, for every entity of this camera."""
+        configs: dict[str, dict[str, object]] = {}
+        for label, name, device_class in BINARY_SENSORS:
+            configs[self.config_topic("binary_sensor", label)] = {
+                **self._common(label, name),
+                "state_topic": self.topics.label_state(label),
+                "payload_on": "ON",
+                "payload_off": "OFF",
+                "device_class": device_class,
+            }
+        for label, name in IMAGES:
+            object_id = f"{label}_snapshot"
+            configs[self.config_topic("image", object_id)] = {
+                **self._common(object_id, name),
+                "image_topic": self.topics.label_snapshot(label),
+                "content_type": "image/jpeg",
+            }
+        for sensor in STAT_SENSORS:
+            configs[self.config_topic("sensor", sensor.key)] = self._stat_sensor(sensor)
+        return configs
+
+    def _stat_sensor(self, sensor: StatSensor) -> dict[str, object]:
+        payload: dict[str, object] = {
+            **self._common(sensor.key, sensor.name),
+            "state_topic": self.topics.stats,
+            # A null in the JSON renders as "None", which Home Assistant shows as unknown.
+            "value_template": f"{{{{ value_json.{sensor.key} }}}}",
+        }
+        if sensor.numeric:
+            payload["state_class"] = "measurement"
+        if sensor.unit:
+            payload["unit_of_measurement"] = sensor.unit
+        if sensor.device_class:
+            payload["device_class"] = sensor.device_class
+        if sensor.icon:
+            payload["icon"] = sensor.icon
+        if sensor.diagnostic:
+            payload["entity_category"] = "diagnostic"
+        return payload
+
+
+def attach_discovery(
+    link: MqttLink, config: DiscoveryConfig, topics: Topics, camera: str
+) -> DiscoveryPublisher | None:
+    """Register discovery on ``link`` when it is enabled (or asked to remove its entities)."""
+    if not (config.enabled or config.remove):
+        return None
+    publisher = DiscoveryPublisher(link, config, topics, camera)
+    publisher.register()
+    return publisher

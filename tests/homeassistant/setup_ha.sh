@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Build the separate Home Assistant venv that tests/test_homeassistant_discovery.py runs against.
+#
+# Home Assistant is never a Ronda dependency: it lives in its own venv (default .venv-ha beside
+# the repo's .venv; override with RONDA_HA_VENV) and only the heavy, opt-in test uses it.
+# Everything HA would otherwise pip-install at first start (the MQTT integration's paho-mqtt 1.x,
+# the HTTP server's extras) is installed here, so the test runs HA with --skip-pip and needs no
+# network.  Prints how long the install took.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+HA_VERSION=${HA_VERSION:-2024.1.6}
+VENV=${RONDA_HA_VENV:-.venv-ha}
+PYTHON=${PYTHON:-python3.11}
+started=$(date +%s)
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q --upgrade pip
+# The integrations the test loads (http, api, auth, config, mqtt, image) and their requirements,
+# pinned as in homeassistant 2024.1's manifests.
+"$VENV/bin/python" -m pip install -q \
+    "homeassistant==$HA_VERSION" \
+    "paho-mqtt==1.6.1" \
+    "aiohttp_cors==0.7.0" \
+    "aiohttp-fast-url-dispatcher==0.3.0" \
+    "aiohttp-zlib-ng==0.1.3"
+"$VENV/bin/python" -c "import homeassistant.const as c; print('homeassistant', c.__version__)"
+echo "Home Assistant venv ready in $VENV after $(( $(date +%s) - started )) s"
