@@ -1,0 +1,82 @@
+"""What ``ronda models`` prints: every manifest variant, whether its file checks out, and how
+fast it runs on this machine.
+
+Unlike ``load_detector`` this never stops at the first broken variant: it is the tool a person
+runs to find out which one is broken.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from camera.detect.errors import ModelError
+from camera.detect.manifest import bundled_manifest, read_manifest, verify_file
+from camera.detect.runtime import load_model
+
+WARMUP_RUNS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogEntry:
+    """One variant: identity, file check, and measured latency (None when it cannot run)."""
+
+    name: str
+    precision: str
+    file: Path
+    size: int
+    input_size: int
+    sha256_ok: bool
+    backend: str | None
+    median_ms: float | None
+    error: str | None
+
+
+def catalog(manifest: Path | None = None, runs: int = 10, threads: int = 2) -> list[CatalogEntry]:
+    """Check and time every variant of ``manifest`` (default: the bundled one).
+
+    Raises ModelError only when the manifest itself cannot be read.  Latency is the median of
+    ``runs`` inferences of a fixed noise image after ``WARMUP_RUNS`` untimed ones.
+    """
+    specs = read_manifest(manifest if manifest is not None else bundled_manifest())
+    entries = []
+    for spec in specs:
+        sha_ok, backend, median, error = False, None, None, None
+        try:
+            verify_file(spec)
+            sha_ok = True
+            if runs > 0:
+                model = load_model(spec.path, threads)
+                backend = model.backend
+                median = _median_latency_ms(model.run, spec.input_size, runs)
+        except ModelError as exc:
+            error = str(exc)
+        entries.append(
+            CatalogEntry(
+                spec.name,
+                spec.precision,
+                spec.path,
+                spec.path.stat().st_size if spec.path.exists() else 0,
+                spec.input_size,
+                sha_ok,
+                backend,
+                median,
+                error,
+            )
+        )
+    return entries
+
+
+def _median_latency_ms(run, size: int, runs: int) -> float:
+    pixels = np.random.default_rng(0).integers(0, 256, (size, size, 3), dtype=np.uint8)
+    for _ in range(WARMUP_RUNS):
+        run(pixels)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        run(pixels)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times) * 1000.0)

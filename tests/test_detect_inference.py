@@ -1,0 +1,195 @@
+"""The real NanoDet models on real photos: labels, boxes, precisions and region mapping.
+
+Ground-truth boxes below were drawn by eye on the photos (not copied from model output), so a
+broken letterbox, decoder or coordinate mapping moves the predicted box away from them.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import skimage.data
+
+from camera.detect import DetectorConfig, load_detector
+from camera.types import PRECISIONS, Box, Detection, Region
+from tests.conftest import footage
+
+ASTRONAUT_PERSON = Box(5, 10, 365, 512)  # skimage astronaut, 512x512
+DOG = Box(130, 205, 340, 545)  # darknet_dog.jpg, 768x576
+CAT = Box(340, 50, 630, 427)  # opencvcourse_cat.jpg, 640x427
+
+
+@pytest.fixture(scope="module")
+def detector():
+    detector = load_detector(DetectorConfig())
+    yield detector
+    detector.close()
+
+
+def bgr(rgb: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(rgb[..., ::-1])
+
+
+def still(name: str) -> np.ndarray:
+    return cv2.imread(str(footage(f"stills/{name}")), cv2.IMREAD_COLOR)
+
+
+def whole(image: np.ndarray) -> list[Region]:
+    return [Region(Box(0, 0, image.shape[1], image.shape[0]))]
+
+
+def run(detector, precision, image, regions=None) -> list[Detection]:
+    detector.set_precision(precision)
+    return detector.detect(image, whole(image) if regions is None else regions)
+
+
+def best(found: list[Detection], subclass: str) -> Detection:
+    matches = [d for d in found if d.subclass == subclass]
+    assert matches, f"no {subclass} among {found}"
+    return max(matches, key=lambda d: d.score)
+
+
+def shifted(box: Box, dx: float, dy: float) -> Box:
+    return Box(box.x1 + dx, box.y1 + dy, box.x2 + dx, box.y2 + dy)
+
+
+# -- labels on photos --
+
+
+@pytest.mark.parametrize("precision", PRECISIONS)
+def test_astronaut_is_a_person(detector, precision):
+    person = best(run(detector, precision, bgr(skimage.data.astronaut())), "person")
+    assert person.label == "person"
+    assert person.score >= 0.5
+    assert person.box.iou(ASTRONAUT_PERSON) > 0.8
+
+
+@pytest.mark.parametrize("precision", PRECISIONS)
+def test_chelsea_is_a_cat_and_no_person(detector, precision):
+    found = run(detector, precision, bgr(skimage.data.chelsea()))
+    cat = best(found, "cat")
+    assert (cat.label, cat.score >= 0.4) == ("pet", True)
+    assert all(d.label != "person" for d in found)
+
+
+@pytest.mark.parametrize("precision", PRECISIONS)
+def test_cat_still_is_a_pet_cat_and_no_person(detector, precision):
+    found = run(detector, precision, still("opencvcourse_cat.jpg"))
+    cat = best(found, "cat")
+    assert cat.label == "pet"
+    assert cat.box.iou(CAT) > 0.8
+    assert all(d.label != "person" for d in found)
+
+
+@pytest.mark.parametrize("precision", PRECISIONS)
+def test_dog_still_is_a_pet_dog_and_no_person(detector, precision):
+    found = run(detector, precision, still("darknet_dog.jpg"))
+    dog = best(found, "dog")
+    assert dog.label == "pet"
+    assert dog.box.iou(DOG) > 0.8
+    assert all(d.label != "person" for d in found)
+
+
+def test_coffee_has_neither_person_nor_pet(detector):
+    assert run(detector, "int8", bgr(skimage.data.coffee())) == []
+
+
+# -- int8 against float32 --
+
+
+def test_int8_agrees_with_float32(detector):
+    """Every float32 detection scoring 0.4 or more has an int8 twin: same label, close box."""
+    images = [bgr(skimage.data.astronaut()), bgr(skimage.data.chelsea())]
+    images += [
+        still(n) for n in ("darknet_dog.jpg", "opencvcourse_cat.jpg", "opencvcourse_park.jpg")
+    ]
+    ious, score_gaps = [], []
+    for image in images:
+        reference = [d for d in run(detector, "float32", image) if d.score >= 0.4]
+        quantized = run(detector, "int8", image)
+        for want in reference:
+            twins = [d for d in quantized if d.subclass == want.subclass]
+            twin = max(twins, key=lambda d: d.box.iou(want.box), default=None)
+            assert twin is not None, f"int8 missed {want}"
+            ious.append(twin.box.iou(want.box))
+            score_gaps.append(abs(twin.score - want.score))
+    assert len(ious) >= 8
+    assert np.mean(ious) > 0.85 and min(ious) > 0.6
+    assert max(score_gaps) < 0.1
+
+
+def test_set_precision_switches_the_model(detector):
+    image = still("opencvcourse_cat.jpg")
+    scores = {}
+    for precision in PRECISIONS:
+        detector.set_precision(precision)
+        assert detector.precision == precision
+        assert detector.input_size == 416
+        scores[precision] = best(detector.detect(image, whole(image)), "cat").score
+    assert scores["int8"] != scores["float32"]  # the quantized model really ran
+    assert detector.backend in ("ai_edge_litert", "tflite_runtime")
+
+
+# -- regions: crops are mapped back to frame pixels --
+
+OFFSET = (700, 150)
+
+
+@pytest.fixture(scope="module")
+def canvas() -> np.ndarray:
+    """A 1280x720 grey frame with the astronaut photo pasted at OFFSET."""
+    frame = np.full((720, 1280, 3), 128, np.uint8)
+    x, y = OFFSET
+    frame[y : y + 512, x : x + 512] = bgr(skimage.data.astronaut())
+    return frame
+
+
+def test_no_regions_no_detections(detector, canvas):
+    assert detector.detect(canvas, []) == []
+
+
+@pytest.mark.parametrize(
+    "region",
+    [
+        Box(700, 150, 1212, 662),  # exactly the photo, larger than the model input
+        Box(640, 40, 1280, 720),  # larger still, photo off-centre inside it
+        Box(0, 0, 1280, 720),  # the whole frame
+    ],
+    ids=["photo", "larger", "whole-frame"],
+)
+def test_region_boxes_come_back_in_frame_pixels(detector, canvas, region):
+    person = best(run(detector, "int8", canvas, [Region(region)]), "person")
+    assert person.box.iou(shifted(ASTRONAUT_PERSON, *OFFSET)) > 0.75
+
+
+def test_small_region_is_enlarged_and_stays_inside_it(detector, canvas):
+    region = Box(760, 150, 1060, 450)  # 300x300 over the head and shoulders
+    person = best(run(detector, "int8", canvas, [Region(region)]), "person")
+    assert person.score >= 0.4
+    box = person.box
+    assert region.x1 <= box.x1 < box.x2 <= region.x2
+    assert region.y1 <= box.y1 < box.y2 <= region.y2
+    assert box.iou(shifted(ASTRONAUT_PERSON, *OFFSET)) > 0.3
+
+
+def test_region_outside_the_frame_is_clipped(detector, canvas):
+    region = Box(600, -200, 1400, 800)
+    found = run(detector, "float32", canvas, [Region(region)])
+    assert all(d.box.x1 >= 0 and d.box.x2 <= 1280 and d.box.y2 <= 720 for d in found)
+    assert best(found, "person").box.iou(shifted(ASTRONAUT_PERSON, *OFFSET)) > 0.75
+
+
+def test_overlapping_regions_report_one_person(detector, canvas):
+    regions = [Region(Box(700, 150, 1212, 662)), Region(Box(640, 40, 1280, 720))]
+    found = run(detector, "int8", canvas, regions)
+    people = [d for d in found if d.score >= 0.5 and d.label == "person"]
+    assert len(people) == 1
+
+
+def test_region_edge_cutting_a_person_does_not_double_it(detector, canvas):
+    """One region sees the whole astronaut, the other only her left half."""
+    regions = [Region(Box(640, 40, 1280, 720)), Region(Box(600, 150, 900, 662))]
+    people = [d for d in run(detector, "int8", canvas, regions) if d.label == "person"]
+    strong = [d for d in people if d.box.iou(shifted(ASTRONAUT_PERSON, *OFFSET)) > 0.1]
+    assert len(strong) == 1

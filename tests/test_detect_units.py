@@ -1,0 +1,108 @@
+"""The detector's pure parts on synthetic data: decoder, NMS, letterbox, config."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from camera.detect import DetectorConfig
+from camera.detect.letterbox import letterbox
+from camera.detect.nanodet import NanoDetDecoder
+from camera.detect.nms import nms
+
+OUTPUTS = {str(s): {"scores": f"cls_{s}", "boxes": f"box_{s}"} for s in (8, 16, 32)}
+
+
+def raw_outputs(size: int = 416, classes: int = 80, bins: int = 11) -> dict[str, np.ndarray]:
+    out = {}
+    for stride in (8, 16, 32):
+        cells = (size // stride) ** 2
+        out[f"cls_{stride}"] = np.zeros((1, cells, classes), np.float32)
+        out[f"box_{stride}"] = np.zeros((1, cells, 4 * bins), np.float32)
+    return out
+
+
+def make_decoder() -> NanoDetDecoder:
+    return NanoDetDecoder(416, (8, 16, 32), 10, OUTPUTS, [0, 15, 16])
+
+
+def test_decoder_places_a_box_around_its_cell_centre():
+    outputs = raw_outputs()
+    row, col, stride = 3, 5, 16
+    cell = row * (416 // stride) + col
+    outputs["cls_16"][0, cell, 16] = 0.9  # dog
+    outputs["cls_16"][0, cell, 2] = 0.99  # car: not a class Ronda maps
+    logits = np.full((4, 11), -50.0, np.float32)
+    for side, bin_index in enumerate((2, 3, 4, 5)):  # left, top, right, bottom
+        logits[side, bin_index] = 50.0
+    outputs["box_16"][0, cell] = logits.ravel()
+
+    found = make_decoder().decode(outputs, min_score=0.3)
+
+    cx, cy = (col + 0.5) * stride, (row + 0.5) * stride
+    expected = [cx - 2 * stride, cy - 3 * stride, cx + 4 * stride, cy + 5 * stride]
+    np.testing.assert_allclose(found.boxes, [expected], atol=1e-3)
+    assert found.class_ids.tolist() == [16]
+    assert found.scores.tolist() == pytest.approx([0.9])
+
+
+def test_decoder_uses_the_expected_bin_not_the_top_one():
+    outputs = raw_outputs()
+    outputs["cls_8"][0, 0, 0] = 0.5
+    logits = np.full((4, 11), -50.0, np.float32)
+    logits[:, 1] = logits[:, 2] = 0.0  # half on bin 1, half on bin 2: 1.5 bins
+    outputs["box_8"][0, 0] = logits.ravel()
+    (box,) = make_decoder().decode(outputs, 0.3).boxes
+    np.testing.assert_allclose(box, [4 - 12, 4 - 12, 4 + 12, 4 + 12], atol=1e-3)
+
+
+def test_decoder_floor_and_shape_check():
+    decoder = make_decoder()
+    outputs = raw_outputs()
+    outputs["cls_32"][0, 7, 15] = 0.29
+    assert decoder.decode(outputs, 0.3).boxes.shape == (0, 4)
+    assert decoder.decode(outputs, 0.25).class_ids.tolist() == [15]
+    shapes = {name: value.shape for name, value in outputs.items()}
+    assert decoder.check(shapes) is None
+    shapes["box_8"] = (1, 2704, 40)
+    assert "box_8" in decoder.check(shapes)
+
+
+def test_nms_keeps_the_best_of_overlapping_boxes():
+    boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60]], np.float32)
+    keep = nms(boxes, np.array([0.6, 0.9, 0.5], np.float32), 0.5)
+    assert keep.tolist() == [1, 2]
+
+
+def test_nms_merges_a_cut_box_only_across_regions():
+    whole, cut = [0, 0, 100, 200], [0, 0, 40, 200]  # IoU 0.4: plain NMS keeps both
+    boxes = np.array([whole, cut], np.float32)
+    scores = np.array([0.8, 0.7], np.float32)
+    assert nms(boxes, scores, 0.5).tolist() == [0, 1]
+    assert nms(boxes, scores, 0.5, np.array([0, 0]), 0.8).tolist() == [0, 1]  # same region
+    assert nms(boxes, scores, 0.5, np.array([0, 1]), 0.8).tolist() == [0]
+
+
+@pytest.mark.parametrize("shape", [(100, 200, 3), (300, 120, 3), (416, 416, 3), (900, 1600, 3)])
+def test_letterbox_keeps_aspect_and_maps_back(shape):
+    image = np.full(shape, 200, np.uint8)
+    canvas, placement = letterbox(image, 416)
+    assert canvas.shape == (416, 416, 3)
+    assert placement.scale_x == pytest.approx(placement.scale_y, rel=0.01)
+    filled = np.argwhere(canvas[..., 0] == 200)
+    (top, left), (bottom, right) = filled.min(0), filled.max(0) + 1
+    back = placement.to_source(np.array([[left, top, right, bottom]], np.float32))[0]
+    np.testing.assert_allclose(back, [0, 0, shape[1], shape[0]], atol=0.5)
+    assert min(top, left) == 0 or max(bottom, right) == 416  # touches the canvas on one axis
+    assert abs(top - (416 - bottom)) <= 1 and abs(left - (416 - right)) <= 1  # centred
+
+
+def test_config_is_strict():
+    assert DetectorConfig().precision == "int8"
+    with pytest.raises(ValidationError, match="threads"):
+        DetectorConfig(threads=0)
+    with pytest.raises(ValidationError, match="precision"):
+        DetectorConfig(precision="int4")
+    with pytest.raises(ValidationError, match="extra"):
+        DetectorConfig(score=0.5)
