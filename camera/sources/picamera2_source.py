@@ -1,0 +1,219 @@
+"""Live source: the Raspberry Pi camera through picamera2 (libcamera).
+
+One capture gives two streams from the ISP at no CPU cost: ``main`` (``RGB888``, which
+picamera2 hands over in BGR byte order, i.e. OpenCV's order) for detector crops and thumbnails,
+and ``lores`` (``YUV420``) whose Y plane is already the small grayscale frame the motion stage
+wants, so motion needs no resize and no colour conversion on a Pi Zero.
+
+Timestamps are the sensor's own (``SensorTimestamp``, start of exposure, on CLOCK_BOOTTIME),
+mapped to wall-clock time, so frame spacing is exact even when Python is late to collect them.
+
+The frame rate is a sensor control (``FrameDurationLimits``): when the governor asks for fewer
+frames the sensor produces fewer, which saves ISP and copy work, not just detector time.
+
+A camera must never end the program: an error while opening or capturing, or no frame for
+``stall_timeout_s``, closes the camera and opens it again with backoff, forever; the outage is
+logged once with its recovery.  If it never comes back, the frame loop makes no progress, so
+the systemd watchdog restarts the whole service.
+
+picamera2 and libcamera are imported here only, when this source is created: they come from
+apt (``python3-picamera2``), not PyPI, and exist only on a Pi.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from camera.sources.backoff import Backoff
+from camera.sources.base import SourceError
+from camera.sources.config import SourceConfig
+from camera.types import Frame
+
+log = logging.getLogger(__name__)
+
+_POLL_S = 0.2
+"""How often a wait for the next frame looks at ``close()``: the bound on stop latency."""
+_MAX_TIMESTAMP_AGE_S = 5.0
+"""A sensor timestamp older than this (or in the future) is not trusted: the wall clock is."""
+
+
+class CameraStalled(Exception):
+    """No frame arrived for ``stall_timeout_s``."""
+
+
+def import_picamera2() -> ModuleType:
+    try:
+        return importlib.import_module("picamera2")
+    except ImportError as error:
+        raise SourceError(
+            f"picamera2 is not available ({error}): install python3-picamera2 with apt and "
+            "create the venv with --system-site-packages (`ronda service install` does)"
+        ) from None
+
+
+def frame_duration_us(fps: float) -> int:
+    return round(1_000_000 / fps)
+
+
+def wall_time(metadata: dict[str, Any]) -> float:
+    """The wall-clock time of the frame's exposure, from ``SensorTimestamp`` when plausible."""
+    now = time.time()
+    sensor_ns = metadata.get("SensorTimestamp")
+    if not isinstance(sensor_ns, int):
+        return now
+    age = (time.clock_gettime_ns(time.CLOCK_BOOTTIME) - sensor_ns) / 1e9
+    return now - age if 0.0 <= age <= _MAX_TIMESTAMP_AGE_S else now
+
+
+class Picamera2Source:
+    """The Pi camera; see the module docstring for streams, timestamps and recovery."""
+
+    live = True
+    name = "picamera2"
+
+    def __init__(self, config: SourceConfig) -> None:
+        self.config = config
+        self._picamera2 = import_picamera2()
+        self._stop = threading.Event()
+        self._fps = config.fps
+        self._applied_fps: float | None = None
+        self._index = 0
+        self._lores_size = (config.lores_width, config.lores_height)
+
+    # -- FrameSource -------------------------------------------------------------------------
+    def frames(self) -> Iterator[Frame]:
+        backoff = Backoff(self.config.reconnect_min_s, self.config.reconnect_max_s, self._stop)
+        outage_since: float | None = None
+        while not self._stop.is_set():
+            try:
+                camera = self._start()
+            except SourceError:
+                raise
+            except Exception as error:  # libcamera raises RuntimeError, IndexError, OSError...
+                outage_since = self._outage(outage_since, f"cannot be opened ({error})")
+                if not backoff.wait():
+                    return
+                continue
+            try:
+                for frame in self._capture(camera):
+                    if outage_since is not None:
+                        log.info("camera is back after %.0f s", time.monotonic() - outage_since)
+                        outage_since = None
+                    backoff.reset()
+                    yield frame
+            except SourceError:
+                raise
+            except Exception as error:
+                outage_since = self._outage(
+                    outage_since, f"failed: {error or type(error).__name__}"
+                )
+            finally:
+                _release(camera)
+            if not self._stop.is_set() and not backoff.wait():
+                return
+
+    def set_fps(self, fps: float | None) -> None:
+        """Ask the sensor for ``fps`` (never above the configured rate); None: the configured."""
+        self._fps = min(fps, self.config.fps) if fps else self.config.fps
+
+    def close(self) -> None:
+        """Only sets an event, so it is safe from a signal handler or another thread; the
+        frame iterator notices within ``_POLL_S`` and closes the camera itself."""
+        self._stop.set()
+
+    # -- camera session ----------------------------------------------------------------------
+    def _start(self) -> Any:
+        camera = self._picamera2.Picamera2()
+        try:
+            duration = frame_duration_us(self._fps)
+            configuration = camera.create_video_configuration(
+                main={"size": (self.config.width, self.config.height), "format": "RGB888"},
+                lores={"size": (self.config.lores_width, self.config.lores_height),
+                       "format": "YUV420"},
+                controls={"FrameDurationLimits": (duration, duration)},
+            )  # fmt: skip
+            camera.configure(configuration)
+            # The ISP may round sizes; read back what it actually gives.
+            self._lores_size = tuple(camera.camera_configuration()["lores"]["size"])
+            camera.start()
+        except BaseException:
+            _release(camera)
+            raise
+        self._applied_fps = self._fps
+        log.info(
+            "camera started: main %dx%d, lores %dx%d, %.1f fps",
+            self.config.width,
+            self.config.height,
+            *self._lores_size,
+            self._fps,
+        )
+        return camera
+
+    def _capture(self, camera: Any) -> Iterator[Frame]:
+        width, height = self._lores_size
+        while not self._stop.is_set():
+            if self._fps != self._applied_fps:
+                duration = frame_duration_us(self._fps)
+                camera.set_controls({"FrameDurationLimits": (duration, duration)})
+                self._applied_fps = self._fps
+                log.info("camera frame rate set to %.1f fps", self._fps)
+            request = self._next_request(camera)
+            if request is None:
+                return
+            try:
+                image = request.make_array("main")
+                lores = request.make_array("lores")
+                metadata = request.get_metadata()
+            finally:
+                request.release()
+            self._index += 1
+            yield Frame(
+                image=image,
+                timestamp=wall_time(metadata),
+                index=self._index,
+                # YUV420 is the Y plane (height rows, maybe padded to the stride), then U, V.
+                gray_small=np.ascontiguousarray(lores[:height, :width]),
+            )
+
+    def _next_request(self, camera: Any) -> Any | None:
+        """The next completed request, None once closed; CameraStalled after the timeout."""
+        job = camera.capture_request(wait=False)
+        deadline = time.monotonic() + self.config.stall_timeout_s
+        while True:
+            try:
+                return camera.wait(job, timeout=_POLL_S)
+            except TimeoutError:
+                if self._stop.is_set():
+                    return None
+                if time.monotonic() >= deadline:
+                    raise CameraStalled(f"no frame for {self.config.stall_timeout_s:g} s") from None
+            except TypeError:
+                raise SourceError(
+                    "this picamera2 is too old (wait() has no timeout): "
+                    "sudo apt update && sudo apt install --only-upgrade python3-picamera2"
+                ) from None
+
+    def _outage(self, since: float | None, what: str) -> float:
+        """Log the first failure of an outage as an error, repeats at debug; returns its start."""
+        if since is None:
+            log.error("camera %s; restarting it with backoff", what)
+            return time.monotonic()
+        log.debug("camera %s (still)", what)
+        return since
+
+
+def _release(camera: Any) -> None:
+    """Stop and close, each best effort: a failed camera often fails these too."""
+    for method in ("stop", "close"):
+        try:
+            getattr(camera, method)()
+        except Exception as error:
+            log.debug("camera %s failed: %s", method, error)

@@ -1,0 +1,159 @@
+"""A stand-in for picamera2 with exactly the calls Ronda's Picamera2Source makes.
+
+Tests put ``tests/fake_picamera2`` on ``sys.path`` and script the camera through ``SCRIPT``:
+how many openings fail, and per camera session how many frames it delivers before it raises
+an error or stalls.  Frames are synthetic but shaped like the real thing: ``main`` is an
+``RGB888`` array (BGR byte order, as picamera2 returns it), ``lores`` a ``YUV420`` buffer of
+``height * 3 // 2`` rows padded to a 128-byte stride, metadata carries ``SensorTimestamp`` on
+CLOCK_BOOTTIME.  Every call is recorded on the instance (``calls``) for assertions.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+import numpy as np
+
+STRIDE_ALIGN = 128
+Y_BASE = 60
+"""Y plane value of frame n is ``Y_BASE + n``; U and V planes are 128 (grey)."""
+
+
+@dataclass
+class Session:
+    """What one opened camera does: ``frames`` frames (None: forever), then ``then``."""
+
+    frames: int | None = None
+    then: str = "error"  # "error": capture raises RuntimeError; "stall": no frame ever again
+
+
+@dataclass
+class Script:
+    open_failures: int = 0
+    sessions: list[Session] = field(default_factory=list)
+    instances: list[Picamera2] = field(default_factory=list)
+
+    def session(self, number: int) -> Session:
+        return self.sessions[number] if number < len(self.sessions) else Session()
+
+
+SCRIPT = Script()
+
+
+def reset(script: Script | None = None) -> Script:
+    global SCRIPT
+    SCRIPT = script or Script()
+    return SCRIPT
+
+
+class CompletedRequest:
+    def __init__(self, camera: Picamera2, number: int) -> None:
+        self.camera = camera
+        self.number = number
+        self.released = False
+
+    def make_array(self, name: str) -> np.ndarray:
+        assert not self.released, "make_array after release"
+        stream = self.camera.config[name]
+        width, height = stream["size"]
+        if name == "main":
+            assert stream["format"] == "RGB888"
+            image = np.zeros((height, width, 3), np.uint8)
+            image[..., 0] = 200  # blue first: BGR byte order
+            image[0, 0, 1] = self.number % 256
+            return image
+        assert stream["format"] == "YUV420"
+        stride = -(-width // STRIDE_ALIGN) * STRIDE_ALIGN
+        buffer = np.full((height * 3 // 2, stride), 128, np.uint8)
+        buffer[:height, :width] = (Y_BASE + self.number) % 256
+        return buffer
+
+    def get_metadata(self) -> dict:
+        return {
+            "SensorTimestamp": time.clock_gettime_ns(time.CLOCK_BOOTTIME) - 1_000_000,
+            "FrameDuration": self.camera.frame_duration,
+        }
+
+    def release(self) -> None:
+        self.released = True
+        self.camera.released += 1
+
+
+class Picamera2:
+    opened = False
+
+    def __init__(self, camera_num: int = 0) -> None:
+        SCRIPT.instances.append(self)
+        if SCRIPT.open_failures > 0:
+            SCRIPT.open_failures -= 1
+            self.calls = ["open-failed"]
+            raise RuntimeError("Camera __init__ sequence did not complete.")
+        self.session = SCRIPT.session(sum(1 for i in SCRIPT.instances if i.opened))
+        self.opened = True
+        self.calls: list[object] = ["open"]
+        self.config: dict = {}
+        self.controls: list[dict] = []
+        self.frame_duration = 0
+        self.delivered = 0
+        self.released = 0
+        self.started = False
+        self.closed = False
+        self.stalled = threading.Event()
+
+    def create_video_configuration(self, main=None, lores=None, controls=None) -> dict:
+        self.calls.append("create_video_configuration")
+        return {
+            "main": dict(main or {}),
+            "lores": dict(lores) if lores else None,
+            "controls": dict(controls or {}),
+        }
+
+    def configure(self, config: dict) -> None:
+        self.calls.append("configure")
+        self.config = config
+        self._apply(config["controls"])
+
+    def camera_configuration(self) -> dict:
+        return self.config
+
+    def start(self) -> None:
+        self.calls.append("start")
+        self.started = True
+
+    def set_controls(self, controls: dict) -> None:
+        self.calls.append(("set_controls", dict(controls)))
+        self._apply(controls)
+
+    def _apply(self, controls: dict) -> None:
+        self.controls.append(dict(controls))
+        if "FrameDurationLimits" in controls:
+            self.frame_duration = controls["FrameDurationLimits"][1]
+
+    def capture_request(self, wait=None):
+        assert self.started, "capture_request before start"
+        assert wait is False, "the source must not block without a timeout"
+        job: Future = Future()
+        session = self.session
+        if session.frames is not None and self.delivered >= session.frames:
+            if session.then == "error":
+                job.set_exception(RuntimeError("Camera frontend has timed out!"))
+            else:
+                self.stalled.set()  # never completes, like a wedged camera
+            return job
+        self.delivered += 1
+        job.set_result(CompletedRequest(self, self.delivered))
+        return job
+
+    def wait(self, job: Future, timeout=None):
+        return job.result(timeout=timeout)
+
+    def stop(self) -> None:
+        self.calls.append("stop")
+        self.started = False
+
+    def close(self) -> None:
+        self.calls.append("close")
+        self.closed = True
