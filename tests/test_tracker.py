@@ -31,6 +31,7 @@ def test_start_needs_confirming_frames_and_end_after_timeout() -> None:
     ended = tracker.update([], 2.9)
     assert [e.kind for e in ended] == ["end"]
     assert ended[0].end_time == 0.9
+    assert ended[0].frame_time == 2.9  # decided now, last seen then
     assert ended[0].track_id == events[0].track_id
 
 
@@ -108,3 +109,14 @@ def test_finish_ends_open_events() -> None:
     ended = tracker.finish()
     assert [e.kind for e in ended] == ["end"]
     assert tracker.open_events() == 0
+
+
+def test_new_arrival_where_another_object_left_is_a_new_event() -> None:
+    tracker = Tracker(TrackerConfig(end_after_s=4.0), FRAME)
+    leaving = [[person(500 + 10 * i)] for i in range(8)]  # walks out at the right edge
+    cat_at_edge = [[person(540 - 10 * i, score=0.7, label="pet")] for i in range(8)]
+    events = run(tracker, leaving) + run(tracker, cat_at_edge, t0=2.5)
+    assert [(e.kind, e.label) for e in events if e.kind == "start"] == [
+        ("start", "person"),
+        ("start", "pet"),
+    ]

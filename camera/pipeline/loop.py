@@ -117,7 +117,7 @@ class Pipeline:
         """End every open event (end of a recording, service stop) and publish the ends."""
         if self._tracker is None:
             return []
-        updates = self._publish(self._tracker.finish(), frame=None)
+        updates = self._publish(self._tracker.finish(self._last_timestamp), frame=None)
         self._tracker = None
         self._frame_size = None
         return updates
@@ -171,7 +171,7 @@ class Pipeline:
         if self._frame_size == frame.size and self._tracker is not None:
             return
         if self._tracker is not None:  # resolution changed mid-stream: close what was open
-            self._publish(self._tracker.finish(), frame=None)
+            self._publish(self._tracker.finish(self._last_timestamp), frame=None)
         self._frame_size = frame.size
         input_size = self.detector.input_size if self.detector else 416
         self._motion = MotionDetector(self.stages.motion, frame.size)

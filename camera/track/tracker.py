@@ -29,6 +29,8 @@ _SCORE_HISTORY = 50
 # A track whose centre stayed within this share of its own size never moved: a sleeping cat,
 # a coat on a chair.  Such objects are remembered so that they do not alert again and again.
 _STATIONARY_SHARE = 0.5
+# Matching by proximity (no overlap) is for fast movers between consecutive detections only.
+_PROXIMITY_GAP_S = 1.0
 
 
 def event_ids(run_id: str | None = None) -> Callable[[], str]:
@@ -119,10 +121,17 @@ class _Resting:
     until: float
 
 
-def _compatible(track: _Track, detection: Detection) -> bool:
-    """Person and pet may swap (a crouching person read as a dog); motion-only blobs never
-    merge into a detected object's track, or its label would flip to "motion"."""
-    return (detection.label == "motion") == ("motion" in track.label_votes)
+def _compatible(track: _Track, detection: Detection, now: float) -> bool:
+    """Whether ``detection`` may continue ``track``.
+
+    Person and pet may swap within a track seen moments ago (a crouching person read as a dog
+    for a frame), but a track gone quiet only continues with its own label: a cat walking in
+    where a person just left is a new object.  Motion-only blobs never merge into a detected
+    object's track, or its label would flip to "motion".
+    """
+    if (detection.label == "motion") != ("motion" in track.label_votes):
+        return False
+    return detection.label == track.label or now - track.last_seen <= _PROXIMITY_GAP_S
 
 
 class Tracker:
@@ -153,7 +162,7 @@ class Tracker:
         """Feed one frame's detections (empty when the detector ran and saw nothing)."""
         usable = [d for d in detections if self._large_enough(d)]
         events: list[TrackEvent] = []
-        for track, detection in self._associate(usable):
+        for track, detection in self._associate(usable, now):
             if track is None:
                 track = self._new_track(detection, now)
             track.observe(detection, now)
@@ -168,7 +177,7 @@ class Tracker:
         for track in self._tracks:
             gone_for = now - track.last_seen
             if track.confirmed and gone_for >= self.config.end_after_s:
-                events.extend(self._end(track))
+                events.extend(self._end(track, now))
             elif not track.confirmed and gone_for >= self.config.confirm_window_s:
                 continue
             else:
@@ -177,12 +186,12 @@ class Tracker:
         self._resting = [r for r in self._resting if r.until > now]
         return events
 
-    def finish(self) -> list[TrackEvent]:
+    def finish(self, now: float | None = None) -> list[TrackEvent]:
         """End every open event now (end of a replay, service stop)."""
         events: list[TrackEvent] = []
         for track in self._tracks:
             if track.confirmed:
-                events.extend(self._end(track))
+                events.extend(self._end(track, track.last_seen if now is None else now))
         self._tracks = []
         return events
 
@@ -191,14 +200,16 @@ class Tracker:
         rule = self.config.rule(detection.label)
         return detection.box.area >= rule.min_area * self.frame_area
 
-    def _associate(self, detections: list[Detection]) -> list[tuple[_Track | None, Detection]]:
+    def _associate(
+        self, detections: list[Detection], now: float
+    ) -> list[tuple[_Track | None, Detection]]:
         """Greedy matching: best overlaps first, then nearest centres for fast movers."""
         pairs = sorted(
             (
                 (track.box.iou(det.box), ti, di)
                 for ti, track in enumerate(self._tracks)
                 for di, det in enumerate(detections)
-                if _compatible(track, det)
+                if _compatible(track, det, now)
             ),
             reverse=True,
         )
@@ -212,19 +223,26 @@ class Tracker:
         for di, det in enumerate(detections):
             if di in matched:
                 continue
-            ti = self._nearest_free(det, used_tracks)
+            ti = self._nearest_free(det, used_tracks, now)
             if ti is not None:
                 used_tracks.add(ti)
             matched[di] = self._tracks[ti] if ti is not None else None
         return [(matched[di], det) for di, det in enumerate(detections)]
 
-    def _nearest_free(self, detection: Detection, used: set[int]) -> int | None:
-        """A free track whose centre is within one box size of this one (fast movement)."""
+    def _nearest_free(self, detection: Detection, used: set[int], now: float) -> int | None:
+        """A free track of the same label, seen moments ago, whose centre is within one box size
+        of this one: an object that moved too far between frames to overlap itself.
+
+        Only recent tracks qualify: a track last seen seconds ago near the edge must not grab
+        the next arrival at that edge (a cat entering where a person just left).
+        """
         best: tuple[float, int] | None = None
         box = detection.box
         cx, cy = box.center
         for ti, track in enumerate(self._tracks):
-            if ti in used or not _compatible(track, detection):
+            if ti in used or track.label != detection.label:
+                continue
+            if now - track.last_seen > _PROXIMITY_GAP_S:
                 continue
             tx, ty = track.box.center
             distance = ((cx - tx) ** 2 + (cy - ty) ** 2) ** 0.5
@@ -275,13 +293,14 @@ class Tracker:
             for r in self._resting
         )
 
-    def _end(self, track: _Track) -> list[TrackEvent]:
+    def _end(self, track: _Track, now: float) -> list[TrackEvent]:
+        """``frame_time`` is when the end was decided; ``end_time`` when it was last seen."""
         if track.stationary and self.config.stationary_memory_s > 0:
             until = track.last_seen + self.config.stationary_memory_s
             self._resting.append(_Resting(track.label, track.box, until))
         if track.silent:
             return []
-        return [self._emit("end", track, track.last_seen, snapshot=False, ended=True)]
+        return [self._emit("end", track, now, snapshot=False, ended=True)]
 
     def _emit(
         self, kind: EventKind, track: _Track, now: float, *, snapshot: bool, ended: bool = False
