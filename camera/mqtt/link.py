@@ -22,7 +22,8 @@ Delivery rules, and the holes each one closes:
   connection, are waited for.
 * A network cut without a TCP reset leaves the socket "open" for up to two keepalives.  While
   alerts are in flight, ``ack_timeout_s`` without any PUBACK closes the connection and reconnects
-  (paho then re-sends them), so alerts are not stuck behind a dead socket.
+  (paho then re-sends them), so alerts are not stuck behind a dead socket.  A broker that accepts
+  TCP but never answers the CONNECT gets the same timeout (paho alone would wait a keepalive).
 * An exception in a callback (a state handler, the database) is logged and the thread carries on;
   a dead network thread would silently stop every alert.
 
@@ -271,12 +272,21 @@ class MqttLink:
     def _serve(self) -> bool:
         """Run the paho loop until the connection drops; True if it was ever accepted."""
         accepted = False
+        started = time.monotonic()
         while not self._stop.is_set():
             rc = self._client.loop(timeout=_LOOP_TIMEOUT_S)
             self._flush_acks()
             if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
                 break
-            if self.connected.is_set():
+            if not accepted and not self.connected.is_set():
+                if time.monotonic() - started > self.config.ack_timeout_s:
+                    self._report(
+                        f"MQTT broker {self.broker} accepted the connection but did not answer "
+                        f"the login within {self.config.ack_timeout_s:.0f} s"
+                    )
+                    self._drop_connection()
+                    break
+            elif self.connected.is_set():
                 accepted = True
                 if self._ack_overdue():
                     self._drop_connection()

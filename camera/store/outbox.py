@@ -10,6 +10,10 @@ The outbox is bounded by count, by bytes (thumbnails are tens of KB and an SD ca
 by age; the bounds are applied when the outbox is opened and on every ``put``, so a week-old
 alert is not delivered after a long power-off.  Anything dropped because of a bound is counted in
 the database and logged as a warning, never silent.
+
+Checking the bounds must not cost the frame loop more as the backlog grows during an outage: the
+count and byte totals are kept in memory (one scan at open), and the age check reads only the
+oldest rows (``created_at`` sits after the payload, so a full scan would read every thumbnail).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from pydantic import Field
@@ -69,6 +73,12 @@ class Outbox:
     def __init__(self, database: Database, config: OutboxConfig) -> None:
         self.database = database
         self.config = config
+        self._count = 0
+        self._bytes = 0
+        with self.database.transaction() as db:
+            self._count, self._bytes = db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM outbox"
+            ).fetchone()
         self.enforce_bounds()
 
     def put(self, messages: list[OutgoingMessage], now: float | None = None) -> None:
@@ -80,6 +90,8 @@ class Outbox:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 [(m.topic, m.payload, m.qos, int(m.retain), m.event_id, created) for m in messages],
             )
+            self._count += len(messages)
+            self._bytes += sum(len(m.payload) for m in messages)
             self._enforce_bounds(db, created)
 
     def enforce_bounds(self, now: float | None = None) -> int:
@@ -88,14 +100,11 @@ class Outbox:
             return self._enforce_bounds(db, time.time() if now is None else now)
 
     def _enforce_bounds(self, db: sqlite3.Connection, now: float) -> int:
-        cutoff = now - self.config.max_age_days * 86400
-        aged = db.execute("DELETE FROM outbox WHERE created_at < ?", (cutoff,)).rowcount
-        depth, size = db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM outbox"
-        ).fetchone()
+        """Runs inside the caller's transaction (so under the database lock)."""
+        aged = self._drop_aged(db, now - self.config.max_age_days * 86400)
         over = 0
-        if depth > self.config.max_messages or size > self.config.max_bytes:
-            over = self._drop_oldest(db, depth, size)
+        if self._count > self.config.max_messages or self._bytes > self.config.max_bytes:
+            over = self._drop_oldest(db)
         dropped = aged + over
         if dropped:
             self.database.add_counter(db, DROPPED_COUNTER, dropped)
@@ -111,20 +120,39 @@ class Outbox:
             )
         return dropped
 
-    def _drop_oldest(self, db: sqlite3.Connection, depth: int, size: int) -> int:
+    def _drop_aged(self, db: sqlite3.Connection, cutoff: float) -> int:
+        """Delete rows created before ``cutoff``, reading from the oldest until a young one
+        (rows are created in ``seq`` order; a clock stepped back only delays a drop)."""
+        return self._drop_while(db, lambda _length, created: created < cutoff)
+
+    def _drop_oldest(self, db: sqlite3.Connection) -> int:
         """Delete the oldest rows until both the count and the byte bound hold."""
+        count, size = self._count, self._bytes
+
+        def over(length: int, _created: float) -> bool:
+            nonlocal count, size
+            if count <= self.config.max_messages and size <= self.config.max_bytes:
+                return False
+            count -= 1
+            size -= length
+            return True
+
+        return self._drop_while(db, over)
+
+    def _drop_while(self, db: sqlite3.Connection, doomed: Callable[[int, float], bool]) -> int:
         last_seq = None
-        dropped = 0
-        rows = db.execute("SELECT seq, LENGTH(payload) FROM outbox ORDER BY seq")
-        for seq, length in rows:
-            if depth <= self.config.max_messages and size <= self.config.max_bytes:
+        dropped = removed_bytes = 0
+        rows = db.execute("SELECT seq, LENGTH(payload), created_at FROM outbox ORDER BY seq")
+        for seq, length, created in rows:
+            if not doomed(length, created):
                 break
             last_seq = seq
-            depth -= 1
-            size -= length
             dropped += 1
+            removed_bytes += length
         if last_seq is not None:
             db.execute("DELETE FROM outbox WHERE seq <= ?", (last_seq,))
+            self._count -= dropped
+            self._bytes -= removed_bytes
         return dropped
 
     def pending(self, after_seq: int = 0, limit: int = 100) -> list[QueuedMessage]:
@@ -148,7 +176,16 @@ class Outbox:
         if not params:
             return
         with self.database.transaction() as db:
-            db.executemany("DELETE FROM outbox WHERE seq = ?", params)
+            for seq in params:
+                row = db.execute("SELECT LENGTH(payload) FROM outbox WHERE seq = ?", seq).fetchone()
+                if row is not None:
+                    db.execute("DELETE FROM outbox WHERE seq = ?", seq)
+                    self._count -= 1
+                    self._bytes -= row[0]
+
+    def queued_bytes(self) -> int:
+        """Payload bytes queued, as the byte bound counts them (kept in memory, no query)."""
+        return self._bytes
 
     def depth(self) -> int:
         return int(self.database.query("SELECT COUNT(*) FROM outbox")[0][0])

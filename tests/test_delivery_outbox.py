@@ -1,0 +1,75 @@
+"""The outbox's bounds and batched acknowledgements (the on-disk half of delivery)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from camera.store import Database, Outbox, OutboxConfig, OutgoingMessage
+
+
+def thumbnail(i: int, size: int = 50_000) -> OutgoingMessage:
+    return OutgoingMessage(f"ronda/x/events/e{i}/thumbnail", bytes([i % 256]) * size)
+
+
+def test_byte_bound_drops_the_oldest_and_counts_them(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    outbox = Outbox(Database(tmp_path / "db"), OutboxConfig(max_megabytes=0.2))
+    outbox.put([thumbnail(i) for i in range(3)])
+    assert outbox.depth() == 3 and outbox.dropped() == 0
+    outbox.put([thumbnail(i) for i in range(3, 6)])  # 300 KB queued, 200 KB allowed
+    assert outbox.depth() == 4
+    assert outbox.dropped() == 2
+    assert [m.payload[0] for m in outbox.pending()] == [2, 3, 4, 5]
+    assert "dropped 2 undelivered message(s) (0 by age, 2 by size" in caplog.text
+
+
+def test_age_bound_applies_when_the_outbox_is_opened(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A camera off for two weeks does not deliver two-week-old alerts when it comes back."""
+    path = tmp_path / "db"
+    outbox = Outbox(Database(path), OutboxConfig(max_age_days=7))
+    outbox.put([thumbnail(0, 10)], now=1.0)  # created in 1970
+    outbox.database.close()
+    caplog.set_level(logging.WARNING)
+    reopened = Outbox(Database(path), OutboxConfig(max_age_days=7))
+    assert reopened.depth() == 0
+    assert reopened.dropped() == 1
+    assert "1 by age" in caplog.text
+
+
+def test_ack_many_is_one_transaction_and_ignores_unknown_rows(tmp_path: Path) -> None:
+    outbox = Outbox(Database(tmp_path / "db"), OutboxConfig())
+    outbox.put([thumbnail(i, 10) for i in range(5)])
+    seqs = [m.seq for m in outbox.pending()]
+    outbox.ack_many([seqs[0], seqs[3], 999_999])  # a row already dropped by a bound: no error
+    outbox.ack_many([])
+    assert [m.seq for m in outbox.pending()] == [seqs[1], seqs[2], seqs[4]]
+
+
+def test_running_totals_match_the_table(tmp_path: Path) -> None:
+    """The bounds use in-memory totals (a scan per put would stall the frame loop during a long
+    outage); they must agree with the table through puts, acks and drops, and after reopening."""
+    path = tmp_path / "db"
+    outbox = Outbox(Database(path), OutboxConfig(max_messages=100, max_megabytes=1.0))
+
+    def table() -> tuple[int, int]:
+        (row,) = outbox.database.query(
+            "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM outbox"
+        )
+        return row
+
+    for i in range(60):
+        outbox.put([thumbnail(i, 1000 + 997 * i), thumbnail(i, 300)])
+        if i % 7 == 0:
+            outbox.ack_many([m.seq for m in outbox.pending(limit=3)])
+    assert outbox.dropped() > 0
+    assert (outbox.depth(), outbox.queued_bytes()) == table()
+    outbox.database.close()
+    outbox = Outbox(Database(path), OutboxConfig(max_messages=100, max_megabytes=1.0))
+    assert (outbox.depth(), outbox.queued_bytes()) == table()
