@@ -124,18 +124,26 @@ def _report_left(runtime, left: int) -> int:  # noqa: ANN001 - Runtime
 
 def cmd_run(args: argparse.Namespace) -> int:
     from camera.app import RunOptions, Runtime
+    from camera.service.monitor import ServiceMonitor
     from camera.sources import open_source
 
     config, path = _load(args)
     _setup_logging(config.logging.level)
     log.info("ronda %s starting (config %s)", __version__, path or "built-in defaults")
-    runtime = Runtime(config, RunOptions())
+    # Under systemd: READY at the first processed frame, WATCHDOG from the frame loop only.
+    monitor = ServiceMonitor.from_environment()
+    monitor.status("loading the detector")
+    runtime = Runtime(config, RunOptions(hooks=[monitor]))
+    monitor.attach(runtime.pipeline)
     stop = threading.Event()
     _stop_on_signals(stop)
     try:
         source = open_source(config.source)
+        monitor.stop_on_signals(source)
+        monitor.status(f"waiting for the first frame from {source.name}")
         runtime.run_source(source, stop)
     finally:
+        monitor.stopping()
         left = runtime.close()
     return _report_left(runtime, left)
 
@@ -216,17 +224,24 @@ def cmd_flush(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from camera.detect.catalog import describe_models
+    from camera.detect.catalog import catalog
 
     config, _ = _load(args)
-    rows = describe_models(config.detector, runs=args.runs)
-    print(f"{'variant':<28} {'precision':<9} {'size':>8} {'sha256':<8} {'latency':>12}")
-    for row in rows:
-        latency = f"{row['latency_ms']:.1f} ms" if row.get("latency_ms") is not None else "-"
-        size = f"{row['size_bytes'] / 1e6:.1f} MB"
-        check = "ok" if row.get("sha256_ok") else "BAD"
-        print(f"{row['name']:<28} {row['precision']:<9} {size:>8} {check:<8} {latency:>12}")
-    return EXIT_OK
+    entries = catalog(config.detector.manifest, runs=args.runs, threads=config.detector.threads)
+    print(f"{'variant':<24} {'precision':<9} {'size':>8}  {'sha256':<6} {'backend':<15} latency")
+    failed = False
+    for entry in entries:
+        latency = f"{entry.median_ms:.1f} ms" if entry.median_ms is not None else "-"
+        check = "ok" if entry.sha256_ok else "BAD"
+        print(
+            f"{entry.name:<24} {entry.precision:<9} {entry.size / 1e6:>5.1f} MB  {check:<6} "
+            f"{entry.backend or '-':<15} {latency}"
+        )
+        if entry.error:
+            failed = True
+            print(f"  {entry.error}", file=sys.stderr)
+    print(f"latency: median of {args.runs} runs, {config.detector.threads} thread(s), one crop")
+    return EXIT_FAILURE if failed else EXIT_OK
 
 
 # -- parser --------------------------------------------------------------------------------------

@@ -1,0 +1,300 @@
+"""``ronda doctor``: is this camera able to work?  One line per check, a fix for each failure.
+
+Each check exercises the real thing rather than inspecting settings: the config is loaded and
+validated, every model file is hashed, the detector is loaded and runs one timed inference,
+the source is opened and must deliver a frame, the broker gets a real MQTT login with the
+configured credentials and TLS, the sensors are read, the state directory's disk is measured.
+The MQTT password is never printed: messages name where it came from, not what it is.
+
+Exit code 1 when any check FAILs (warnings do not fail), so it can gate a script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from camera.config import ConfigError, RondaConfig
+from camera.service.probe import quiet_logs
+from camera.types import Box, Frame, Region
+
+Status = Literal["ok", "warn", "FAIL", "skip"]
+CHECKS = ("config", "models", "runtime", "camera", "broker", "sensors", "disk")
+SLOW_INFERENCE_MS = 1000.0
+DISK_WARN_BYTES = 1 << 30
+DISK_FAIL_BYTES = 100 << 20
+BROKER_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    detail: str
+    fix: str = ""
+
+    def line(self) -> str:
+        text = f"{self.status:<4}  {self.name:<8} {self.detail}"
+        return f"{text}  -> fix: {self.fix}" if self.fix else text
+
+
+def run_doctor(args: argparse.Namespace, out: Callable[[str], None]) -> int:
+    """Run every check not skipped, print its line, return 1 if any failed."""
+    with quiet_logs():
+        results = list(_checks(args, set(args.skip)))
+    for result in results:
+        out(result.line())
+    failed = [r.name for r in results if r.status == "FAIL"]
+    out(f"{len(failed)} check(s) failed: {', '.join(failed)}" if failed else "all checks passed")
+    return 1 if failed else 0
+
+
+def _checks(args: argparse.Namespace, skip: set[str]) -> Iterator[Check]:
+    from camera.service.settings import load_service_config
+
+    try:
+        config, path = load_service_config(args.config, args.state_dir)
+    except ConfigError as error:
+        yield Check(
+            "config",
+            "FAIL",
+            " / ".join(str(error).splitlines()),
+            "correct the file (every option is described in config/ronda.example.yaml)",
+        )
+        for name in CHECKS[1:]:
+            yield Check(name, "skip", "needs a valid configuration")
+        return
+    yield _config_check(config, path)
+    for name, check in (
+        ("models", check_models),
+        ("runtime", check_runtime),
+        ("camera", lambda c: check_camera(c, args.frame_timeout)),
+        ("broker", check_broker),
+        ("sensors", check_sensors),
+        ("disk", check_disk),
+    ):
+        if name in skip:
+            yield Check(name, "skip", "--skip")
+            continue
+        try:
+            yield check(config)
+        except Exception as error:  # a check must never stop the others
+            yield Check(name, "FAIL", f"unexpected {type(error).__name__}: {error}", "report it")
+
+
+def _config_check(config: RondaConfig, path: Path | None) -> Check:
+    where = f"camera {config.camera.name!r}, source {config.source.kind}, state {_state(config)}"
+    if path is None:
+        return Check(
+            "config",
+            "warn",
+            f"no config file, built-in defaults ({where})",
+            "sudo python3 -m camera.service install writes /etc/ronda/ronda.yaml",
+        )
+    return Check("config", "ok", f"{path} ({where})")
+
+
+def _state(config: RondaConfig) -> Path:
+    return config.store.directory()
+
+
+def check_models(config: RondaConfig) -> Check:
+    from camera.detect import ModelError
+    from camera.detect.manifest import bundled_manifest, read_manifest, verify_file
+
+    manifest = config.detector.manifest or bundled_manifest()
+    try:
+        specs = read_manifest(manifest)
+        for spec in specs:
+            verify_file(spec)
+    except ModelError as error:
+        return Check(
+            "models",
+            "FAIL",
+            str(error),
+            "reinstall the models: sudo python3 -m camera.service install (from the checkout)",
+        )
+    variants = ", ".join(f"{s.name} ({s.size / 1e6:.1f} MB)" for s in specs)
+    return Check("models", "ok", f"sha256 ok: {variants} in {manifest.parent}")
+
+
+def check_runtime(config: RondaConfig) -> Check:
+    from camera.detect import ModelError, load_detector
+
+    try:
+        detector = load_detector(config.detector)
+    except ModelError as error:
+        return Check(
+            "runtime", "FAIL", str(error), "see the models line; pip install ai-edge-litert"
+        )
+    try:
+        size = detector.input_size
+        image = np.zeros((config.source.height, config.source.width, 3), np.uint8)
+        regions = [Region(Box(0, 0, size, size))]
+        detector.detect(image, regions)  # the first call allocates; time the second
+        started = time.perf_counter()
+        detector.detect(image, regions)
+        ms = (time.perf_counter() - started) * 1000
+    finally:
+        detector.close()
+    detail = f"{detector.backend}, {detector.precision}, one {size}px inference in {ms:.0f} ms"
+    if ms > SLOW_INFERENCE_MS:
+        return Check(
+            "runtime",
+            "warn",
+            f"{detail}: slow",
+            "use detector.precision int8, and fewer threads if the Pi throttles",
+        )
+    return Check("runtime", "ok", detail)
+
+
+def check_camera(config: RondaConfig, timeout: float) -> Check:
+    from camera.sources import SourceError, open_source
+
+    kind = config.source.kind
+    fix = (
+        "check the ribbon cable and `rpicam-hello --list-cameras`; while the service runs it "
+        "holds the camera: sudo systemctl stop ronda (or ronda doctor --skip camera)"
+        if kind in ("picamera2", "auto") and config.source.uri == "picamera2"
+        else "check source.uri and that the device or stream is reachable"
+    )
+    try:
+        source = open_source(config.source)
+    except SourceError as error:
+        if "python3-picamera2" in str(error):
+            fix = "sudo apt install python3-picamera2, then reinstall the service"
+        return Check("camera", "FAIL", str(error), fix)
+    started = time.monotonic()
+    frame, error = first_frame(source, timeout)
+    if frame is None:
+        why = f": {error}" if error else ""
+        return Check("camera", "FAIL", f"{source.name}: no frame within {timeout:g} s{why}", fix)
+    width, height = frame.size
+    lores = "" if frame.gray_small is None else f", motion plane {frame.gray_small.shape[1]}x"
+    lores += "" if frame.gray_small is None else f"{frame.gray_small.shape[0]}"
+    detail = f"{source.name}: {width}x{height} frame in {time.monotonic() - started:.1f} s{lores}"
+    return Check("camera", "ok", detail)
+
+
+def first_frame(source: object, timeout: float) -> tuple[Frame | None, str | None]:
+    """The first frame of ``source`` within ``timeout`` s, read in a thread; then closed."""
+    got: list[Frame] = []
+    problems: list[str] = []
+
+    def read() -> None:
+        frames = source.frames()  # type: ignore[attr-defined]
+        try:
+            got.extend([next(frames)])
+        except StopIteration:
+            problems.append("the source ended")
+        except Exception as error:
+            problems.append(str(error))
+        finally:
+            frames.close()
+
+    reader = threading.Thread(target=read, name="doctor-camera", daemon=True)
+    reader.start()
+    reader.join(timeout)
+    source.close()  # type: ignore[attr-defined]
+    reader.join(2.0)
+    return (got[0] if got else None), (problems[0] if problems else None)
+
+
+def check_broker(config: RondaConfig) -> Check:
+    from camera.service.probe import probe_link, wait_connected
+
+    mqtt = config.mqtt
+    if not mqtt.enabled:
+        return Check("broker", "skip", "mqtt.enabled is false")
+    _, password_source = mqtt.resolve_password()
+    who = f"user {mqtt.username or '(none)'}, password from {password_source}"
+    tls = "TLS" if mqtt.tls.enabled else "no TLS"
+    with probe_link(config, "doctor") as link:
+        link.start()
+        if wait_connected(link, BROKER_TIMEOUT_S):
+            return Check("broker", "ok", f"logged in to {link.broker} ({tls}, {who})")
+        error = link.last_error or f"no answer from {link.broker} in {BROKER_TIMEOUT_S:g} s"
+    return Check("broker", "FAIL", error, _broker_fix(error))
+
+
+def _broker_fix(error: str) -> str:
+    """The fix for the link's error line (its wording is the link's, see camera.mqtt.link)."""
+    if "refused the login" in error:
+        return (
+            "check mqtt.username and the password (mqtt.password_file or $RONDA_MQTT_PASSWORD) "
+            "against the broker's password file; its log names the refused user"
+        )
+    if "TLS" in error or "certificate" in error:
+        return "check mqtt.tls.ca_file (the CA that signed the broker's certificate) and mqtt.host"
+    if "cannot be resolved" in error:
+        return "check mqtt.host (a name this Pi can resolve, or the broker's IP address)"
+    return (
+        "check mqtt.host and mqtt.port, that the broker runs (systemctl status mosquitto) "
+        "and listens on that address, not only on localhost"
+    )
+
+
+def check_sensors(config: RondaConfig) -> Check:
+    from camera.governor import build_sensors
+
+    sensors = build_sensors(config.governor.sensors)
+    readings = sensors.read()
+    status = sensors.status()
+    parts = []
+    if readings.soc_temp_c is not None:
+        parts.append(f"SoC {readings.soc_temp_c:.1f} °C ({readings.temp_source})")
+    flags = readings.throttle
+    if flags is not None:
+        parts.append(
+            f"throttled={flags.hex}" + (f" ({', '.join(flags.names)})" if flags.names else "")
+        )
+    if readings.battery is not None:
+        charging = ", charging" if readings.battery.charging else ""
+        parts.append(f"battery {readings.battery.percent:.0f} %{charging}")
+    unknown = [f"{name} {state}" for name, state in status.items() if state.startswith("unknown")]
+    detail = "; ".join(parts + unknown) or "no sensor configured"
+    if flags is not None and flags.under_voltage:
+        return Check(
+            "sensors",
+            "warn",
+            f"{detail}: under-voltage now",
+            "use a supply that holds 5 V under load (the official one) and a short, thick cable",
+        )
+    if readings.soc_temp_c is not None and readings.soc_temp_c >= config.governor.heat.hot.at:
+        return Check("sensors", "warn", f"{detail}: hot", "add a heatsink or airflow; shade it")
+    if readings.soc_temp_c is None and status.get("temperature") != "off":
+        return Check(
+            "sensors",
+            "warn",
+            detail,
+            "without the SoC temperature the governor cannot protect the Pi: "
+            "see governor.sensors.temperature",
+        )
+    return Check("sensors", "ok", detail)
+
+
+def check_disk(config: RondaConfig) -> Check:
+    state = _state(config)
+    existing = next((p for p in (state, *state.parents) if p.exists()), Path("/"))
+    free = shutil.disk_usage(existing).free
+    detail = f"{free / 1e9:.1f} GB free for {state}"
+    if not state.exists():
+        detail += " (created at the first run)"
+    if free < DISK_FAIL_BYTES:
+        return Check(
+            "disk",
+            "FAIL",
+            detail,
+            "free space: old thumbnails, journal (journalctl --vacuum-size=50M)",
+        )
+    if free < DISK_WARN_BYTES:
+        return Check("disk", "warn", detail, "lower store.retention_days or free space")
+    return Check("disk", "ok", detail)

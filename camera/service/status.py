@@ -1,0 +1,140 @@
+"""``ronda status``: what the camera is doing, from the three places that know.
+
+- systemd: is the service up, since when, how often it restarted, and its own STATUS line
+  (fps, governor level, last event; see ``camera.service.monitor``);
+- the local store: recent events and the outbox (alerts not yet acknowledged by the broker);
+- the broker: the last retained stats message (frame rate, inference time, temperature...).
+
+Each part degrades to one explanatory line when its source is unavailable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from camera.config import RondaConfig
+from camera.service.layout import SERVICE
+
+Out = Callable[[str], None]
+SYSTEMD_PROPERTIES = ("LoadState", "ActiveState", "SubState", "StatusText", "NRestarts")
+
+
+def run_status(args: argparse.Namespace, out: Out) -> int:
+    from camera.service.probe import quiet_logs
+    from camera.service.settings import load_service_config
+
+    config, _ = load_service_config(args.config, args.state_dir)
+    out(service_line())
+    local_state(config, args.limit, out)
+    with quiet_logs():
+        out(retained_stats(config, args.timeout))
+    return 0
+
+
+def service_line() -> str:
+    if shutil.which("systemctl") is None:
+        return "service   unknown: no systemctl here"
+    command = ["systemctl", "show", SERVICE, *(f"--property={p}" for p in SYSTEMD_PROPERTIES)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=5, check=True)
+    except (subprocess.SubprocessError, OSError) as error:
+        reason = getattr(error, "stderr", "") or str(error)
+        return f"service   unknown: systemctl show failed ({' '.join(reason.split())})"
+    values = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+    if values.get("LoadState") == "not-found":
+        return "service   not installed (sudo python3 -m camera.service install)"
+    state = f"{values.get('ActiveState', '?')} ({values.get('SubState', '?')})"
+    restarts = values.get("NRestarts", "0")
+    text = values.get("StatusText") or "no status yet"
+    return f"service   {state}, {restarts} restart(s): {text}"
+
+
+def local_state(config: RondaConfig, limit: int, out: Out) -> None:
+    from camera.app import DATABASE_NAME, local_midnight
+    from camera.store import Database, EventStore, Outbox
+    from camera.store.database import DatabaseError
+
+    state = config.store.directory()
+    path = state / DATABASE_NAME
+    if not path.exists():
+        out(f"state     {state}: no events yet")
+        return
+    try:
+        database = Database(path)
+    except DatabaseError as error:
+        out(f"state     {error} (the service's files belong to the ronda user: try sudo)")
+        return
+    try:
+        events = EventStore(database, config.store)
+        outbox = Outbox(database, config.mqtt.outbox)
+        out(
+            f"state     {state}: {events.count()} events ({events.count_since(local_midnight())} "
+            f"today), outbox {outbox.depth()} queued, {outbox.dropped()} dropped"
+        )
+        for event in events.recent(limit):
+            end = _clock(event.end_time) if event.end_time is not None else "open"
+            kind = "motion-only" if event.motion_only else event.subclass
+            out(
+                f"  {_clock(event.start_time)} -> {end}  {event.label:<6} ({kind}) "
+                f"score {event.score:.2f}  {event.id}"
+            )
+    finally:
+        database.close()
+
+
+def retained_stats(config: RondaConfig, timeout: float) -> str:
+    """The retained stats message, summarised on one line."""
+    from camera.mqtt import Topics
+    from camera.service.probe import probe_link, wait_connected
+
+    if not config.mqtt.enabled:
+        return "stats     mqtt.enabled is false"
+    received: list[bytes] = []
+    arrived = threading.Event()
+
+    def keep(payload: bytes) -> None:
+        received.append(payload)
+        arrived.set()
+
+    with probe_link(config, "status") as link:
+        link.subscribe(Topics(config.topic_prefix).stats, keep)
+        link.start()
+        if not wait_connected(link, timeout):
+            return f"stats     broker unreachable: {link.last_error or 'timeout'}"
+        if not arrived.wait(timeout):
+            return (
+                f"stats     none retained on {link.broker} yet (published every "
+                f"{config.mqtt.stats_interval_s:g} s while the service runs)"
+            )
+        broker = link.broker
+    return f"stats     {broker}: {summarise_stats(received[-1])}"
+
+
+def summarise_stats(payload: bytes) -> str:
+    try:
+        stats = json.loads(payload)
+    except ValueError:
+        return "unreadable stats message"
+    age = time.time() - float(stats.get("time", time.time()))
+    temperature = stats.get("soc_temp_c")
+    parts = [
+        f"{age:.0f} s old",
+        f"{stats.get('fps', 0)} fps",
+        f"detector {stats.get('detector_ms', 0)} ms ({stats.get('precision')}, "
+        f"{stats.get('backend')})",
+        f"governor {stats.get('governor_level') or stats.get('policy', {}).get('level')}",
+        f"SoC {temperature} °C" if temperature is not None else "SoC temperature unknown",
+        f"outbox {stats.get('outbox_depth', 0)}",
+    ]
+    return ", ".join(parts)
+
+
+def _clock(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch).strftime("%Y-%m-%d %H:%M:%S")

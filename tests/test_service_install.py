@@ -1,0 +1,155 @@
+"""``ronda service install|uninstall``: every step printed by --dry-run, and a real install
+into a scratch root (--root) where only useradd/chown/systemctl are skipped.
+
+The real install creates the venv and pip-installs this checkout into it (``--no-deps``: the
+dependencies are the same PyPI wheels the rest of the suite runs on, and downloading them here
+would test the network, not the installer).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from camera.cli import main
+from camera.config import load_config
+from camera.service.install import Step, run_steps
+from tests.cli_helpers import REPO
+from tests.test_service_unit import UNIT
+
+HEAVY = ("numpy", "cv2", "pydantic", "yaml", "paho", "ai_edge_litert")
+
+
+def installed(root: Path) -> dict[str, Path]:
+    return {
+        "venv": root / "opt/ronda/venv",
+        "ronda": root / "opt/ronda/venv/bin/ronda",
+        "models": root / "opt/ronda/venv/share/ronda/models",
+        "config": root / "etc/ronda/ronda.yaml",
+        "unit": root / "etc/systemd/system/ronda.service",
+        "state": root / "var/lib/ronda",
+    }
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str]]:
+    code = main(["service", *args])
+    return code, capsys.readouterr().out.splitlines()
+
+
+def test_dry_run_prints_every_step_and_changes_nothing(tmp_path: Path, capsys) -> None:
+    code, lines = run(capsys, "install", "--dry-run", "--root", str(tmp_path))
+    assert code == 0 and list(tmp_path.iterdir()) == []
+    assert all(line.split("] ", 1)[1].startswith("would ") for line in lines), lines
+    expected = [
+        "--system --user-group --groups video",  # useradd (or usermod) for user ronda
+        "-m venv --system-site-packages " + str(tmp_path / "opt/ronda/venv"),
+        "-m pip install --upgrade " + str(REPO),
+        "model files (manifest.json, nanodet_g416_float32.tflite",
+        f"write {tmp_path / 'etc/ronda/ronda.yaml'}",
+        "chown root:ronda",
+        f"install the unit {tmp_path / 'etc/systemd/system/ronda.service'} (from {UNIT})",
+        "run systemctl daemon-reload",
+        "run systemctl enable ronda",
+        "run systemctl restart ronda",
+    ]
+    if "--append --groups video ronda" in lines[0]:  # the ronda user exists on this machine
+        expected[0] = "usermod --append --groups video ronda"
+    assert len(lines) == len(expected)
+    for line, fragment in zip(lines, expected, strict=True):
+        assert fragment in line, (fragment, line)
+
+    code, lines = run(capsys, "uninstall", "--dry-run", "--purge", "--root", str(tmp_path))
+    assert code == 0 and list(tmp_path.iterdir()) == []
+    assert "systemctl disable --now ronda" in lines[0] and "userdel ronda" in lines[-1]
+
+
+def test_dry_run_and_root_never_run_what_they_must_not() -> None:
+    done: list[str] = []
+    steps = [
+        Step("write a file", lambda: done.append("file")),
+        Step("run systemctl restart ronda", lambda: done.append("systemctl"), system=True),
+    ]
+    printed: list[str] = []
+    run_steps(steps, dry_run=True, skip_system=False, out=printed.append)
+    assert done == [] and printed == [
+        "[1/2] would write a file",
+        "[2/2] would run systemctl restart ronda",
+    ]
+    printed.clear()
+    run_steps(steps, dry_run=False, skip_system=True, out=printed.append)
+    assert done == ["file"] and printed[1] == "[2/2] skipped (--root): run systemctl restart ronda"
+
+
+def test_the_installer_runs_on_a_bare_system_python(tmp_path: Path) -> None:
+    """`sudo python3 -m camera.service install` comes before any dependency is installed."""
+    probe = (
+        "import sys; from camera.service.__main__ import main; "
+        f"code = main(['install', '--dry-run', '--root', {str(tmp_path)!r}]); "
+        f"print('LOADED', *sorted(m for m in {HEAVY!r} if m in sys.modules)); sys.exit(code)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "LOADED"
+    assert "would run systemctl restart ronda" in result.stdout
+
+
+@pytest.mark.slow
+def test_install_into_a_root_prefix_then_uninstall_keeps_state_unless_purge(
+    tmp_path: Path, capsys
+) -> None:
+    root = tmp_path / "root"
+    paths = installed(root)
+    code, lines = run(capsys, "install", "--root", str(root), "--pip-arg=--no-deps")
+    assert code == 0, lines
+    skipped = [line for line in lines if "skipped (--root)" in line]
+    assert len(skipped) == 5  # useradd/usermod, chown, daemon-reload, enable, restart
+    # The venv sees the system's site-packages (python3-picamera2 comes from apt).
+    assert "include-system-site-packages = true" in (paths["venv"] / "pyvenv.cfg").read_text()
+    version = subprocess.run([paths["ronda"], "--version"], capture_output=True, text=True)
+    assert version.stdout.strip() == "ronda 0.1.0"
+    # Models where camera.detect looks in an installed Ronda, byte for byte as the manifest says.
+    manifest = json.loads((paths["models"] / "manifest.json").read_text())
+    for variant in manifest["variants"]:
+        data = (paths["models"] / variant["file"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == variant["sha256"]
+    assert (paths["models"] / "NOTICE").is_file()
+    assert paths["unit"].read_text() == UNIT.read_text()
+    assert stat.S_IMODE(paths["config"].stat().st_mode) == 0o640
+    load_config(paths["config"])  # the shipped config is valid
+
+    # Upgrade: the owner's config survives, the venv is reused.
+    edited = yaml.safe_dump({"camera": {"name": "porch"}})
+    paths["config"].write_text(edited)
+    code, lines = run(capsys, "install", "--root", str(root), "--pip-arg=--no-deps")
+    assert code == 0 and paths["config"].read_text() == edited
+    assert any("keep the existing configuration" in line for line in lines)
+    assert any("reuse the virtual environment" in line for line in lines)
+
+    paths["state"].mkdir(parents=True)
+    (paths["state"] / "ronda.sqlite3").write_bytes(b"events")
+    code, lines = run(capsys, "uninstall", "--root", str(root))
+    assert code == 0
+    assert not paths["unit"].exists() and not (root / "opt/ronda").exists()
+    assert paths["config"].read_text() == edited and (paths["state"] / "ronda.sqlite3").exists()
+
+    code, lines = run(capsys, "uninstall", "--purge", "--root", str(root))
+    assert code == 0
+    assert not (root / "etc/ronda").exists() and not paths["state"].exists()
+    assert "skipped (--root): run userdel ronda" in lines[-1]
+
+
+def test_without_root_privileges_nothing_is_attempted(monkeypatch, capsys) -> None:
+    monkeypatch.setattr("os.geteuid", lambda: 1000)
+    code = main(["service", "install"])
+    captured = capsys.readouterr()
+    assert code == 1 and captured.out == ""
+    assert "run it with sudo" in captured.err
