@@ -153,6 +153,9 @@ class NhwcBuilder:
 
     def _op_Conv2D(self, node: Node) -> Lazy:
         x, kernel = self._inputs(node)
+        return self._conv(node, x, kernel)
+
+    def _conv(self, node: Node, x: Lazy, kernel: np.ndarray) -> Lazy:
         if self.graph.attr_str(node, "data_format") != "NHWC":
             raise NotImplementedError(f"{node.name}: data_format")
         strides = self.graph.attr_int_list(node, "strides")
@@ -230,8 +233,40 @@ class NhwcBuilder:
     def _op_SplitV(self, node: Node) -> list[Lazy]:
         x, sizes, axis = self._inputs(node)
         x = self._applied(x)
+        pieces = self._split_convolution(node, x, sizes, int(axis))
+        if pieces is not None:
+            return pieces
         pieces = tf.split(x.phys, [int(s) for s in sizes], axis=x.perm[int(axis)])
         return [Lazy(p, x.perm) for p in pieces]
+
+    def _split_convolution(self, node: Node, x: Lazy, sizes, axis: int) -> list[Lazy] | None:
+        """A head convolution split by channel becomes one convolution per piece.
+
+        NanoDet's shared head emits 80 class logits and 44 box logits from one convolution; as
+        one int8 tensor they share a single scale, set by the wider box logits, which coarsens
+        the class scores.  Separate convolutions are exact in float and give each piece its
+        own int8 range.  Returns None when ``node`` is not such a split.
+        """
+        add = self._through_transposes(node.inputs[0])
+        if add.op not in ("Add", "AddV2") or x.perm[axis] != len(x.perm) - 1:
+            return None
+        conv = self.graph.nodes[add.inputs[0]]
+        bias = self.graph.consts.get(add.inputs[1])
+        if conv.op != "Conv2D" or bias is None or not self._feeds_only(add, "SplitV"):
+            return None
+        conv_input, kernel = self._inputs(conv)
+        bounds = np.cumsum([0, *(int(s) for s in sizes)])
+        pieces = []
+        for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+            out = self._conv(conv, conv_input, kernel[..., start:end])
+            pieces.append(out.phys + bias[start:end])
+        return [Lazy(piece, x.perm) for piece in pieces]
+
+    def _through_transposes(self, ref: str) -> Node:
+        node = self.graph.nodes[ref.partition(":")[0]]
+        while node.op == "Transpose":
+            node = self.graph.nodes[node.inputs[0].partition(":")[0]]
+        return node
 
     def _op_Reshape(self, node: Node) -> Lazy:
         """Flatten a head's NCHW map to ``[1, C, H*W]`` without leaving NHWC.

@@ -8,6 +8,8 @@ from pydantic import ValidationError
 
 from camera.detect import DetectorConfig
 from camera.detect.letterbox import letterbox
+from camera.detect.manifest import ClassMapping
+from camera.detect.merge import merge_detections
 from camera.detect.nanodet import NanoDetDecoder
 from camera.detect.nms import nms
 
@@ -106,3 +108,47 @@ def test_config_is_strict():
         DetectorConfig(precision="int4")
     with pytest.raises(ValidationError, match="extra"):
         DetectorConfig(score=0.5)
+
+
+CLASSES = {
+    0: ClassMapping("person", "person"),
+    15: ClassMapping("pet", "cat"),
+    16: ClassMapping("pet", "dog"),
+}
+
+
+def merge(rows, nms_iou=0.5):
+    """rows: (region, class id, score, x1, y1, x2, y2)."""
+    table = np.array(rows, dtype=np.float64)
+    return merge_detections(
+        table[:, 3:].astype(np.float32),
+        table[:, 2].astype(np.float32),
+        table[:, 1].astype(int),
+        table[:, 0].astype(int),
+        CLASSES,
+        nms_iou,
+    )
+
+
+def test_merge_cat_and_dog_on_one_animal_is_one_pet():
+    found = merge([(0, 15, 0.6, 10, 10, 110, 90), (0, 16, 0.4, 12, 10, 112, 92)])
+    assert [(d.label, d.subclass, d.score) for d in found] == [("pet", "cat", pytest.approx(0.6))]
+
+
+def test_merge_drops_a_pet_echo_of_a_person_but_keeps_a_pet_beside_one():
+    found = merge(
+        [
+            (0, 0, 0.47, 350, 85, 515, 426),  # person seen from behind ...
+            (0, 16, 0.60, 352, 85, 509, 425),  # ... also scored as dog, same box
+            (0, 15, 0.50, 520, 350, 600, 426),  # a cat at the person's feet
+        ]
+    )
+    assert [(d.subclass, d.box.as_list()) for d in found] == [
+        ("cat", [520, 350, 600, 426]),
+        ("person", [350, 85, 515, 426]),
+    ]
+
+
+def test_merge_keeps_two_people_and_sorts_by_score():
+    found = merge([(0, 0, 0.5, 0, 0, 50, 100), (1, 0, 0.9, 200, 0, 250, 100)])
+    assert [d.score for d in found] == pytest.approx([0.9, 0.5])

@@ -19,15 +19,13 @@ from camera.detect.config import DetectorConfig
 from camera.detect.errors import ModelError
 from camera.detect.letterbox import letterbox
 from camera.detect.manifest import ModelSpec, verify_file
+from camera.detect.merge import merge_detections
 from camera.detect.nanodet import NanoDetDecoder
-from camera.detect.nms import nms
 from camera.detect.runtime import LoadedModel, load_model
 from camera.types import PRECISIONS, Box, Detection, Precision, Region
 
 log = logging.getLogger(__name__)
 
-# Share of the smaller box inside the other above which boxes from two regions are one object.
-CROSS_REGION_CONTAINMENT = 0.8
 _MIN_CROP = 2  # pixels; a thinner crop carries nothing the model can use
 
 
@@ -152,22 +150,17 @@ class TFLiteDetector:
         return zip(boxes, candidates.scores, candidates.class_ids, strict=True)
 
     def _merge(self, variant: _Variant, found: list) -> list[Detection]:
-        """Per label NMS over all regions (cat and dog are one ``pet``: one box per animal)."""
-        detections = []
-        for label in ("person", "pet"):
-            hits = [h for h in found if variant.spec.classes[int(h[3])].label == label]
-            if not hits:
-                continue
-            groups = np.array([h[0] for h in hits])
-            boxes = np.array([h[1] for h in hits], dtype=np.float32)
-            scores = np.array([h[2] for h in hits], dtype=np.float32)
-            keep = nms(boxes, scores, self._config.nms_iou, groups, CROSS_REGION_CONTAINMENT)
-            for i in keep:
-                mapping = variant.spec.classes[int(hits[i][3])]
-                box = Box(*(float(v) for v in boxes[i]))
-                detections.append(Detection(label, mapping.subclass, float(scores[i]), box))
-        detections.sort(key=lambda d: d.score, reverse=True)
-        return detections
+        if not found:
+            return []
+        groups, boxes, scores, class_ids = zip(*found, strict=True)
+        return merge_detections(
+            np.asarray(boxes, dtype=np.float32),
+            np.asarray(scores, dtype=np.float32),
+            np.asarray(class_ids, dtype=int),
+            np.asarray(groups),
+            variant.spec.classes,
+            self._config.nms_iou,
+        )
 
     def close(self) -> None:
         """Release the interpreters; ``detect`` raises afterwards."""
