@@ -138,5 +138,9 @@ class RegionConfig(Section):
     margin: Annotated[float, Field(ge=0, le=2)] = 0.15
     # Smallest crop side as a multiple of the model input size (1.0 = crops at full model detail).
     min_size: Annotated[float, Field(gt=0, le=8)] = 1.0
-    # A tracked box counts as covered by a crop when this fraction of its area lies inside it.
+    # A tracked box counts as covered by a crop when this fraction of its area lies inside it
+    # (and motion counts as inside a tracked box by the same rule).
     cover_fraction: Fraction = 0.9
+    # Motion inside a tracked object's box is looked at on refresh frames only; False looks at it
+    # on every frame (more inferences, smoother boxes for the tracker).
+    tracked_motion_at_refresh: bool = True

@@ -15,9 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Previous boxes are grown by this fraction of their larger side (plus MIN_GROW px) on each side
-# before testing overlap; covers a walking person at 2 fps and a car at 10 fps on a 100 px frame.
-GROW = 0.5
-MIN_GROW = 2
+# before testing overlap: enough for a car crossing a 178x100 motion frame in one second at 10 fps
+# (18 px per frame against a ~30 px long blob), small enough that unrelated one-frame sparkles
+# rarely chain (for a 6 px sparkle: ~2.5 % chance to touch the previous frame's, so about 1 in
+# 1600 frames for a chain of three).
+GROW = 0.25
+MIN_GROW = 1
 
 
 @dataclass(frozen=True, slots=True)

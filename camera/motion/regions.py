@@ -6,7 +6,10 @@ frame squeezed into 416x416 would shrink them 3x.  A big object gets a bigger sq
 never cut.  Why merge: every crop costs one inference (~17 ms int8), so two objects that fit in
 one square no bigger than both crops together share it.  Why track refresh: a person who stops
 moving stops producing motion, but the tracker must keep seeing them (or it would end the event
-and re-alert when they move again), so every tracked box gets a crop every few frames.
+and re-alert when they move again), so every tracked box gets a crop every few frames.  Why motion
+inside a tracked box waits for that refresh: a person standing at a table and gesturing moves all
+the time; looking at them every frame costs an inference per frame to learn nothing new, while
+motion anywhere else (or a tracked person walking out of their box) is still looked at at once.
 """
 
 from __future__ import annotations
@@ -45,11 +48,18 @@ class RegionPlanner:
         """Crops for this frame, most important first; ``[]`` when nothing moves or is due.
 
         Motion crops come first (largest motion first); on a refresh frame every tracked box not
-        already inside a motion crop gets its own crop (``reason="track"``).
+        already inside a motion crop gets its own crop (``reason="track"``).  With
+        ``tracked_motion_at_refresh``, motion lying inside a tracked box (a person who stands and
+        gestures) waits for the next refresh frame: the tracker already knows what is there.
         """
-        candidates = self._group([self._grow(b) for b in motion.boxes], "motion")
+        refresh = bool(tracked) and self._refresh_due(frame_index)
+        boxes: Sequence[Box] = motion.boxes
+        if tracked and not refresh and self._config.tracked_motion_at_refresh:
+            zones = [self._grow(t) for t in tracked]
+            boxes = [b for b in boxes if not any(self._covers(z, b) for z in zones)]
+        candidates = self._group([self._grow(b) for b in boxes], "motion")
         candidates.sort(key=lambda c: c.weight, reverse=True)
-        if tracked and self._refresh_due(frame_index):
+        if refresh:
             squares = [self.square(c.content) for c in candidates]
             for box in tracked:
                 if not any(self._covers(sq, box) for sq in squares):
