@@ -16,6 +16,7 @@ Three rewrites, each exact in float:
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -257,7 +258,7 @@ class NhwcBuilder:
         conv_input, kernel = self._inputs(conv)
         bounds = np.cumsum([0, *(int(s) for s in sizes)])
         pieces = []
-        for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+        for start, end in itertools.pairwise(bounds):
             out = self._conv(conv, conv_input, kernel[..., start:end])
             pieces.append(out.phys + bias[start:end])
         return [Lazy(piece, x.perm) for piece in pieces]
