@@ -35,6 +35,7 @@ def installed(root: Path) -> dict[str, Path]:
         "config": root / "etc/ronda/ronda.yaml",
         "unit": root / "etc/systemd/system/ronda.service",
         "state": root / "var/lib/ronda",
+        "command": root / "usr/local/bin/ronda",
     }
 
 
@@ -52,6 +53,7 @@ def test_dry_run_prints_every_step_and_changes_nothing(tmp_path: Path, capsys) -
         "-m venv --system-site-packages " + str(tmp_path / "opt/ronda/venv"),
         "-m pip install --upgrade " + str(REPO),
         "model files (manifest.json, nanodet_g416_float32.tflite",
+        f"link {tmp_path / 'usr/local/bin/ronda'} -> /opt/ronda/venv/bin/ronda",
         f"write {tmp_path / 'etc/ronda/ronda.yaml'}",
         "chown root:ronda",
         f"install the unit {tmp_path / 'etc/systemd/system/ronda.service'} (from {UNIT})",
@@ -123,6 +125,7 @@ def test_install_into_a_root_prefix_then_uninstall_keeps_state_unless_purge(
         assert hashlib.sha256(data).hexdigest() == variant["sha256"]
     assert (paths["models"] / "NOTICE").is_file()
     assert paths["unit"].read_text() == UNIT.read_text()
+    assert paths["command"].readlink() == Path("/opt/ronda/venv/bin/ronda")  # the live path
     assert stat.S_IMODE(paths["config"].stat().st_mode) == 0o640
     load_config(paths["config"])  # the shipped config is valid
 
@@ -139,6 +142,7 @@ def test_install_into_a_root_prefix_then_uninstall_keeps_state_unless_purge(
     code, lines = run(capsys, "uninstall", "--root", str(root))
     assert code == 0
     assert not paths["unit"].exists() and not (root / "opt/ronda").exists()
+    assert not paths["command"].is_symlink()
     assert paths["config"].read_text() == edited and (paths["state"] / "ronda.sqlite3").exists()
 
     code, lines = run(capsys, "uninstall", "--purge", "--root", str(root))

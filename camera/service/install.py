@@ -18,6 +18,7 @@ Layout on the Pi:
 - ``/etc/ronda/ronda.yaml``: the configuration (root:ronda, 0640, it may hold the MQTT password),
   written only if absent so an upgrade never overwrites the owner's settings;
 - ``/etc/systemd/system/ronda.service``: the unit;
+- ``/usr/local/bin/ronda``: a link to the venv's command (unless something else is there);
 - ``/var/lib/ronda``: state (events, thumbnails, outbox), created by systemd's ``StateDirectory=``
   and kept by ``uninstall`` unless ``--purge``.
 """
@@ -143,6 +144,7 @@ class Installer:
         pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--upgrade"]
         steps.append(command([*pip, *self.pip_args, self.spec]))
         steps.append(self._models_step())
+        steps.append(self._command_link_step())
         steps.extend(self._config_steps())
         unit = self.source / UNIT_SOURCE
         steps.append(
@@ -181,6 +183,13 @@ class Installer:
             lambda: _copy_files(source, target, names),
         )
 
+    def _command_link_step(self) -> Step:
+        link = self.at(self.layout.command)
+        target = self.layout.venv / "bin" / "ronda"
+        if link.exists() and not (link.is_symlink() and link.readlink() == target):
+            return _note(f"leave {link} alone (not ours); the command is {target}")
+        return Step(f"link {link} -> {target}", lambda: _symlink(link, target))
+
     def _config_steps(self) -> list[Step]:
         config = self.at(self.layout.config)
         if config.exists():
@@ -210,6 +219,9 @@ class Installer:
             command(["systemctl", "daemon-reload"], system=True),
             _remove_step(self.at(layout.home), "the virtual environment and models"),
         ]
+        link = self.at(layout.command)
+        if link.is_symlink() and link.readlink() == layout.venv / "bin" / "ronda":
+            steps.append(_remove_step(link, "the ronda command"))
         config_dir = self.at(layout.config.parent)
         state = self.at(layout.state)
         if purge:
@@ -243,7 +255,7 @@ def _note(text: str) -> Step:
 
 
 def _remove_step(path: Path, what: str) -> Step:
-    if not path.exists():
+    if not (path.exists() or path.is_symlink()):
         return _note(f"skip {path} ({what}): not there")
     return Step(f"remove {path} ({what})", lambda: _remove(path))
 
@@ -271,6 +283,12 @@ def _copy_files(source: Path, target: Path, names: list[str]) -> None:
         if not (source / name).is_file():
             raise InstallError(f"model file {source / name} is missing from the checkout")
         shutil.copy2(source / name, target / name)
+
+
+def _symlink(link: Path, target: Path) -> None:
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.unlink(missing_ok=True)
+    link.symlink_to(target)
 
 
 def _remove(path: Path) -> None:

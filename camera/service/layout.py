@@ -21,6 +21,8 @@ class Layout:
     config: Path = Path("/etc/ronda/ronda.yaml")
     unit: Path = Path("/etc/systemd/system") / f"{SERVICE}.service"
     state: Path = Path("/var/lib/ronda")
+    command: Path = Path("/usr/local/bin/ronda")
+    """A link to the venv's ``ronda``, so ``sudo -u ronda ronda doctor`` works from a shell."""
 
     @property
     def venv(self) -> Path:
