@@ -45,3 +45,35 @@ def subscriber(broker: Mosquitto) -> Iterator[Subscriber]:
     client = Subscriber(broker.host, broker.port, topic="ronda/#").start()
     yield client
     client.stop()
+
+
+@pytest.fixture
+def persistent_broker(tmp_path: Path) -> Iterator[Mosquitto]:
+    """A broker that keeps sessions and queued QoS 1 messages across ``stop()``/``start()``."""
+    server = Mosquitto(tmp_path, persistence=True)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def phone(persistent_broker: Mosquitto) -> Iterator[Subscriber]:
+    """A subscriber to ``ronda/#`` with a persistent session, like a phone app: it misses
+    nothing published while the broker restarts."""
+    client = Subscriber(
+        persistent_broker.host,
+        persistent_broker.port,
+        topic="ronda/#",
+        client_id="phone",
+        clean_session=False,
+    ).start()
+    yield client
+    client.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_scene(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``ronda demo``'s scene (a person, then a cat; 160 frames), built once per session."""
+    from camera.demo import build_scene
+
+    return build_scene(tmp_path_factory.mktemp("demo-scene"))

@@ -33,28 +33,6 @@ def keys(first: int, count: int) -> list[tuple[str, int]]:
     return [(f"e{i:04d}", 1) for i in range(first, first + count)]
 
 
-@pytest.fixture
-def persistent_broker(tmp_path: Path):
-    """A broker that keeps the phone's session and its queued messages across a restart."""
-    broker = Mosquitto(tmp_path, persistence=True)
-    broker.start()
-    yield broker
-    broker.stop()
-
-
-@pytest.fixture
-def phone(persistent_broker: Mosquitto):
-    client = Subscriber(
-        persistent_broker.host,
-        persistent_broker.port,
-        topic=f"{PREFIX}/#",
-        client_id="phone",
-        clean_session=False,
-    ).start()
-    yield client
-    client.stop()
-
-
 def test_network_cut_with_alerts_in_flight_reconnects_on_ack_timeout(
     tmp_path: Path, broker: Mosquitto, subscriber: Subscriber, caplog: pytest.LogCaptureFixture
 ) -> None:
