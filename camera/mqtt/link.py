@@ -107,6 +107,7 @@ class MqttLink:
         self._last_ack_at = 0.0
         self._ever_connected = False
         self._subscribe_now = threading.Event()
+        self._paho_error: str | None = None
         self._client = self._make_client()
         self._thread = threading.Thread(target=self._run, name="mqtt", daemon=True)
 
@@ -229,6 +230,7 @@ class MqttLink:
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
         client.on_message = self._on_message
+        client.on_log = self._on_log
         return client
 
     # -- network thread ----------------------------------------------------------------------
@@ -249,6 +251,7 @@ class MqttLink:
                 backoff.wait()
 
     def _connect_once(self) -> bool:
+        self._paho_error = None
         try:
             self._client.connect(self.config.host, self.config.port, self.config.keepalive_s)
             return True
@@ -277,6 +280,8 @@ class MqttLink:
             rc = self._client.loop(timeout=_LOOP_TIMEOUT_S)
             self._flush_acks()
             if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                if not accepted and rc != MQTTErrorCode.MQTT_ERR_CONN_REFUSED:
+                    self._report_closed_during_login(rc)
                 break
             if not accepted and not self.connected.is_set():
                 if time.monotonic() - started > self.config.ack_timeout_s:
@@ -442,6 +447,22 @@ class MqttLink:
             handler(bytes(message.payload))
         except Exception:
             log.exception("handler for MQTT topic %s failed", message.topic)
+
+    def _on_log(self, client, userdata, level, text: str) -> None:
+        """Keep paho's last error (e.g. the TLS alert behind a dropped connection) for
+        ``_report``; paho's own messages never contain the password."""
+        if level == paho.MQTT_LOG_ERR:
+            self._paho_error = text
+
+    def _report_closed_during_login(self, rc: MQTTErrorCode) -> None:
+        """The socket opened but the broker hung up before answering the login: say why."""
+        detail = self._paho_error or paho.error_string(rc)
+        hint = ""
+        if "CERTIFICATE_REQUIRED" in detail.upper().replace(" ", "_"):
+            hint = "; the broker requires a client certificate: set mqtt.tls.cert_file/key_file"
+        self._report(
+            f"MQTT broker {self.broker} closed the connection during the login ({detail}){hint}"
+        )
 
     def _report(self, message: str) -> None:
         """Log a connection problem once; identical repeats during the outage go to debug."""
