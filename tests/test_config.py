@@ -1,0 +1,103 @@
+"""The configuration file: the example is complete and true; mistakes are named precisely."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import BaseModel
+
+from camera.config import ConfigError, RondaConfig, load_config, parse_config
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "ronda.example.yaml"
+
+
+def leaf_paths(model: type[BaseModel], prefix: str = "") -> set[str]:
+    """Every option of the config model as a dotted path (sections recurse, values are leaves)."""
+    paths: set[str] = set()
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            paths |= leaf_paths(annotation, f"{prefix}{name}.")
+        else:
+            paths.add(f"{prefix}{name}")
+    return paths
+
+
+def yaml_paths(data: dict, prefix: str = "") -> set[str]:
+    paths: set[str] = set()
+    for key, value in data.items():
+        if isinstance(value, dict):
+            paths |= yaml_paths(value, f"{prefix}{key}.")
+        else:
+            paths.add(f"{prefix}{key}")
+    return paths
+
+
+def test_example_config_is_exactly_the_defaults() -> None:
+    data = yaml.safe_load(EXAMPLE.read_text())
+    assert parse_config(data, str(EXAMPLE)) == RondaConfig()
+
+
+def test_example_config_shows_every_option() -> None:
+    data = yaml.safe_load(EXAMPLE.read_text())
+    missing = leaf_paths(RondaConfig) - yaml_paths(data)
+    assert not missing, f"options missing from {EXAMPLE.name}: {sorted(missing)}"
+
+
+def test_empty_file_means_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "empty.yaml"
+    path.write_text("")
+    config, used = load_config(path)
+    assert config == RondaConfig() and used == path
+
+
+def test_errors_name_file_key_and_reason(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "tracker:\n  labels:\n    person:\n      threshold: 1.5\n"
+        "motion:\n  masks: [[[0, 0], [2, 0], [0, 1]]]\n"
+        "mqtt:\n  hots: broker.lan\n"
+    )
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    lines = str(error.value).splitlines()
+    assert len(lines) == 3
+    assert all(line.startswith(f"config error in {path}: ") for line in lines)
+    text = str(error.value)
+    assert "tracker.labels.person.threshold" in text and "1.5" in text
+    assert "motion.masks" in text and "outside 0..1" in text
+    assert "mqtt.hots: unknown key" in text
+
+
+def test_password_never_echoed_in_errors() -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_config({"mqtt": {"password": ["not", "a", "string"], "port": "x"}})
+    assert "not" not in str(error.value).replace("not a valid", "")
+
+
+def test_missing_password_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"mqtt: .*password_file .*secret does not exist"):
+        parse_config({"mqtt": {"password_file": str(tmp_path / "secret")}})
+
+
+def test_password_sources_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = parse_config({"mqtt": {"password": "from-yaml"}})
+    monkeypatch.delenv("RONDA_MQTT_PASSWORD", raising=False)
+    assert config.mqtt.resolve_password() == ("from-yaml", "mqtt.password in the config file")
+    monkeypatch.setenv("RONDA_MQTT_PASSWORD", "from-env")
+    assert config.mqtt.resolve_password()[0] == "from-env"
+    secret = tmp_path / "secret"
+    secret.write_text("from-file\n")
+    with_file = parse_config({"mqtt": {"password": "from-yaml", "password_file": str(secret)}})
+    assert with_file.mqtt.resolve_password() == ("from-file", f"file {secret}")
+    assert "from-yaml" not in repr(with_file)
+
+
+def test_default_locations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "env.yaml"
+    path.write_text("camera:\n  name: porch\n")
+    monkeypatch.setenv("RONDA_CONFIG", str(path))
+    config, used = load_config(None)
+    assert used == path and config.topic_prefix == "ronda/porch"
