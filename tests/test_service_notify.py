@@ -110,9 +110,9 @@ class StallingSource:
 def test_ready_waits_for_the_first_frame_and_the_watchdog_stops_with_the_frames(
     tmp_path: Path, broker: Mosquitto, subscriber: Subscriber, listener: NotifyListener
 ) -> None:
-    watchdog_s = 0.4
+    watchdog_s = 1.0
     replay = open_replay(footage(CLIP))
-    images = [frame.image for frame, _ in zip(replay.frames(), range(25), strict=False)]
+    images = [frame.image for frame, _ in zip(replay.frames(), range(40), strict=False)]
     replay.close()
     source = StallingSource(images, fps=10)
     config = parse_config(
@@ -138,8 +138,8 @@ def test_ready_waits_for_the_first_frame_and_the_watchdog_stops_with_the_frames(
         assert source.stalled.wait(timeout=30)
         pings = [m.at for m in listener.with_field("WATCHDOG", "1")]
         gaps = [later - earlier for earlier, later in itertools.pairwise(pings)]
-        # 25 frames at 10 fps: a ping at most every watchdog/2, never a gap systemd would punish.
-        assert len(pings) >= 8
+        # 40 frames at 10 fps: a ping at most every watchdog/2, never a gap systemd would punish.
+        assert len(pings) >= 6
         assert min(gaps) >= watchdog_s / 2 * 0.9 and max(gaps) < watchdog_s
         # Stalled: the pings stop, so systemd's watchdog (no ping for WATCHDOG_USEC) fires.
         assert wait_until(lambda: time.monotonic() - last_ping(listener) > 2 * watchdog_s, 5)

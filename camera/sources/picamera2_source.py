@@ -5,8 +5,9 @@ picamera2 hands over in BGR byte order, i.e. OpenCV's order) for detector crops 
 and ``lores`` (``YUV420``) whose Y plane is already the small grayscale frame the motion stage
 wants, so motion needs no resize and no colour conversion on a Pi Zero.
 
-Timestamps are the sensor's own (``SensorTimestamp``, start of exposure, on CLOCK_BOOTTIME),
-mapped to wall-clock time, so frame spacing is exact even when Python is late to collect them.
+Timestamps are the sensor's own (``SensorTimestamp``, start of exposure, on CLOCK_BOOTTIME as
+libcamera documents it, which equals CLOCK_MONOTONIC on a Pi that never suspends), mapped to
+wall-clock time, so frame spacing is exact even when Python is late to collect them.
 
 The frame rate is a sensor control (``FrameDurationLimits``): when the governor asks for fewer
 frames the sensor produces fewer, which saves ISP and copy work, not just detector time.
