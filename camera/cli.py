@@ -324,15 +324,18 @@ def _add_extensions(add: Callable[..., argparse.ArgumentParser]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from camera.errors import USER_ERRORS, exit_code_for
-
     try:
         return args.handler(args)
-    except USER_ERRORS as error:
-        print(f"ronda: {error}", file=sys.stderr)
-        return exit_code_for(error)
     except KeyboardInterrupt:
         return EXIT_OK
+    except Exception as error:
+        # Imported here, not at the top: `ronda service install` must run on a bare Python.
+        from camera.errors import USER_ERRORS, exit_code_for
+
+        if not isinstance(error, USER_ERRORS):
+            raise
+        print(f"ronda: {error}", file=sys.stderr)
+        return exit_code_for(error)
 
 
 if __name__ == "__main__":
