@@ -15,8 +15,14 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from camera import __version__
+
+if TYPE_CHECKING:  # the heavy modules load only for the command that needs them
+    from camera.app import Runtime
+    from camera.config import RondaConfig
+    from camera.events import EventUpdate
 
 EXIT_OK, EXIT_FAILURE, EXIT_CONFIG, EXIT_UNDELIVERED = 0, 1, 2, 3
 
@@ -33,7 +39,7 @@ def _setup_logging(level: str, quiet: bool = False) -> None:
     logging.getLogger("camera").setLevel(logging.WARNING if quiet else level)
 
 
-def _load(args: argparse.Namespace):  # noqa: ANN202 - RondaConfig, imported lazily
+def _load(args: argparse.Namespace) -> tuple[RondaConfig, Path | None]:
     from camera.config import load_config
 
     config, path = load_config(args.config)
@@ -76,7 +82,7 @@ class ProgressBar:
 class ConsoleSink:
     """``ronda demo`` prints every alert as it happens."""
 
-    def emit(self, update, thumbnail: bytes | None) -> None:  # noqa: ANN001 - EventUpdate
+    def emit(self, update: EventUpdate, thumbnail: bytes | None) -> None:
         size = f", thumbnail {len(thumbnail) // 1024} KB" if thumbnail else ""
         print(
             f"  t={update.frame_time:6.1f}s  {update.type:<6} {update.label:<6} "
@@ -110,7 +116,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return _report_left(runtime, left)
 
 
-def _report_left(runtime, left: int) -> int:  # noqa: ANN001 - Runtime
+def _report_left(runtime: Runtime, left: int) -> int:
     if left and runtime.link is not None:
         reason = runtime.link.last_error or "broker did not acknowledge in time"
         print(
@@ -253,15 +259,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ronda {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str):  # noqa: ANN202
+    def add(
+        name: str, handler: Callable[[argparse.Namespace], int], help_text: str
+    ) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.add_argument(
-            "--config", type=Path, default=None, help="YAML configuration file (default: "
-            "$RONDA_CONFIG, /etc/ronda/ronda.yaml, ~/.config/ronda/ronda.yaml, built-ins)"
+            "--config",
+            type=Path,
+            default=None,
+            help="YAML configuration file (default: "
+            "$RONDA_CONFIG, /etc/ronda/ronda.yaml, ~/.config/ronda/ronda.yaml, built-ins)",
         )
         sub.add_argument(
-            "--state-dir", type=Path, default=None, help="override store.path (event store, "
-            "outbox, thumbnails)"
+            "--state-dir",
+            type=Path,
+            default=None,
+            help="override store.path (event store, outbox, thumbnails)",
         )
         sub.set_defaults(handler=handler)
         return sub
@@ -279,7 +292,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--realtime", action="store_true", help="pace the replay to the video's own frame rate"
     )
     replay.add_argument(
-        "--events-jsonl", type=Path, default=None, metavar="FILE",
+        "--events-jsonl",
+        type=Path,
+        default=None,
+        metavar="FILE",
         help="append every event update as one JSON line (the MQTT payload)",
     )
     replay.add_argument("--no-mqtt", action="store_true", help="do not connect to the broker")
