@@ -329,11 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_extensions(add: Callable[..., argparse.ArgumentParser]) -> None:
-    """Commands whose modules live with the stage they inspect (doctor, status, service)."""
-    try:
-        from camera.service.commands import register
-    except ImportError:
-        return
+    """Commands whose modules live with what they inspect: doctor, status, service, flush."""
+    from camera.service.commands import register
+
     register(add)
 
 
