@@ -115,6 +115,7 @@ def test_configs_are_retained_and_re_sent_when_home_assistant_comes_online(
     link.start()
     try:
         assert link.connected.wait(10)
+        assert link.wait_drained(5)  # every config acknowledged by the broker
         late = retained_configs(broker)
         assert late.wait_for(lambda s: len(s.messages) == expected)
         assert all(m.retain for m in late.messages)

@@ -100,6 +100,7 @@ class MqttLink:
         self._state: dict[str, RetainedMessage] = {}
         self._pending_state: list[tuple[str, RetainedMessage]] = []  # in put order
         self._state_mids: set[int] = set()
+        self._subscription_mids: set[int] = set()  # SUBACKs awaited (paho never re-sends them)
         self._inflight: dict[int, _InFlight] = {}  # paho mid -> outbox row
         self._inflight_lock = threading.Lock()
         self._acked_seqs: list[int] = []
@@ -163,8 +164,8 @@ class MqttLink:
             return len(self._inflight)
 
     def wait_drained(self, timeout: float) -> bool:
-        """Wait until the outbox is empty and every state message acknowledged; False on
-        timeout.  Logs what it waits for, since a stop can take this long."""
+        """Wait until the outbox is empty and every state message and subscription is
+        acknowledged; False on timeout.  Logs what it waits for, since a stop can take long."""
         depth = self.outbox.depth()
         if depth:
             log.info(
@@ -175,7 +176,9 @@ class MqttLink:
         deadline = time.monotonic() + timeout
         while True:
             with self._state_lock:
-                state_busy = bool(self._pending_state or self._state_mids)
+                state_busy = bool(
+                    self._pending_state or self._state_mids or self._subscription_mids
+                )
             if not state_busy and self.outbox.depth() == 0:
                 return True
             if time.monotonic() >= deadline:
@@ -231,6 +234,7 @@ class MqttLink:
         client.on_publish = self._on_publish
         client.on_message = self._on_message
         client.on_log = self._on_log
+        client.on_subscribe = self._on_subscribe
         return client
 
     # -- network thread ----------------------------------------------------------------------
@@ -340,7 +344,10 @@ class MqttLink:
     def _subscribe_all(self) -> None:
         self._subscribe_now.clear()
         for topic in list(self.message_hooks):
-            self._client.subscribe(topic, qos=1)
+            rc, mid = self._client.subscribe(topic, qos=1)
+            if rc == MQTTErrorCode.MQTT_ERR_SUCCESS and mid is not None:
+                with self._state_lock:
+                    self._subscription_mids.add(mid)
 
     def _ack_overdue(self) -> bool:
         """True when alerts have waited ``ack_timeout_s`` with no PUBACK at all."""
@@ -417,6 +424,8 @@ class MqttLink:
         if self.availability:
             client.publish(self.will_topic, b"online", qos=1, retain=True)
         self.resend_state()
+        with self._state_lock:
+            self._subscription_mids.clear()  # lost with the old connection; subscribe again
         self._subscribe_now.set()
         for hook in self.on_connect_hooks:
             try:
@@ -437,6 +446,10 @@ class MqttLink:
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
         self._last_ack_at = time.monotonic()
         self._complete(mid)
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        with self._state_lock:
+            self._subscription_mids.discard(mid)
 
     def _on_message(self, client, userdata, message) -> None:
         self._last_ack_at = time.monotonic()
