@@ -14,13 +14,15 @@ PYTHON=${PYTHON:-python3.11}
 started=$(date +%s)
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip
-# The integrations the test loads (http, api, auth, config, mqtt, image) and their requirements,
+# The integrations the test loads (http, auth, api, config, mqtt with file_upload, image) and
+# their requirements,
 # pinned as in homeassistant 2024.1's manifests.
 "$VENV/bin/python" -m pip install -q \
     "homeassistant==$HA_VERSION" \
     "paho-mqtt==1.6.1" \
     "aiohttp_cors==0.7.0" \
     "aiohttp-fast-url-dispatcher==0.3.0" \
-    "aiohttp-zlib-ng==0.1.3"
+    "aiohttp-zlib-ng==0.1.3" \
+    "janus==1.0.0"
 "$VENV/bin/python" -c "import homeassistant.const as c; print('homeassistant', c.__version__)"
 echo "Home Assistant venv ready in $VENV after $(( $(date +%s) - started )) s"
