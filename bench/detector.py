@@ -156,7 +156,9 @@ def footage_frames(every: int, margin: int) -> Iterator[Frame]:
         path = FOOTAGE / item["path"]
         if item["path"].startswith("stills/"):
             labels = item["labels"]
-            truth = {"person": "person" in labels, "pet": "cat" in labels or "dog" in labels}
+            counts = {k: v for k, v in labels.items() if k != "other"}  # e.g. "person": 0
+            pet = any(counts.get(k) for k in ("pet", "cat", "dog"))
+            truth = {"person": bool(counts.get("person")), "pet": pet}
             yield Frame(item["path"], cv2.imread(str(path)), truth)
             continue
         for index, image in _read(path):

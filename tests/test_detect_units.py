@@ -152,3 +152,8 @@ def test_merge_drops_a_pet_echo_of_a_person_but_keeps_a_pet_beside_one():
 def test_merge_keeps_two_people_and_sorts_by_score():
     found = merge([(0, 0, 0.5, 0, 0, 50, 100), (1, 0, 0.9, 200, 0, 250, 100)])
     assert [d.score for d in found] == pytest.approx([0.9, 0.5])
+
+
+def test_merge_keeps_a_strong_pet_with_a_faint_person_echo():
+    found = merge([(0, 16, 0.54, 100, 50, 300, 400), (0, 0, 0.23, 102, 50, 300, 398)])
+    assert [d.subclass for d in found] == ["dog", "person"]
