@@ -139,9 +139,8 @@ def test_client_certificate_when_the_broker_requires_one(
             assert without.last_error.startswith(
                 f"MQTT broker 127.0.0.1:{broker.port} closed the connection during the login"
             )
-            assert without.last_error.endswith(
-                "the broker requires a client certificate: set mqtt.tls.cert_file/key_file"
-            )
+            assert "client certificate" in without.last_error
+            assert without.last_error.endswith("set mqtt.tls.cert_file and key_file")
             assert not without.connected.is_set()
         finally:
             without.stop()

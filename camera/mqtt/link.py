@@ -10,9 +10,9 @@ broker that is down or refuses us never stops the camera.
 Delivery rules, and the holes each one closes:
 
 * A message leaves the outbox only when its PUBACK arrives.  Acknowledgements are written in
-  batches (one transaction per loop turn), so draining a backlog costs one fsync per burst, not
-  one per message; a crash before the batch is written re-sends those few messages (duplicates,
-  never losses).
+  batches (at most every quarter second, or 200 acks), so draining a backlog costs a few fsyncs
+  a second, not one per message; a crash before a batch is written re-sends those messages
+  (duplicates with the same event id and sequence, never losses).
 * Rows are handed to paho strictly in ``seq`` order and never twice in one process: paho keeps
   every unacknowledged QoS 1 message across reconnects and re-sends it (DUP) before anything
   newer, so the outbox continues after the highest row paho already holds.  Re-reading rows
@@ -33,7 +33,9 @@ every connect, oldest topic first.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import select
 import socket
 import ssl
 import threading
@@ -50,9 +52,11 @@ from camera.store import Outbox
 
 log = logging.getLogger(__name__)
 
-_LOOP_TIMEOUT_S = 0.05
+_IDLE_TIMEOUT_S = 0.25  # select() wakes at once for traffic or a new alert; this is the idle tick
 _ACCEPTED = (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN)
 _MAX_PENDING_STATE = 1000
+_ACK_FLUSH_S = 0.25
+_ACK_FLUSH_COUNT = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +100,11 @@ class MqttLink:
         self.reconnects = 0
         self._stop = threading.Event()
         self._wake = threading.Event()
+        # A new alert must not wait for select()'s timeout: wake() writes a byte here.
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._room_opened = False
         self._state_lock = threading.Lock()
         self._state: dict[str, RetainedMessage] = {}
         self._pending_state: list[tuple[str, RetainedMessage]] = []  # in put order
@@ -104,6 +113,7 @@ class MqttLink:
         self._inflight: dict[int, _InFlight] = {}  # paho mid -> outbox row
         self._inflight_lock = threading.Lock()
         self._acked_seqs: list[int] = []
+        self._first_unflushed_ack = 0.0
         self._last_sent_seq = 0
         self._last_ack_at = 0.0
         self._ever_connected = False
@@ -121,8 +131,10 @@ class MqttLink:
         self._thread.start()
 
     def wake(self) -> None:
-        """New rows in the outbox: publish them now rather than at the next poll."""
+        """New rows in the outbox (or state): publish them now, not at the next idle tick."""
         self._wake.set()
+        with contextlib.suppress(OSError):  # full (already woken) or closed (stopped)
+            self._wake_w.send(b"!")
 
     def put_state(
         self, topic: str, payload: bytes | str, *, retain: bool = True, transitions: bool = False
@@ -142,7 +154,7 @@ class MqttLink:
             self._pending_state.append((topic, message))
             if len(self._pending_state) > _MAX_PENDING_STATE:
                 self._pending_state = list(self._state.items())
-        self._wake.set()
+        self.wake()
 
     def resend_state(self) -> None:
         """Publish every latest value again (after a connect, or when a consumer asks): the
@@ -150,13 +162,13 @@ class MqttLink:
         with self._state_lock:
             pending = {topic for topic, _ in self._pending_state}
             self._pending_state += [(t, m) for t, m in self._state.items() if t not in pending]
-        self._wake.set()
+        self.wake()
 
     def subscribe(self, topic: str, handler: Callable[[bytes], None]) -> None:
         """Call ``handler(payload)`` for messages on ``topic`` (re-subscribed on reconnect)."""
         self.message_hooks[topic] = handler
         self._subscribe_now.set()
-        self._wake.set()
+        self.wake()
 
     def in_flight(self) -> int:
         """Outbox messages handed to paho and not yet acknowledged."""
@@ -183,7 +195,6 @@ class MqttLink:
                 return True
             if time.monotonic() >= deadline:
                 return False
-            self._wake.set()
             time.sleep(0.02)
 
     def stop(self, *, publish_offline: bool = True) -> None:
@@ -196,10 +207,12 @@ class MqttLink:
             ):
                 time.sleep(0.01)
         self._stop.set()
-        self._wake.set()
+        self.wake()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
         self._flush_acks()
+        self._wake_r.close()
+        self._wake_w.close()
         try:
             self._client.disconnect()
         except (OSError, ValueError) as error:
@@ -281,8 +294,8 @@ class MqttLink:
         accepted = False
         started = time.monotonic()
         while not self._stop.is_set():
-            rc = self._client.loop(timeout=_LOOP_TIMEOUT_S)
-            self._flush_acks()
+            rc = self._loop_once(_IDLE_TIMEOUT_S)
+            self._flush_acks(force=False)
             if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
                 if not accepted and rc != MQTTErrorCode.MQTT_ERR_CONN_REFUSED:
                     self._report_closed_during_login(rc)
@@ -302,11 +315,44 @@ class MqttLink:
                     break
                 if self._subscribe_now.is_set():
                     self._subscribe_all()
+                woken = self._wake.is_set()
+                self._wake.clear()
                 self._flush_state()
-                self._drain()
-            self._wake.clear()
+                if woken or self._room_opened:
+                    self._room_opened = False
+                    self._drain()
         self.connected.clear()
         return accepted
+
+    def _loop_once(self, timeout: float) -> MQTTErrorCode:
+        """paho's documented external-loop API (``loop_read``/``loop_write``/``loop_misc``)
+        around our own select(), which also watches the wake socket: ``paho.loop()`` would
+        sleep through a new alert until its timeout."""
+        sock = self._client.socket()
+        if sock is None:
+            return MQTTErrorCode.MQTT_ERR_NO_CONN
+        pending = sock.pending() if isinstance(sock, ssl.SSLSocket) else 0  # TLS-buffered bytes
+        writers = [sock] if self._client.want_write() else []
+        try:
+            readable, writable, _ = select.select(
+                [sock, self._wake_r], writers, [], 0.0 if pending else timeout
+            )
+        except (OSError, ValueError, TypeError):  # the socket was closed under us
+            return MQTTErrorCode.MQTT_ERR_CONN_LOST
+        if self._wake_r in readable:
+            with contextlib.suppress(BlockingIOError):
+                self._wake_r.recv(4096)
+        if sock in readable or pending:
+            rc = self._client.loop_read()
+            if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                return rc
+            if self._client.socket() is None:
+                return MQTTErrorCode.MQTT_ERR_CONN_LOST
+        if sock in writable or self._client.want_write():
+            rc = self._client.loop_write()
+            if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                return rc
+        return self._client.loop_misc()
 
     def _drain(self) -> None:
         """Hand the next rows to paho, in order, up to ``max_inflight`` unacknowledged."""
@@ -320,6 +366,7 @@ class MqttLink:
             )
             if info.rc not in _ACCEPTED:
                 log.warning("paho refused to queue an alert (%s); retrying", info.rc)
+                self._room_opened = True  # try again at the next turn
                 return
             with self._inflight_lock:
                 self._inflight[info.mid] = _InFlight(message.seq, time.monotonic())
@@ -382,17 +429,31 @@ class MqttLink:
         with self._inflight_lock:
             item = self._inflight.pop(mid, None)
             if item is not None:
+                if not self._acked_seqs:
+                    self._first_unflushed_ack = time.monotonic()
                 self._acked_seqs.append(item.seq)
+                self._room_opened = True  # the window has room: send the next rows
         if item is None:
             with self._state_lock:
                 self._state_mids.discard(mid)
 
-    def _flush_acks(self) -> None:
+    def _flush_acks(self, *, force: bool = True) -> None:
+        """Delete acknowledged rows: every ``_ACK_FLUSH_S`` or ``_ACK_FLUSH_COUNT`` acks while
+        draining (each transaction is an fsync and frees the thumbnails' pages), at once when
+        the connection ends or the link stops."""
         with self._inflight_lock:
+            if not self._acked_seqs:
+                return
+            due = (
+                force
+                or len(self._acked_seqs) >= _ACK_FLUSH_COUNT
+                or time.monotonic() - self._first_unflushed_ack >= _ACK_FLUSH_S
+            )
+            if not due:
+                return
             seqs, self._acked_seqs = self._acked_seqs, []
-        if seqs:
-            self.outbox.ack_many(seqs)
-            self.acked += len(seqs)
+        self.outbox.ack_many(seqs)
+        self.acked += len(seqs)
 
     # -- paho callbacks (network thread; they must never raise into paho) ---------------------
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
@@ -472,7 +533,13 @@ class MqttLink:
         detail = self._paho_error or paho.error_string(rc)
         hint = ""
         if "CERTIFICATE_REQUIRED" in detail.upper().replace(" ", "_"):
-            hint = "; the broker requires a client certificate: set mqtt.tls.cert_file/key_file"
+            hint = "; the broker requires a client certificate: set mqtt.tls.cert_file and key_file"
+        elif self.config.tls.enabled and self.config.tls.cert_file is None:
+            # TLS 1.3 reports a missing client certificate after the handshake, often as a bare
+            # EOF: the likeliest cause with TLS and no certificate configured.
+            hint = (
+                "; if the broker requires a client certificate, set mqtt.tls.cert_file and key_file"
+            )
         self._report(
             f"MQTT broker {self.broker} closed the connection during the login ({detail}){hint}"
         )

@@ -32,6 +32,7 @@ from camera.store.database import Database
 log = logging.getLogger(__name__)
 
 DROPPED_COUNTER = "outbox_dropped"
+_ACK_CHUNK = 500  # SQLite allows at least 999 parameters per statement
 
 
 class OutboxConfig(Section):
@@ -171,17 +172,23 @@ class Outbox:
         self.ack_many([seq])
 
     def ack_many(self, seqs: Iterable[int]) -> None:
-        """Forget acknowledged messages, in one transaction (one fsync for a burst of PUBACKs)."""
-        params = [(seq,) for seq in seqs]
-        if not params:
+        """Forget acknowledged messages in one transaction: one fsync for a burst of PUBACKs,
+        two statements per 500 rows (the drain of a backlog is bound by this)."""
+        pending = list(seqs)
+        if not pending:
             return
         with self.database.transaction() as db:
-            for seq in params:
-                row = db.execute("SELECT LENGTH(payload) FROM outbox WHERE seq = ?", seq).fetchone()
-                if row is not None:
-                    db.execute("DELETE FROM outbox WHERE seq = ?", seq)
-                    self._count -= 1
-                    self._bytes -= row[0]
+            for start in range(0, len(pending), _ACK_CHUNK):
+                chunk = pending[start : start + _ACK_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                count, size = db.execute(
+                    "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM outbox "
+                    f"WHERE seq IN ({marks})",
+                    chunk,
+                ).fetchone()
+                db.execute(f"DELETE FROM outbox WHERE seq IN ({marks})", chunk)
+                self._count -= count
+                self._bytes -= size
 
     def queued_bytes(self) -> int:
         """Payload bytes queued, as the byte bound counts them (kept in memory, no query)."""

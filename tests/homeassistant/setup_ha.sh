@@ -3,9 +3,10 @@
 #
 # Home Assistant is never a Ronda dependency: it lives in its own venv (default .venv-ha beside
 # the repo's .venv; override with RONDA_HA_VENV) and only the heavy, opt-in test uses it.
-# Everything HA would otherwise pip-install at first start (the MQTT integration's paho-mqtt 1.x,
-# the HTTP server's extras) is installed here, so the test runs HA with --skip-pip and needs no
-# network.  Prints how long the install took.
+# Its dependencies are pinned with the constraints file Home Assistant ships (the versions it was
+# released with; without it pip backtracks for minutes over the bluetooth stack), and everything
+# the test's integrations would pip-install at first start is installed here, so the test runs
+# Home Assistant with --skip-pip and needs no network.  Prints how long the install took.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 HA_VERSION=${HA_VERSION:-2024.1.6}
@@ -13,11 +14,13 @@ VENV=${RONDA_HA_VENV:-.venv-ha}
 PYTHON=${PYTHON:-python3.11}
 started=$(date +%s)
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q --upgrade pip
+pip=("$VENV/bin/python" -m pip install -q --disable-pip-version-check)
+"${pip[@]}" --no-deps "homeassistant==$HA_VERSION"
+constraints=$("$VENV/bin/python" -c \
+    "import homeassistant, pathlib; print(pathlib.Path(homeassistant.__file__).parent / 'package_constraints.txt')")
 # The integrations the test loads (http, auth, api, config, mqtt with file_upload, image) and
-# their requirements,
-# pinned as in homeassistant 2024.1's manifests.
-"$VENV/bin/python" -m pip install -q \
+# their requirements, as pinned in Home Assistant's manifests.
+"${pip[@]}" -c "$constraints" \
     "homeassistant==$HA_VERSION" \
     "paho-mqtt==1.6.1" \
     "aiohttp_cors==0.7.0" \
