@@ -19,6 +19,7 @@ Run from the repo root: ``.venv/bin/python bench/delivery.py [--clip PATH ...] [
 from __future__ import annotations
 
 import argparse
+import logging
 import statistics
 import sys
 import tempfile
@@ -71,10 +72,11 @@ class Stamped:
 
 @dataclass
 class Timeline:
-    """Per (event id, sequence): frame time, emit time, kind."""
+    """Per (event id, sequence): frame time, emit time into each path, kind."""
 
     frame_at: dict[tuple[str, int], float] = field(default_factory=dict)
     emit_at: dict[tuple[str, int], float] = field(default_factory=dict)
+    outbox_emit_at: dict[tuple[str, int], float] = field(default_factory=dict)
     kind: dict[tuple[str, int], str] = field(default_factory=dict)
 
 
@@ -137,6 +139,16 @@ def latency(clips: list[Path], workdir: Path, broker: Mosquitto) -> tuple[dict, 
     )
     runtime = Runtime(config, RunOptions(extra_sinks=[baseline, Thumbnails()], hooks=[note_frame]))
     assert runtime.link is not None and runtime.link.connected.wait(10)
+    alert_sink = runtime.alert_sink
+    assert alert_sink is not None
+    queue_alert = alert_sink.emit
+
+    def timed_emit(update: EventUpdate, image: bytes | None) -> None:
+        """The outbox path's clock starts when the alert sink is handed the update."""
+        timeline.outbox_emit_at.setdefault((update.id, update.sequence), time.monotonic())
+        queue_alert(update, image)
+
+    alert_sink.emit = timed_emit  # type: ignore[method-assign]
     started = time.monotonic()
     for clip in clips:
         stamped.append(Stamped(open_replay(clip)))
@@ -152,6 +164,7 @@ def latency(clips: list[Path], workdir: Path, broker: Mosquitto) -> tuple[dict, 
         arrived[prefix].setdefault((event["id"], event["sequence"]), message.at)
     subscriber.stop()
     result = {"replay_s": replay_s, "updates": len(timeline.emit_at), "from_frames": len(keys)}
+    emitted = {"outbox": timeline.outbox_emit_at, "paho": timeline.emit_at}
     for name, prefix in (("outbox", PREFIX), ("paho", BASELINE_PREFIX)):
         got = arrived[prefix]
         result[name] = {
@@ -161,7 +174,7 @@ def latency(clips: list[Path], workdir: Path, broker: Mosquitto) -> tuple[dict, 
                 for k in keys
                 if k in got and timeline.kind[k] == "start"
             ],
-            "emit": [1000 * (got[k] - timeline.emit_at[k]) for k in keys if k in got],
+            "emit": [1000 * (got[k] - emitted[name][k]) for k in keys if k in got],
         }
     return result, thumbnail
 
@@ -193,6 +206,7 @@ def drain_once(workdir: Path, events: int, thumbnail: bytes) -> dict:
         broker.host, broker.port, topic=f"{PREFIX}/#", client_id="phone", clean_session=False
     ).start()
     broker.stop()
+    logging.getLogger("camera.mqtt.link").setLevel(logging.CRITICAL)  # the outage is planned
     config = MqttConfig(
         host=broker.host, port=broker.port, reconnect_min_s=0.05, reconnect_max_s=0.2
     )

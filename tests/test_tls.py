@@ -6,6 +6,7 @@ backoff, and never show the password."""
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 
 from camera.mqtt import MqttAlertSink, Topics
 from tests.broker import Certificates, Mosquitto, Subscriber, tls_broker, wait_until
+from tests.cli_helpers import ronda, write_config
 from tests.test_mqtt_link import PREFIX, make_link, update
 
 SECRET = "correct horse battery staple"
@@ -146,3 +148,31 @@ def test_client_certificate_when_the_broker_requires_one(
             without.stop()
     finally:
         broker.stop()
+
+
+def test_doctor_names_the_problem_and_never_the_password(
+    tmp_path: Path, secure_broker: Mosquitto, certificates: Certificates
+) -> None:
+    mqtt = {
+        "host": secure_broker.host,
+        "port": secure_broker.port,
+        "username": "ronda",
+        "tls": {"enabled": True, "ca_file": str(certificates.path("ca.crt"))},
+    }
+    skip = ["--skip", "camera", "--skip", "runtime", "--skip", "models"]
+    (tmp_path / "wrong").mkdir()
+    (tmp_path / "right").mkdir()
+    wrong = write_config(tmp_path / "wrong", mqtt={**mqtt, "password": "not-the-" + SECRET})
+    result = ronda("doctor", "--config", wrong, *skip, timeout=120)
+    output = result.stdout + result.stderr
+    assert "refused the login: Not authorized" in output
+    assert "password from mqtt.password in the config file" in output
+    assert SECRET not in output
+
+    right = write_config(tmp_path / "right", mqtt=mqtt)
+    env = {**os.environ, "RONDA_MQTT_PASSWORD": SECRET}
+    result = ronda("doctor", "--config", right, *skip, timeout=120, env=env)
+    output = result.stdout + result.stderr
+    assert f"logged in to 127.0.0.1:{secure_broker.port} (TLS, user ronda" in output
+    assert "password from environment variable RONDA_MQTT_PASSWORD" in output
+    assert SECRET not in output
