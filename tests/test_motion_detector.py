@@ -23,7 +23,7 @@ def _scene(seed: int = 7) -> np.ndarray:
     flat wall that clips when brightened, and a lighter, finer-grained path where objects walk
     (so the tests' objects contrast with what they cover, as real people mostly do)."""
     rng = np.random.default_rng(seed)
-    texture = cv2.GaussianBlur(rng.normal(0, 300, (H, W)).astype(np.float32), (0, 0), 2)
+    texture = cv2.GaussianBlur(rng.normal(0, 400, (H, W)).astype(np.float32), (0, 0), 3)
     gradient = np.linspace(60, 190, W, dtype=np.float32)[None, :].repeat(H, 0)
     scene = gradient + texture
     scene[20:90, 400:620] = 225.0
@@ -267,26 +267,32 @@ def test_an_object_that_stops_stops_waking_it_and_leaves_no_ghost() -> None:
     assert sum(r.active for r in results[200:]) <= 2, "no ghost when it leaves"
 
 
-def test_local_light_changes_on_textured_ground_are_not_motion() -> None:
-    """A cloud's shadow edge sliding over a lawn, a headlight beam sweeping it: the lawn's texture
-    stays, only its brightness changes.  (On flat ground the two cannot be told apart from a
-    smooth object and are reported: see docs/motion.md.)"""
-    xs = np.arange(W, dtype=np.float32)[None, :]
+def _cloud(i: int) -> np.ndarray:
+    """A cloud's shadow edge (30 % darker, soft) sliding over the lawn."""
+    xs = np.arange(W, dtype=np.float32)
+    image = SCENE.copy()
+    image[LAWN] *= 1 - 0.3 / (1 + np.exp(-(xs - (-200 + 8 * i)) / 40.0))
+    return image
+
+
+def _headlight(i: int) -> np.ndarray:
+    """A headlight beam sweeping across the lawn."""
     yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    x = -200 + 15 * i
+    return SCENE + 120 * np.exp(-((xx - x) ** 2) / (2 * 80**2) - (yy - 300) ** 2 / (2 * 20**2))
 
-    def cloud(i: int) -> np.ndarray:
-        edge = -200 + 8 * i
-        image = SCENE.copy()
-        image[LAWN] *= (1 - 0.3 / (1 + np.exp(-(xs - edge) / 40.0)))[0]
-        return image
 
-    def headlight(i: int) -> np.ndarray:
-        x = -200 + 15 * i
-        beam = 120 * np.exp(-((xx - x) ** 2) / (2 * 80**2) - (yy - 300) ** 2 / (2 * 20**2))
-        return SCENE + beam
-
-    for make in (cloud, headlight):
-        assert not any(r.active for r in _run(_sequence(80, make))), make.__name__
+@pytest.mark.parametrize("make", [_cloud, _headlight], ids=["cloud", "headlight"])
+def test_local_light_changes_on_textured_ground_are_not_motion(
+    make: Callable[[int], np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lawn's texture stays, only its brightness changes.  Patches where the lawn happens to
+    be nearly flat cannot be judged and may still wake it for a frame; on flat ground light and
+    smooth objects cannot be told apart at all (see docs/motion.md)."""
+    woken = sum(r.active for r in _run(_sequence(80, make)))
+    assert woken <= 2
+    monkeypatch.setattr("camera.motion.shading.MIN_CORRELATION", 2.0)  # texture check off
+    assert sum(r.active for r in _run(_sequence(80, make))) >= 30, "the scene is a real test"
 
 
 def test_an_object_on_textured_ground_is_not_mistaken_for_light() -> None:

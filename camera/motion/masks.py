@@ -50,8 +50,8 @@ class MaskCache:
             )
         return self._mask
 
-    @property
-    def kept_pixels(self) -> int:
-        """Number of pixels outside every mask at the current shape (the denominator of
+    def kept_pixels(self, shape: tuple[int, int]) -> int:
+        """Number of pixels outside every mask at ``shape`` (the denominator of
         ``changed_fraction``)."""
-        return self._kept_pixels
+        self.get(shape)
+        return max(1, self._kept_pixels)

@@ -6,8 +6,11 @@ overlaps the previous frame's blob.  Counting consecutive overlapping sightings 
 few comparisons per frame and removes one-frame sparkles without delaying real motion by more than
 ``persistence_frames - 1`` frames.
 
-Matching is by overlap after growing the previous box by a margin proportional to its size, so
-fast objects (a car crossing in a second) still chain from frame to frame.
+The same frame-to-frame matching remembers whether a blob was already judged to be a light change
+(``shading.py``), so the check runs about once per object, not once per frame: an object verdict
+carries over to whatever the blob grows into or merges with; a light verdict only while the blob
+keeps about its size and does not merge (a person stepping into their shadow's blob must be
+judged again).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from dataclasses import dataclass
 # 1600 frames for a chain of three).
 GROW = 0.25
 MIN_GROW = 1
+# A blob keeps its predecessor's light verdict only while its area stays within this factor.
+SAME_SIZE = 1.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,41 +40,53 @@ class Blob:
 
 
 @dataclass(slots=True)
-class _Seen:
-    x1: float
-    y1: float
-    x2: float
-    y2: float
-    hits: int
+class Sighting:
+    """A blob as followed from frame to frame."""
+
+    blob: Blob
+    hits: int  # consecutive frames it has been seen, this one included
+    light: bool | None = None  # verdict of the light-change check; None = not judged
+    judged_at: int = 0  # ``hits`` when it was last judged
 
 
 class Persistence:
-    """Counts, per blob, how many consecutive frames a matching blob was present."""
+    """Follows blobs from frame to frame and counts their consecutive sightings."""
 
     def __init__(self, frames: int) -> None:
-        self._frames = frames
-        self._seen: list[_Seen] = []
+        self.frames = frames
+        self._seen: list[Sighting] = []
 
     def reset(self) -> None:
         self._seen = []
 
-    def update(self, blobs: list[Blob]) -> list[Blob]:
-        """Record this frame's blobs; return those seen for at least ``frames`` frames."""
-        previous = self._seen
-        current: list[_Seen] = []
-        confirmed: list[Blob] = []
-        for b in blobs:
-            hits = 1 + max(
-                (
-                    p.hits
-                    for p in previous
-                    if b.x < p.x2 and p.x1 < b.x + b.w and b.y < p.y2 and p.y1 < b.y + b.h
-                ),
-                default=0,
-            )
-            grow = GROW * max(b.w, b.h) + MIN_GROW
-            current.append(_Seen(b.x - grow, b.y - grow, b.x + b.w + grow, b.y + b.h + grow, hits))
-            if hits >= self._frames:
-                confirmed.append(b)
-        self._seen = current
-        return confirmed
+    def update(self, blobs: list[Blob]) -> list[Sighting]:
+        """Record this frame's blobs; return a sighting for each (``hits >= frames`` means it
+        has persisted long enough to be reported)."""
+        sightings = [self._follow(b) for b in blobs]
+        self._seen = sightings
+        return sightings
+
+    def _follow(self, b: Blob) -> Sighting:
+        matches = [p for p in self._seen if _touches(p.blob, b)]
+        if not matches:
+            return Sighting(b, hits=1)
+        best = max(matches, key=lambda p: p.hits)
+        sighting = Sighting(b, hits=best.hits + 1)
+        objects = [p for p in matches if p.light is False]
+        if objects:
+            # Part of it is a known object, so all of it is: no light change grows a person.
+            sighting.light, sighting.judged_at = False, max(p.judged_at for p in objects)
+        elif len(matches) == 1 and 1 / SAME_SIZE <= b.area / max(1, best.blob.area) <= SAME_SIZE:
+            sighting.light, sighting.judged_at = best.light, best.judged_at
+        return sighting
+
+
+def _touches(previous: Blob, current: Blob) -> bool:
+    """``current`` overlaps ``previous`` grown by ``GROW`` of its larger side (+ ``MIN_GROW``)."""
+    grow = GROW * max(previous.w, previous.h) + MIN_GROW
+    return (
+        current.x < previous.x + previous.w + grow
+        and previous.x - grow < current.x + current.w
+        and current.y < previous.y + previous.h + grow
+        and previous.y - grow < current.y + current.h
+    )
