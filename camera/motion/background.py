@@ -43,6 +43,7 @@ import numpy as np
 
 from camera.motion.drift import PERIOD as DRIFT_PERIOD
 from camera.motion.drift import DriftEstimator, shifted
+from camera.motion.scratch import Scratch
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +59,9 @@ MAINTENANCE_PERIOD = 1.0
 # range rebuilt, ~8 calls) once that gain passes RESCALE_AFTER.  In between, the threshold acts
 # on the models' exposure: at most 10 % off, and in the direction the scene's contrast moved too.
 RESCALE_AFTER = 0.1
-# Gains within this of 1 leave the frame as it is: a static scene costs nothing.
-GAIN_TOLERANCE = 0.002
+# Gains within this of 1 leave the frame as it is (at most ~1 grey level off): a static scene,
+# or an auto-exposure hunting by a few tenths of a percent, costs nothing.
+GAIN_TOLERANCE = 0.005
 
 
 class Scene:
@@ -72,6 +74,7 @@ class Scene:
         self._since_maintenance = 0.0
         self._since_drift_check = 0.0
         self._drift = DriftEstimator()
+        self._scratch = Scratch()
         self._pending_gain = 1.0
         # Where this frame differs from ``recent`` (computed only when needed), and where it lies
         # within the empty model's neighbourhood range.
@@ -111,7 +114,8 @@ class Scene:
             self._pending_gain = 1.0
         if abs(self._pending_gain - 1.0) <= GAIN_TOLERANCE:
             return gray
-        return cv2.multiply(gray, 1.0 / self._pending_gain)
+        seen = self._scratch.get("seen", gray.shape, np.float32)
+        return cv2.multiply(gray, 1.0 / self._pending_gain, dst=seen)
 
     def changes(self, gray: np.ndarray, threshold: float) -> np.ndarray | None:
         """uint8 map (255) of pixels of ``gray`` that differ by more than ``threshold`` from the
@@ -122,13 +126,19 @@ class Scene:
         self._differs_recent = None
         if self._empty_range is None or self._empty_range[2] != threshold:
             self._empty_range = (*_range(self._empty, threshold), threshold)
-        near_empty = cv2.inRange(gray, self._empty_range[0], self._empty_range[1])
+        scratch, shape = self._scratch, gray.shape
+        near_empty = scratch.get("near_empty", shape, np.uint8)
+        cv2.inRange(gray, self._empty_range[0], self._empty_range[1], dst=near_empty)
         self._near_empty = near_empty
         if cv2.countNonZero(near_empty) == near_empty.size:
             return None
-        self._differs_recent = _beyond(gray, self._recent, threshold)
+        difference = cv2.absdiff(gray, self._recent, dst=scratch.get("diff", shape, np.float32))
+        self._differs_recent = cv2.compare(
+            difference, threshold, cv2.CMP_GT, dst=scratch.get("differs", shape, np.uint8)
+        )
         # 255 - 255 and 0 - x saturate to 0: "differs from recent and not near empty".
-        return cv2.subtract(self._differs_recent, near_empty)
+        changed = scratch.get("changed", shape, np.uint8)
+        return cv2.subtract(self._differs_recent, near_empty, dst=changed)
 
     def absorb(self, gray: np.ndarray, changed: np.ndarray, box: tuple[int, int, int, int]) -> None:
         """Take ``gray`` into ``recent`` at once where ``changed`` within ``box`` (x, y, w, h): a

@@ -33,6 +33,7 @@ from camera.motion.light import GainTracker, is_light_step
 from camera.motion.masks import MaskCache
 from camera.motion.noise import NoiseFloor
 from camera.motion.persistence import Blob, Persistence, Sighting
+from camera.motion.scratch import Scratch
 from camera.motion.shading import is_lighting
 from camera.types import Box, Frame, MotionResult
 
@@ -83,6 +84,8 @@ class MotionDetector:
         self._last_timestamp: float | None = None
         self._relearn_left = 0
         self._unlearned = 0.0  # seconds of frames since the backgrounds last learned
+        self._scratch = Scratch()
+        self._flip = False  # which of two scratch arrays holds this frame (the other: previous)
 
     def reset(self) -> None:
         """Forget the backgrounds and all history (the camera moved, the stream reconnected)."""
@@ -166,9 +169,14 @@ class MotionDetector:
         else:
             src = frame.image
             size = self._size
-        # 3x3 binomial blur and conversion to float32 in one call: averages noise and codec
-        # speckle but keeps more texture than a 3x3 mean (texture tells light from objects).
-        return cv2.sepFilter2D(shrink(src, size), cv2.CV_32F, _BLUR, _BLUR)
+        # 3x3 binomial blur and conversion to float32 in one call: divides sensor noise by ~2.5
+        # (without it, night noise raised the threshold to twice its daylight value) but keeps
+        # more texture than a 3x3 mean, and texture is what tells light from objects
+        # (``shading.py``; with a 3x3 mean the cloud-shadow test woke on 16 of 80 frames).
+        small = shrink(src, size, self._scratch)
+        self._flip = not self._flip
+        out = self._scratch.get(f"frame{int(self._flip)}", small.shape, np.float32)
+        return cv2.sepFilter2D(small, cv2.CV_32F, _BLUR, _BLUR, dst=out)
 
     def _interval(self, timestamp: float) -> float:
         last, self._last_timestamp = self._last_timestamp, timestamp
@@ -185,7 +193,9 @@ class MotionDetector:
         colour of the wall), but the area counts only pixels that really changed.  External
         contours are ~10x cheaper than labelling every pixel on these sparse maps.
         """
-        grouped = cv2.dilate(changed, None)
+        grouped = cv2.dilate(
+            changed, None, dst=self._scratch.get("grouped", changed.shape, np.uint8)
+        )
         contours, _ = cv2.findContours(grouped, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         height, width = changed.shape
         min_px = self._params.min_area * height * width
@@ -218,12 +228,13 @@ class MotionDetector:
 
     def _free(self, gray: np.ndarray, previous: np.ndarray, threshold: float) -> np.ndarray:
         """Mask (255) of where the backgrounds may learn: everywhere except pixels that changed
-        since the previous frame (grown by one pixel).  Moving things never smear into the
+        since the previous frame.  Moving things never smear into the
         backgrounds, while whatever stands still - a parked car, the still parts of a person
         standing at a table - is learned, and stops waking the detector once ``recent`` has
         absorbed it; the parts that keep moving (a gesturing hand) stay motion."""
-        moving = cv2.dilate(cv2.compare(cv2.absdiff(gray, previous), threshold, cv2.CMP_GT), None)
-        return cv2.bitwise_not(moving, dst=moving)
+        step = cv2.absdiff(gray, previous, dst=self._scratch.get("step", gray.shape, np.float32))
+        free = self._scratch.get("free", gray.shape, np.uint8)
+        return cv2.compare(step, threshold, cv2.CMP_LE, dst=free)
 
     def _to_frame(self, blobs: list[Blob], frame: Frame) -> tuple[Box, ...]:
         if not blobs:

@@ -28,6 +28,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from camera.motion.scratch import Scratch
+
 
 def motion_size(frame_size: tuple[int, int], height: int) -> tuple[int, int]:
     """``(width, height)`` of the motion frame for full frames of ``frame_size`` (w, h).
@@ -40,19 +42,23 @@ def motion_size(frame_size: tuple[int, int], height: int) -> tuple[int, int]:
     return (w, h)
 
 
-def shrink(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """``image`` (BGR or gray) resized to ``size`` (w, h), as uint8 gray."""
+def shrink(image: np.ndarray, size: tuple[int, int], scratch: Scratch | None = None) -> np.ndarray:
+    """``image`` (BGR or gray) resized to ``size`` (w, h), as uint8 gray (written into
+    ``scratch`` arrays when given, so nothing is allocated)."""
     w, h = size
     src_h, src_w = image.shape[:2]
+    channels = image.shape[2:]
+    out = None if scratch is None else scratch.get("small", (h, w, *channels), np.uint8)
     if (src_w, src_h) == (w, h):
         small = image
     elif src_w >= 3 * w and src_h >= 3 * h:
         step = src_h // h  # every step-th row still leaves >= h rows to interpolate between
         rows = image[step // 2 :: step]
-        small = cv2.resize(rows, (w, h), interpolation=cv2.INTER_LINEAR)
+        small = cv2.resize(rows, (w, h), dst=out, interpolation=cv2.INTER_LINEAR)
     else:
         # A source within 3x of the target is small: a true area average is affordable.
-        small = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+        small = cv2.resize(image, (w, h), dst=out, interpolation=cv2.INTER_AREA)
     if small.ndim == 3:
-        small = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+        gray = None if scratch is None else scratch.get("small_gray", (h, w), np.uint8)
+        small = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY, dst=gray)
     return small

@@ -7,7 +7,7 @@ The estimate must ignore the object that caused the change (a white car entering
 made the auto-exposure halve the brightness of the empty asphalt around it, in steps of up to 8 %
 per frame), so it is the *median* of per-point ratios over a 32x18 grid of samples of the
 (already blurred) motion frame: anything covering fewer than half the points does not move it.
-Dark points are counted as "no change", because their ratio is mostly noise.
+Dark points are compared against a floor level, because their own ratio is mostly noise.
 
 Why samples and not cell means: an 8x6 grid of true cell means gave the same gains (within 0.5 %,
 95th percentile 0.23 %, over the car park's exposure swings) but cost ~3x more, because OpenCV's
@@ -26,7 +26,7 @@ import numpy as np
 
 # Sample grid for the gain estimate: 576 points, ~1 per 30 motion pixels.
 GRID = (32, 18)
-# Points darker than this (0..255) give unreliable ratios (noise, black level): counted as 1.0.
+# Levels below this (0..255) are mostly noise and black level: ratios are taken against it.
 MIN_LEVEL = 12.0
 
 
@@ -41,13 +41,15 @@ class GainTracker:
 
     def update(self, gray: np.ndarray) -> float:
         """Gain ``g`` such that ``gray ~= g * previous frame`` for most of the scene (1.0 for the
-        first frame; tends to 1.0 as the scene gets too dark to tell)."""
-        points = cv2.resize(gray, GRID, interpolation=cv2.INTER_LINEAR).ravel()
-        previous, self._previous = self._previous, points
+        first frame)."""
+        points = cv2.resize(gray, GRID, interpolation=cv2.INTER_LINEAR)
+        previous, self._previous = self._previous, cv2.max(points, MIN_LEVEL)
         if previous is None:
             return 1.0
-        ratios = points / np.maximum(previous, MIN_LEVEL)
-        ratios[(points < MIN_LEVEL) | (previous < MIN_LEVEL)] = 1.0
+        # Dark points are divided by MIN_LEVEL rather than their own noisy level, so they cannot
+        # produce wild ratios; five calls in all, since each numpy call on a cold cache costs
+        # more than the arithmetic.
+        ratios = cv2.divide(points, previous).ravel()
         middle = ratios.size // 2
         return float(np.partition(ratios, middle)[middle])
 
