@@ -74,13 +74,13 @@ class Outbox:
     def __init__(self, database: Database, config: OutboxConfig) -> None:
         self.database = database
         self.config = config
-        self._count = 0
-        self._bytes = 0
-        with self.database.transaction() as db:
-            self._count, self._bytes = db.execute(
-                "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM outbox"
-            ).fetchone()
-        self.enforce_bounds()
+        ((self._count, self._bytes),) = self.database.query(
+            "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM outbox"
+        )
+        try:
+            self.enforce_bounds()
+        except sqlite3.OperationalError as error:  # a reader (``ronda status``) cannot write
+            log.debug("outbox bounds not applied at open: %s", error)
 
     def put(self, messages: list[OutgoingMessage], now: float | None = None) -> None:
         """Queue messages atomically (an event's JSON and thumbnail together), then bound."""
