@@ -314,6 +314,21 @@ def test_camera_shake_of_a_pixel_or_two_never_wakes() -> None:
     assert not any(r.active for r in _run(_sequence(60, make)))
 
 
+def test_a_slowly_drifting_camera_never_wakes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """16 px (4.4 motion pixels) over 30 s, like our car park clip's mount; sharp wall edges."""
+    padded = cv2.copyMakeBorder(SCENE, 0, 0, 0, 20, cv2.BORDER_REFLECT)
+
+    def make(i: int) -> np.ndarray:
+        dx = i * 16 // 300
+        return padded[:, dx : dx + W]
+
+    for sensitivity in ("medium", "high"):
+        config = MotionConfig(sensitivity=sensitivity)  # type: ignore[arg-type]
+        assert not any(r.active for r in _run(_sequence(300, make), config)), sensitivity
+    monkeypatch.setattr("camera.motion.drift.MIN_RESPONSE", 2.0)  # realignment off
+    assert sum(r.active for r in _run(_sequence(300, make))) > 30, "the drift is a real test"
+
+
 def test_reset_forgets_the_background() -> None:
     detector = MotionDetector(MotionConfig(), (W, H))
     for i in range(10):

@@ -9,8 +9,9 @@ at a table soaks into it, leaving a "ghost" that wakes the detector for seconds 
 out (our indoor footage: 40 frames of motion in an empty room after each long stay); or learn
 slowly, and every parked car or moved chair wakes the detector for minutes.  So the stage keeps:
 
-* ``recent`` - absorbs anything that stops changing within a few ``1 / learning_rate`` seconds
-  (stationary people are then kept by the tracker's refresh regions, not by motion);
+* ``recent`` - absorbs anything that stops changing, with a time constant of
+  ``1 / learning_rate`` seconds (a stationary person is then kept by the tracker's refresh
+  regions, not by motion);
 * ``empty`` - the scene as last seen *without* foreground: it learns only pixels that match it,
   and absorbs a lasting change over minutes (``EMPTY_SETTLE_RATE``).
 
@@ -18,14 +19,14 @@ A pixel is motion only when it differs from both.  Where it differs from ``recen
 ``empty``, what changed was ``recent``'s memory of an object that has left (a ghost): ``recent``
 snaps back to the frame there.
 
-Why selective learning: pixels inside blobs that are moving right now are learned by neither
+Why selective learning: pixels that changed since the previous frame are learned by neither
 model, so a walking person never smears into the background.
 
 Why a neighbourhood difference against ``empty``: a pixel differs from it only when it lies
 outside the range of the model's 3x3 neighbourhood (plus the threshold).  That is blind to shifts
-of up to one motion pixel (~1 % of the frame): a camera on a pole swaying in the wind, a slowly
-drifting mount (our car park clip drifts a few pixels in 30 s, which lit up every white parking
-line), or fine texture shimmering as it is downsampled.  An object has to differ from everything
+of up to one motion pixel (~1 % of the frame): a camera on a pole swaying in the wind, fine
+texture shimmering as it is downsampled, the first pixel of a slow drift (larger drifts are
+followed by realigning ``empty``, see ``drift.py``).  An object has to differ from everything
 around where it stands, which people, pets and cars do; a one-pixel-wide limb still does, because
 the range is taken over the model, not over the frame.  Since motion needs both models to
 differ, ``recent`` can use the cheap plain difference, and the range of ``empty`` (which changes
@@ -36,7 +37,6 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -76,10 +76,8 @@ class Scene:
         self._drift = DriftEstimator()
         self._scratch = Scratch()
         self._pending_gain = 1.0
-        # Where this frame differs from ``recent`` (computed only when needed), and where it lies
-        # within the empty model's neighbourhood range.
+        # Where this frame differs from ``recent``; computed only when needed.
         self._differs_recent: np.ndarray | None = None
-        self._near_empty: np.ndarray | None = None
         # The empty model's widened 3x3 range, cached: it only changes on maintenance, rescaling
         # or a new threshold.
         self._empty_range: tuple[np.ndarray, np.ndarray, float] | None = None
@@ -99,7 +97,6 @@ class Scene:
         self._recent = None if gray is None else gray.copy()
         self._empty = None if gray is None else gray.copy()
         self._differs_recent = None
-        self._near_empty = None
         self._since_maintenance = 0.0
         self._since_drift_check = 0.0
         self._pending_gain = 1.0
@@ -129,7 +126,6 @@ class Scene:
         scratch, shape = self._scratch, gray.shape
         near_empty = scratch.get("near_empty", shape, np.uint8)
         cv2.inRange(gray, self._empty_range[0], self._empty_range[1], dst=near_empty)
-        self._near_empty = near_empty
         if cv2.countNonZero(near_empty) == near_empty.size:
             return None
         difference = cv2.absdiff(gray, self._recent, dst=scratch.get("diff", shape, np.float32))
@@ -148,28 +144,22 @@ class Scene:
         window = (slice(y, y + h), slice(x, x + w))
         cv2.copyTo(gray[window], changed[window], self._recent[window])
 
-    def learn(
-        self,
-        gray: np.ndarray,
-        dt: float,
-        rate: float,
-        free: np.ndarray | None,
-        busy: Sequence[tuple[int, int, int, int]] = (),
-    ) -> None:
-        """Update the models from ``gray`` after ``changes``.
+    def learn(self, gray: np.ndarray, dt: float, rate: float, free: np.ndarray | None) -> None:
+        """Update the models from ``gray`` after ``changes``; ``dt`` seconds have passed since
+        they last learned.
 
         ``recent`` learns at ``rate`` per second; every ``MAINTENANCE_PERIOD`` the ghosts in
         ``recent`` are repaired and ``empty`` learns where it matches (at ``rate``) and where a
-        change has settled into ``recent`` (at ``EMPTY_SETTLE_RATE``).  With ``free`` (uint8),
-        nothing is learned where it is 0 (pixels moving right now).  ``busy`` are the boxes
-        (x, y, w, h) of this frame's blobs.  ``dt`` is in seconds.
+        change has settled into ``recent`` (at ``EMPTY_SETTLE_RATE``); every ``DRIFT_PERIOD``
+        ``empty`` is realigned if the camera moved.  With ``free`` (uint8), nothing is learned
+        where it is 0 (pixels moving right now).
         """
         assert self._recent is not None and self._empty is not None
         cv2.accumulateWeighted(gray, self._recent, alpha_for(rate, dt), mask=free)
         self._since_maintenance += dt
         self._since_drift_check += dt
         if self._since_maintenance >= MAINTENANCE_PERIOD:
-            self._maintain(gray, self._since_maintenance, rate, free, busy)
+            self._maintain(gray, self._since_maintenance, rate, free)
             self._since_maintenance = 0.0
         if self._since_drift_check >= DRIFT_PERIOD:
             self._follow_drift(gray)
@@ -191,24 +181,16 @@ class Scene:
         self._empty_range = None
 
     def _follow_drift(self, gray: np.ndarray) -> None:
-        """Shift ``empty`` along when the camera has moved by a whole pixel (``drift.py``)."""
+        """Move ``empty`` along when the camera has moved (``drift.py``)."""
         assert self._empty is not None
         moved = self._drift.shift(self._empty, gray)
         if moved is not None:
-            log.info("camera moved by %s motion pixels; empty scene realigned", moved)
+            log.info("camera moved by (%.1f, %.1f) motion pixels; empty scene realigned", *moved)
             self._empty = shifted(self._empty, *moved, fill=gray)
             self._empty_range = None
 
-    def _maintain(
-        self,
-        gray: np.ndarray,
-        dt: float,
-        rate: float,
-        free: np.ndarray | None,
-        busy: Sequence[tuple[int, int, int, int]],
-    ) -> None:
+    def _maintain(self, gray: np.ndarray, dt: float, rate: float, free: np.ndarray | None) -> None:
         assert self._recent is not None and self._empty is not None
-        assert self._near_empty is not None
         differs_recent = self._differs_recent
         if differs_recent is None:
             differs_recent = _beyond(gray, self._recent, self._threshold)

@@ -13,10 +13,11 @@ Per frame, on a ~178x100 image:
 5. otherwise group changed pixels into blobs, drop blobs under ``min_area``, keep only blobs
    seen for ``persistence_frames`` consecutive frames (``persistence.py``), and of those drop
    (and absorb) blobs that are the old texture under new light (``shading.py``);
-6. learn the frame into the backgrounds, except inside blobs that are moving right now.
+6. every ``LEARN_PERIOD``, learn the frame into the backgrounds, except pixels that changed
+   since the previous frame.
 
-A static scene exits after step 3 with nothing to group: most frames cost ~20 OpenCV calls on
-18k pixels.
+A quiet frame exits after step 3 with nothing to group: about ten OpenCV calls on 18k pixels,
+all writing into re-used arrays (``scratch.py``).
 """
 
 from __future__ import annotations
@@ -73,7 +74,6 @@ class MotionDetector:
 
     def __init__(self, config: MotionConfig, frame_size: tuple[int, int]) -> None:
         self._params = config.resolve()
-        self._frame_size = frame_size
         self._size = motion_size(frame_size, self._params.height)
         self._masks = MaskCache(config.masks)
         self._scene = Scene()
@@ -146,17 +146,11 @@ class MotionDetector:
         sightings = self._persistence.update(self._blobs(changed))
         reported = [s.blob for s in sightings if self._reportable(s, seen, changed)]
         if learn:
-            busy = [(s.blob.x, s.blob.y, s.blob.w, s.blob.h) for s in sightings]
-            self._learn(seen, self._free(gray, previous, threshold), busy)
+            self._learn(seen, self._free(gray, previous, threshold))
         return MotionResult(boxes=self._to_frame(reported, frame), changed_fraction=fraction)
 
-    def _learn(
-        self,
-        gray: np.ndarray,
-        free: np.ndarray | None,
-        busy: list[tuple[int, int, int, int]] | None = None,
-    ) -> None:
-        self._scene.learn(gray, self._unlearned, self._params.learning_rate, free, busy or ())
+    def _learn(self, gray: np.ndarray, free: np.ndarray | None) -> None:
+        self._scene.learn(gray, self._unlearned, self._params.learning_rate, free)
         self._unlearned = 0.0
 
     def _gray(self, frame: Frame) -> np.ndarray:
@@ -228,10 +222,10 @@ class MotionDetector:
 
     def _free(self, gray: np.ndarray, previous: np.ndarray, threshold: float) -> np.ndarray:
         """Mask (255) of where the backgrounds may learn: everywhere except pixels that changed
-        since the previous frame.  Moving things never smear into the
-        backgrounds, while whatever stands still - a parked car, the still parts of a person
-        standing at a table - is learned, and stops waking the detector once ``recent`` has
-        absorbed it; the parts that keep moving (a gesturing hand) stay motion."""
+        since the previous frame.  Moving things never smear into the backgrounds, while
+        whatever stands still - a parked car, the still parts of a person standing at a table -
+        is learned, and stops waking the detector once ``recent`` has absorbed it; the parts
+        that keep moving (a gesturing hand) stay motion."""
         step = cv2.absdiff(gray, previous, dst=self._scratch.get("step", gray.shape, np.float32))
         free = self._scratch.get("free", gray.shape, np.uint8)
         return cv2.compare(step, threshold, cv2.CMP_LE, dst=free)
