@@ -24,11 +24,17 @@ Delivery rules, and the holes each one closes:
   alerts are in flight, ``ack_timeout_s`` without any PUBACK closes the connection and reconnects
   (paho then re-sends them), so alerts are not stuck behind a dead socket.  A broker that accepts
   TCP but never answers the CONNECT gets the same timeout (paho alone would wait a keepalive).
+* A broker that hangs up during the login (a TLS alert for a missing client certificate) is
+  reported like a refused login, once, with the likely fix; it used to be retried in silence.
 * An exception in a callback (a state handler, the database) is logged and the thread carries on;
   a dead network thread would silently stop every alert.
+* A new alert interrupts the thread's select() (a wake socket beside paho's), so it is published
+  within a millisecond or two of being queued, not at the next poll.
 
-Retained state (ON/OFF, snapshot, stats, discovery) is "latest value wins" and re-published on
-every connect, oldest topic first.
+Retained state (snapshot, stats, discovery) is "latest value wins" and re-published on every
+connect; ON/OFF are transitions, kept in order, so a short event still reaches Home Assistant as
+ON then OFF.  ``wait_drained`` also waits for their PUBACKs and for SUBACKs, so a stop does not
+cut off the final OFF.
 """
 
 from __future__ import annotations
