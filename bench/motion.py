@@ -128,6 +128,25 @@ def run_clip(path: Path, fps: float, config: MotionConfig, max_frames: int | Non
     return out
 
 
+def presence(labels: dict, frames: int) -> float:
+    """Share of frames with a labelled person, pet or vehicle in view."""
+    seen = np.zeros(frames, bool)
+    for key in ("person", "pet", "vehicle"):
+        for lo, hi in labels.get(key, []):
+            seen[lo : hi + 1] = True
+    return float(seen.mean()) if frames else 0.0
+
+
+def empty_wake(labels: dict, active: list[bool], trim: int = 5) -> str:
+    """Share of labelled empty frames (ranges trimmed by ``trim`` at both ends) with motion."""
+    frames = [
+        i
+        for lo, hi in labels.get("empty", [])
+        for i in range(lo + trim, min(hi - trim, len(active) - 1) + 1)
+    ]
+    return f"{np.mean([active[i] for i in frames]):.1%}" if frames else "-"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--footage", type=Path, default=Path("../shared/footage"))
@@ -138,32 +157,39 @@ def main() -> int:
     if not manifest_path.exists():
         print(f"footage manifest {manifest_path} not found", file=sys.stderr)
         return 2
-    fps_of = {i["path"]: i["fps"] for i in json.loads(manifest_path.read_text())["items"]}
+    items = {i["path"]: i for i in json.loads(manifest_path.read_text())["items"]}
     cv2.setNumThreads(1)  # the Pi pipeline gives motion one core; keep timings comparable
     config = MotionConfig(sensitivity=args.sensitivity)
     print(f"motion: {config.resolve()}")
     times: dict[str, list[float]] = {"bgr": [], "gray": [], "baseline": []}
-    shares = []
+    rows = []
     for clip in CLIPS:
         path = args.footage / clip
         if not path.exists():
             print(f"skip {clip}: not found")
             continue
-        out = run_clip(path, fps_of.get(clip) or 10.0, config, args.max_frames)
+        item = items.get(clip, {})
+        out = run_clip(path, item.get("fps") or 10.0, config, args.max_frames)
         for key in times:
             times[key].extend(out[key])
-        shares.append((clip, len(out["bgr_on"]), np.mean(out["bgr_on"]), np.mean(out["gray_on"])))
+        on, labels = out["bgr_on"], item.get("labels", {})
+        in_view, woke = presence(labels, len(on)), empty_wake(labels, on)
+        rows.append((clip, len(on), np.mean(on), np.mean(out["gray_on"]), in_view, woke))
 
     base = float(np.median(times["baseline"]))
-    print(f"\nper 720p frame over {len(times['baseline'])} frames (ms)")
+    print(f"\nCPU time per 720p frame over {len(times['baseline'])} frames (ms)")
     print(f"{'':12s} {'median':>8s} {'p95':>8s} {'vs baseline':>12s}")
     for key in ("bgr", "gray", "baseline"):
         med, p95 = np.median(times[key]), np.percentile(times[key], 95)
         print(f"{key:12s} {med:8.3f} {p95:8.3f} {med / base:11.0%}")
-    print("\nmotion active (detector would be called), share of frames")
-    print(f"{'clip':48s} {'frames':>6s} {'bgr':>7s} {'gray':>7s} {'fewer calls':>11s}")
-    for clip, n, on_bgr, on_gray in shares:
-        print(f"{clip:48s} {n:6d} {on_bgr:7.1%} {on_gray:7.1%} {1 - on_bgr:11.0%}")
+    print("\nmotion active = the detector would be called; 'in view' = labelled person/pet/vehicle")
+    header = f"{'clip':46s} {'frames':>6s} {'bgr':>6s} {'gray':>6s} {'fewer':>6s}"
+    print(f"{header} {'in view':>8s} {'empty woke':>11s}")
+    for clip, n, on_bgr, on_gray, in_view, woke in rows:
+        print(
+            f"{clip.removeprefix('clips/'):46s} {n:6d} {on_bgr:6.1%} {on_gray:6.1%} "
+            f"{1 - on_bgr:6.0%} {in_view:8.0%} {woke:>11s}"
+        )
     return 0
 
 
