@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 HA_VERSION=${HA_VERSION:-2024.1.6}
 VENV=${RONDA_HA_VENV:-.venv-ha}
-PYTHON=${PYTHON:-python3.11}
+PYTHON=${PYTHON:-python3}
 started=$(date +%s)
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 pip=("$VENV/bin/python" -m pip install -q --disable-pip-version-check)
