@@ -132,10 +132,11 @@ class RegionConfig(Section):
 
     # At most this many crops per frame; more candidates are merged into fewer, larger squares.
     max_regions: Annotated[int, Field(ge=1, le=16)] = 3
-    # Every tracked object gets a crop at least this often (in frames), moving or not.  5 at 10 fps
-    # = twice a second: on the indoor clip the detector then ran on 22 % of frames instead of 34 %
-    # (refresh 3) with the same six person events, each starting within a frame of the other.
-    track_refresh_frames: Annotated[int, Field(ge=1, le=300)] = 5
+    # Every tracked object gets a crop at least this often (in frames), moving or not.  On the
+    # indoor clip (10 fps, real detector and tracker) the detector ran on 33 % of frames with 3,
+    # 22 % with 5 and 19 % with 6, with the same six person events (starts within 0.3 s); 5 is
+    # recommended where the tracker's end_after_s is a few seconds (docs/motion.md).
+    track_refresh_frames: Annotated[int, Field(ge=1, le=300)] = 3
     # Space added around an object on each side, as a fraction of its larger side.
     margin: Annotated[float, Field(ge=0, le=2)] = 0.15
     # Smallest crop side as a multiple of the model input size (1.0 = crops at full model detail).
