@@ -134,7 +134,7 @@ class RegionConfig(Section):
     max_regions: Annotated[int, Field(ge=1, le=16)] = 3
     # Every tracked object gets a crop at least this often (in frames), moving or not.  On the
     # indoor clip (10 fps, real detector and tracker) the detector ran on 33 % of frames with 3,
-    # 22 % with 5 and 19 % with 6, with the same six person events (starts within 0.3 s); 5 is
+    # 22 % with 5 and 19 % with 6, with the same six person events (starts within 0.4 s); 5 is
     # recommended where the tracker's end_after_s is a few seconds (docs/motion.md).
     track_refresh_frames: Annotated[int, Field(ge=1, le=300)] = 3
     # Space added around an object on each side, as a fraction of its larger side.
