@@ -33,11 +33,13 @@ class MotionParams:
     threshold: float
     # Multiple of the estimated noise sigma that the threshold never goes below (night noise).
     noise_factor: float
-    # Smallest blob that counts, as a fraction of the motion frame's area.
+    # Smallest blob that counts: its changed pixels as a fraction of the motion frame's area
+    # (blobs touching the frame's edge need twice that).
     min_area: float
     # Consecutive frames a blob must be seen (in about the same place) before it is reported.
     persistence_frames: int
-    # How fast the background absorbs a lasting change, per second (1 / time constant).
+    # How fast the recent background absorbs something that stopped moving, per second
+    # (1 / time constant); a stopped object stops being motion after a few time constants.
     learning_rate: float
     # Fraction of the unmasked frame changed (after gain compensation) that means "light change".
     light_change_fraction: float

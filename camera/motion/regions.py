@@ -102,18 +102,15 @@ class RegionPlanner:
 
     @staticmethod
     def _group(boxes: list[Box], reason: Reason) -> list[_Candidate]:
-        """Union overlapping (already grown) boxes, so one object's fragments become one."""
-        groups: list[tuple[Box, float]] = []
-        for box in boxes:
-            merged, weight = box, box.area
-            rest: list[tuple[Box, float]] = []
-            for other, w in groups:
-                if merged.intersection(other) > 0:
-                    merged, weight = merged.union(other), weight + w
-                else:
-                    rest.append((other, w))
-            groups = [*rest, (merged, weight)]
-        return [_Candidate(b, w, reason) for b, w in groups]
+        """Union overlapping (already grown) boxes, so one object's fragments become one; repeated
+        until no two groups overlap, since a union can reach a group it did not touch before."""
+        groups = [_Candidate(b, b.area, reason) for b in boxes]
+        pair = _overlapping_pair(groups)
+        while pair is not None:
+            i, j = pair
+            groups = _replace(groups, i, j, _join(groups[i], groups[j]))
+            pair = _overlapping_pair(groups)
+        return groups
 
     def _merge_cheap(self, candidates: list[_Candidate]) -> list[_Candidate]:
         """Merge pairs whose shared square is no larger than their two squares together: one
@@ -157,6 +154,14 @@ def _place(start: float, side: float, limit: int) -> float:
     if side >= limit:
         return (limit - side) / 2.0
     return min(max(start, 0.0), limit - side)
+
+
+def _overlapping_pair(groups: list[_Candidate]) -> tuple[int, int] | None:
+    for i in range(len(groups)):
+        for j in range(i + 1, len(groups)):
+            if groups[i].content.intersection(groups[j].content) > 0:
+                return i, j
+    return None
 
 
 def _join(a: _Candidate, b: _Candidate) -> _Candidate:
