@@ -62,6 +62,10 @@ RESCALE_AFTER = 0.1
 # Gains within this of 1 leave the frame as it is (at most ~1 grey level off): a static scene,
 # or an auto-exposure hunting by a few tenths of a percent, costs nothing.
 GAIN_TOLERANCE = 0.005
+# An exposure that has stayed off for this many frames has settled: the models are rescaled
+# once rather than every frame divided (our indoor clip's exposure sat 1-3 % off for the length
+# of each visit).
+SETTLED_FRAMES = 10
 
 
 class Scene:
@@ -76,6 +80,7 @@ class Scene:
         self._drift = DriftEstimator()
         self._scratch = Scratch()
         self._pending_gain = 1.0
+        self._frames_off = 0  # consecutive frames the pending gain was beyond the tolerance
         # Where this frame differs from ``recent``; computed only when needed.
         self._differs_recent: np.ndarray | None = None
         # The empty model's widened 3x3 range, cached: it only changes on maintenance, rescaling
@@ -100,16 +105,20 @@ class Scene:
         self._since_maintenance = 0.0
         self._since_drift_check = 0.0
         self._pending_gain = 1.0
+        self._frames_off = 0
         self._empty_range = None
 
     def follow(self, gray: np.ndarray, gain: float) -> np.ndarray:
         """Account for the global gain (exposure change) since the previous frame; return
         ``gray`` brought to the models' exposure, which is what ``changes`` and ``learn`` take."""
         self._pending_gain *= gain
-        if abs(math.log(self._pending_gain)) > RESCALE_AFTER:
-            self._scale(self._pending_gain)
-            self._pending_gain = 1.0
         if abs(self._pending_gain - 1.0) <= GAIN_TOLERANCE:
+            self._frames_off = 0
+            return gray
+        self._frames_off += 1
+        if abs(math.log(self._pending_gain)) > RESCALE_AFTER or self._frames_off >= SETTLED_FRAMES:
+            self._scale(self._pending_gain)
+            self._pending_gain, self._frames_off = 1.0, 0
             return gray
         seen = self._scratch.get("seen", gray.shape, np.float32)
         return cv2.multiply(gray, 1.0 / self._pending_gain, dst=seen)
