@@ -92,7 +92,7 @@ def test_sections_are_frozen() -> None:
 
 def test_region_config_defaults_and_bounds() -> None:
     config = RegionConfig()
-    assert config.max_regions == 3 and config.track_refresh_frames == 3
+    assert config.max_regions == 3 and config.track_refresh_frames == 6
     assert config.tracked_motion_at_refresh
     with pytest.raises(ValidationError):
         RegionConfig(max_regions=0)

@@ -136,9 +136,9 @@ class RegionConfig(Section):
     max_regions: Annotated[int, Field(ge=1, le=16)] = 3
     # Every tracked object gets a crop at least this often (in frames), moving or not.  On the
     # indoor clip (10 fps, real detector and tracker) the detector ran on 33 % of frames with 3,
-    # 22 % with 5 and 19 % with 6, with the same six person events (starts within 0.4 s); 5 is
-    # recommended where the tracker's end_after_s is a few seconds (docs/motion.md).
-    track_refresh_frames: Annotated[int, Field(ge=1, le=300)] = 3
+    # 22 % with 5 and 19 % with 6, with the same six person events (starts within 0.4 s).  6 is
+    # 0.6 s at 10 fps, still several looks per tracker.end_after_s (4 s) even at 5 fps.
+    track_refresh_frames: Annotated[int, Field(ge=1, le=300)] = 6
     # Space added around an object on each side, as a fraction of its larger side.
     margin: Annotated[float, Field(ge=0, le=2)] = 0.15
     # Smallest crop side as a multiple of the model input size (1.0 = crops at full model detail).
