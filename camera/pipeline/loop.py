@@ -147,7 +147,11 @@ class Pipeline:
         if motion.active:
             self.stats.motion_frames += 1
         if self.policy.detect and self.detector is not None:
-            outcome.regions = self._planner.plan(motion, self._tracker.active_boxes(), frame.index)
+            # The planner counts *processed* frames: when the governor halves the frame rate, the
+            # refresh crops of tracked objects halve too, which is where the compute goes.
+            outcome.regions = self._planner.plan(
+                motion, self._tracker.active_boxes(), self.stats.processed
+            )
             if outcome.regions:
                 outcome.detections = self._detect(frame, outcome.regions)
                 outcome.detector_ran = True
