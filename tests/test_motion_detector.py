@@ -288,7 +288,7 @@ def test_local_light_changes_on_textured_ground_are_not_motion(
 ) -> None:
     """The lawn's texture stays, only its brightness changes.  Patches where the lawn happens to
     be nearly flat cannot be judged and may still wake it for a frame; on flat ground light and
-    smooth objects cannot be told apart at all (see docs/motion.md)."""
+    smooth objects cannot be told apart at all (see README "Motion")."""
     woken = sum(r.active for r in _run(_sequence(80, make)))
     assert woken <= 2
     monkeypatch.setattr("camera.motion.shading.MIN_CORRELATION", 2.0)  # texture check off

@@ -1,6 +1,7 @@
 """Configuration of the governor: where the sensors are, and what each level of the ladders allows.
 
-The defaults are chosen for a Raspberry Pi 4/5 camera; ``docs/governor.md`` explains each of them.
+The defaults are chosen for a Raspberry Pi 4/5 camera; README "Heat and battery" explains
+each of them.
 Everything a test needs to redirect (the sysfs root, the ``vcgencmd`` command, the PiSugar
 address) is here, so sensors never hard-code a path.
 """

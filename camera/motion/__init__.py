@@ -2,7 +2,7 @@
 
 ``MotionDetector`` turns frames into persistent motion boxes, ignoring masks, noise, sparkles and
 global light changes; ``RegionPlanner`` turns motion boxes and tracked objects into a few square
-crops near the model's input size.  See ``docs/motion.md``.
+crops near the model's input size.  See README "Motion".
 """
 
 from camera.motion.config import PRESETS, MotionConfig, MotionParams, RegionConfig

@@ -5,7 +5,7 @@ to ``None`` = "take the value from the preset".  An explicit number always wins 
 ``MotionConfig.resolve()`` turns the pair into a plain, fully-populated ``MotionParams`` that the
 detector uses, so the rest of the stage never has to know about presets.
 
-``docs/motion.md`` documents every option and which evidence each default came from.
+README "Motion" documents every option and which evidence each default came from.
 """
 
 from __future__ import annotations
