@@ -32,6 +32,7 @@ from camera.detect import DetectorConfig, load_detector
 from camera.detect.letterbox import letterbox
 from camera.detect.manifest import bundled_manifest, read_manifest
 from camera.detect.runtime import load_model
+from camera.sources import open_replay
 from camera.track.config import TrackerConfig
 from camera.types import PRECISIONS, Box, Region
 
@@ -139,15 +140,13 @@ def _frame_truth(index: int, labels: dict, margin: int) -> dict[str, bool]:
 
 
 def _read(path: Path) -> Iterator[tuple[int, np.ndarray]]:
-    capture = cv2.VideoCapture(str(path))
-    index = 0
-    while True:
-        ok, image = capture.read()
-        if not ok:
-            break
-        yield index, image
-        index += 1
-    capture.release()
+    """Decode-order frames of a clip, through the same replay source the pipeline uses."""
+    source = open_replay(path)
+    try:
+        for frame in source.frames():
+            yield frame.index, frame.image
+    finally:
+        source.close()
 
 
 def footage_frames(every: int, margin: int) -> Iterator[Frame]:

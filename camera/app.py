@@ -184,11 +184,9 @@ class Runtime:
     def close(self) -> int:
         """End open events, flush and disconnect; returns the alerts left queued on disk."""
         self.pipeline.end_stream()
-        if self.alert_sink is not None:
-            self.alert_sink.close()
-        left = self.drain()
-        for sink in self.sinks:
+        for sink in self.sinks:  # the alert sink's OFF states are then drained with the rest
             sink.close()
+        left = self.drain()
         if self.link is not None:
             self.link.stop()
         self.detector.close()
