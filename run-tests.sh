@@ -27,4 +27,6 @@ if [ "${RONDA_SKIP_HA:-0}" != 1 ] && [ ! -x .venv-ha/bin/python ]; then
 fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/mypy                                  # camera/, settings in pyproject.toml
+.venv/bin/mkdocs build --strict --quiet --site-dir "$(mktemp -d)"   # the manual, warnings fail
 exec .venv/bin/python -m pytest -q "$@"

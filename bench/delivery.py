@@ -44,7 +44,7 @@ from camera.store import Database, Outbox, OutboxConfig, OutgoingMessage
 from camera.types import Frame
 from tests.broker import Mosquitto, Subscriber, wait_until
 
-DEFAULT_CLIP = Path("../shared/footage/clips/intel_one-by-one-person-detection.mp4")
+DEFAULT_CLIP = Path("tests/footage/clips/intel_one-by-one-person-detection.mp4")
 PREFIX = "ronda/bench"
 BASELINE_PREFIX = "baseline/bench"
 
@@ -336,7 +336,7 @@ def main() -> None:
     clips = args.clip or [DEFAULT_CLIP]
     for clip in clips:
         if not clip.exists():
-            sys.exit(f"clip {clip} not found (run from the repo root with ../shared beside it)")
+            sys.exit(f"clip {clip} not found (run from the repo root)")
     with tempfile.TemporaryDirectory(prefix="ronda-bench-") as scratch:
         workdir = Path(scratch)
         thumbnail = b"\xff\xd8" + bytes(25_000)  # a typical thumbnail size, when not replaying

@@ -6,7 +6,7 @@ Run from the repo root:  ``.venv/bin/python bench/detector.py [--runs 50] [--eve
    inferences of a real letterboxed frame; the variants take turns run by run, so a load spike
    on a shared machine hits both alike).  Targets: int8 <= 27 % of float32 size and <= 55 % of
    its latency at both thread counts.
-2. Frame-level precision and recall per label on ``../shared/footage``: every ``--every``-th
+2. Frame-level precision and recall per label on ``tests/footage``: every ``--every``-th
    frame of each clip plus the stills, the whole frame as one region.  A frame counts as
    positive for a label when a detection of it reaches the tracker's threshold (and min_area).
    Frames within ``--margin`` frames of a labelled boundary are not scored (the manifest allows
@@ -36,7 +36,7 @@ from camera.sources import open_replay
 from camera.track.config import TrackerConfig
 from camera.types import PRECISIONS, Box, Region
 
-FOOTAGE = Path("../shared/footage")
+FOOTAGE = Path("tests/footage")
 DOG_CLIP = "clips/opencvcourse_dog.mp4"
 LABELS = ("person", "pet")
 SWEEP = (0.3, 0.4, 0.5, 0.6)

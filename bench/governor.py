@@ -21,7 +21,7 @@ from camera.app import RunOptions, Runtime
 from camera.config import parse_config
 from camera.sources import open_replay
 
-CLIP = Path("../shared/footage/clips/intel_one-by-one-person-detection.mp4")
+CLIP = Path("tests/footage/clips/intel_one-by-one-person-detection.mp4")
 LEVELS = {"normal": 50.0, "heat-warm": 72.0, "heat-hot": 79.0, "heat-critical": 90.0}
 
 
@@ -78,7 +78,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=140.0, help="video seconds per level")
     args = parser.parse_args()
     if not CLIP.exists():
-        sys.exit(f"{CLIP} not found: run from the repo root with ../shared beside it")
+        sys.exit(f"{CLIP} not found: run from the repo root")
     results = {}
     for level, celsius in LEVELS.items():
         with tempfile.TemporaryDirectory() as workdir:

@@ -149,7 +149,7 @@ def empty_wake(labels: dict, active: list[bool], trim: int = 5) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--footage", type=Path, default=Path("../shared/footage"))
+    parser.add_argument("--footage", type=Path, default=Path("tests/footage"))
     parser.add_argument("--sensitivity", default="medium", choices=["low", "medium", "high"])
     parser.add_argument("--max-frames", type=int, default=None)
     args = parser.parse_args()

@@ -26,7 +26,7 @@ from camera.pipeline.loop import StageConfigs
 from camera.sources import open_replay
 from camera.types import Box, Region
 
-DEFAULT_CLIP = Path("../shared/footage/clips/intel_one-by-one-person-detection.mp4")
+DEFAULT_CLIP = Path("tests/footage/clips/intel_one-by-one-person-detection.mp4")
 
 
 class EveryFrame:
@@ -77,7 +77,7 @@ def main() -> None:
     parser.add_argument("--precision", default="int8", choices=["int8", "float32"])
     args = parser.parse_args()
     if not args.clip.exists():
-        sys.exit(f"clip {args.clip} not found (run from the repo root with ../shared beside it)")
+        sys.exit(f"clip {args.clip} not found (run from the repo root)")
     gated = replay(args.clip, args.precision, gated=True)
     baseline = replay(args.clip, args.precision, gated=False)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -139,13 +139,7 @@ class Runtime:
             **self.pipeline.stats.as_dict(),
             "precision": self.detector.precision,
             "backend": self.detector.backend,
-            "policy": {
-                "level": self.pipeline.policy.level,
-                "fps": self.pipeline.policy.fps,
-                "precision": self.pipeline.policy.precision,
-                "detect": self.pipeline.policy.detect,
-                "reason": self.pipeline.policy.reason,
-            },
+            "policy": self.pipeline.policy.as_dict(),
             "outbox_depth": self.outbox.depth(),
             "outbox_dropped": self.outbox.dropped(),
             "events_today": self.events.count_since(local_midnight()),
@@ -155,11 +149,10 @@ class Runtime:
             "battery_pct": None,
         }
         if self.governor is not None:
-            snapshot = self.governor.snapshot()
-            readings = snapshot.get("readings") or {}
-            payload["governor"] = snapshot
-            payload["soc_temp_c"] = readings.get("soc_temp_c")
-            payload["battery_pct"] = readings.get("battery_pct")
+            readings = self.governor.readings.as_dict()
+            payload["governor"] = self.governor.snapshot()
+            payload["soc_temp_c"] = readings["soc_temp_c"]
+            payload["battery_pct"] = readings["battery_pct"]
         return payload
 
     def _maybe_publish_stats(self) -> None:

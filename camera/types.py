@@ -145,3 +145,13 @@ class Policy:
     detect: bool = True
     reason: str = "start"
     readings: dict[str, object] = field(default_factory=dict, compare=False)
+
+    def as_dict(self) -> dict[str, object]:
+        """The published form (stats message, ``ronda status``): one shape wherever it goes."""
+        return {
+            "level": self.level,
+            "fps": self.fps,
+            "precision": self.precision,
+            "detect": self.detect,
+            "reason": self.reason,
+        }

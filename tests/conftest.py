@@ -10,21 +10,20 @@ import pytest
 
 from tests.broker import Mosquitto, Subscriber
 
-FOOTAGE = Path("../shared/footage")
+FOOTAGE = Path(__file__).resolve().parent / "footage"
+"""Real third-party clips and photos with labels, carried by the repository (see its README)."""
 
 
 def footage(relative: str) -> Path:
-    """A file from the shared footage, or skip the test with the reason."""
+    """A file of the repository's footage; a missing one is a broken checkout, not a skip."""
     path = FOOTAGE / relative
     if not path.exists():
-        pytest.skip(f"footage {path} is absent (tests expect ../shared/footage beside the repo)")
+        raise FileNotFoundError(f"footage {path} is missing from the checkout")
     return path
 
 
 def footage_labels(relative: str) -> dict:
     manifest = FOOTAGE / "manifest.json"
-    if not manifest.exists():
-        pytest.skip(f"{manifest} is absent")
     for item in json.loads(manifest.read_text())["items"]:
         if item["path"] == relative:
             return item

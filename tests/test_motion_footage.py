@@ -1,6 +1,6 @@
 """The motion stage on real footage: quiet on empty scenes, and every person gets looked at.
 
-Replays clips from ``../shared/footage`` (skipped with the reason when absent) through
+Replays clips from ``tests/footage`` (skipped with the reason when absent) through
 ``MotionDetector`` (BGR path, default config) and ``RegionPlanner`` with nothing tracked, so the
 regions come from motion alone.  Manifest ranges are approximate (+-3..5 frames), so empty ranges
 are trimmed by ``TRIM`` frames at each end.

@@ -8,6 +8,7 @@ runs to find out which one is broken.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,7 +71,7 @@ def catalog(manifest: Path | None = None, runs: int = 10, threads: int = 2) -> l
     return entries
 
 
-def _median_latency_ms(run, size: int, runs: int) -> float:
+def _median_latency_ms(run: Callable[[np.ndarray], object], size: int, runs: int) -> float:
     pixels = np.random.default_rng(0).integers(0, 256, (size, size, 3), dtype=np.uint8)
     for _ in range(WARMUP_RUNS):
         run(pixels)

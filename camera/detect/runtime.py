@@ -11,6 +11,7 @@ import importlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -38,17 +39,28 @@ def interpreter_class() -> tuple[str, type]:
     )
 
 
+class SignatureRunner(Protocol):
+    """The part of a TFLite signature runner Ronda uses (both runtimes ship the same class)."""
+
+    def __call__(self, **inputs: np.ndarray) -> dict[str, np.ndarray]: ...
+
+    def get_input_details(self) -> dict[str, dict[str, Any]]: ...
+
+    def get_output_details(self) -> dict[str, dict[str, Any]]: ...
+
+
 @dataclass
 class LoadedModel:
     """One interpreter ready to run: its signature runner and the input/output contract."""
 
     backend: str
-    runner: object
+    runner: SignatureRunner
     input_name: str
     input_dtype: np.dtype
     input_quant: tuple[float, int]
     output_quant: dict[str, tuple[float, int]]
     interpreter: object
+    """Kept alive for the runner, which borrows its tensors."""
 
     def run(self, pixels: np.ndarray) -> dict[str, np.ndarray]:
         """Infer one ``[H, W, 3]`` uint8 BGR image; returns float outputs by name."""
@@ -99,6 +111,6 @@ def load_model(path: Path, threads: int) -> LoadedModel:
     )
 
 
-def _quant(detail: dict) -> tuple[float, int]:
+def _quant(detail: dict[str, Any]) -> tuple[float, int]:
     scale, zero = detail.get("quantization", (0.0, 0))
     return float(scale), int(zero)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -127,7 +127,7 @@ class TFLiteDetector:
             raise RuntimeError("detector is closed")
         variant = self._active  # one model for the whole frame, whatever set_precision does
         height, width = image.shape[:2]
-        found = []
+        found: list[tuple[int, np.ndarray, float, int]] = []
         for index, region in enumerate(regions):
             crop = _crop_bounds(region.box, width, height)
             if crop is None:
@@ -135,7 +135,9 @@ class TFLiteDetector:
             found.extend((index, *hit) for hit in self._detect_crop(variant, image, crop))
         return self._merge(variant, found)
 
-    def _detect_crop(self, variant: _Variant, image: np.ndarray, crop: tuple[int, int, int, int]):
+    def _detect_crop(
+        self, variant: _Variant, image: np.ndarray, crop: tuple[int, int, int, int]
+    ) -> Iterator[tuple[np.ndarray, float, int]]:
         x1, y1, x2, y2 = crop
         pixels = image[y1:y2, x1:x2]
         if pixels.ndim == 2:
@@ -144,12 +146,14 @@ class TFLiteDetector:
         with variant.lock:
             outputs = variant.model.run(model_input)
         candidates = variant.decoder.decode(outputs, self._config.min_score)
-        boxes = placement.to_source(candidates.boxes) + np.float32([x1, y1, x1, y1])
+        boxes = placement.to_source(candidates.boxes) + np.array([x1, y1, x1, y1], np.float32)
         boxes[:, 0::2] = np.clip(boxes[:, 0::2], x1, x2)
         boxes[:, 1::2] = np.clip(boxes[:, 1::2], y1, y2)
         return zip(boxes, candidates.scores, candidates.class_ids, strict=True)
 
-    def _merge(self, variant: _Variant, found: list) -> list[Detection]:
+    def _merge(
+        self, variant: _Variant, found: list[tuple[int, np.ndarray, float, int]]
+    ) -> list[Detection]:
         if not found:
             return []
         groups, boxes, scores, class_ids = zip(*found, strict=True)

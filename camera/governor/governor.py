@@ -140,6 +140,11 @@ class Governor:
             )
         )
 
+    @property
+    def readings(self) -> Readings:
+        """The last poll of every sensor."""
+        return self._readings
+
     def snapshot(self) -> dict[str, object]:
         """JSON-serialisable state for the MQTT stats message and ``ronda status``/``doctor``."""
         policy = self._policy
@@ -149,13 +154,7 @@ class Governor:
             "level": policy.level,
             "heat_level": self.heat.level,
             "battery_level": self.battery.level,
-            "policy": {
-                "level": policy.level,
-                "fps": policy.fps,
-                "precision": policy.precision,
-                "detect": policy.detect,
-                "reason": policy.reason,
-            },
+            "policy": policy.as_dict(),
             "readings": self._readings.as_dict(),
             "flags": [] if flags is None else flags.names,
             "sensors": self.sensors.status(),

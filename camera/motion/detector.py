@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 
-import cv2
+import cv2  # type-ignores below: its stubs lack scalar-operand and None-kernel overloads
 import numpy as np
 
 from camera.motion.background import Scene
@@ -187,7 +187,7 @@ class MotionDetector:
         colour of the wall), but the area counts only pixels that really changed.  External
         contours are ~10x cheaper than labelling every pixel on these sparse maps.
         """
-        grouped = cv2.dilate(
+        grouped = cv2.dilate(  # type: ignore[call-overload]
             changed, None, dst=self._scratch.get("grouped", changed.shape, np.uint8)
         )
         contours, _ = cv2.findContours(grouped, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
@@ -228,7 +228,7 @@ class MotionDetector:
         that keep moving (a gesturing hand) stay motion."""
         step = cv2.absdiff(gray, previous, dst=self._scratch.get("step", gray.shape, np.float32))
         free = self._scratch.get("free", gray.shape, np.uint8)
-        return cv2.compare(step, threshold, cv2.CMP_LE, dst=free)
+        return cv2.compare(step, threshold, cv2.CMP_LE, dst=free)  # type: ignore[call-overload]
 
     def _to_frame(self, blobs: list[Blob], frame: Frame) -> tuple[Box, ...]:
         if not blobs:

@@ -51,6 +51,8 @@ from dataclasses import dataclass
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 from camera.mqtt.config import MqttConfig
 from camera.sources.backoff import Backoff
@@ -462,7 +464,14 @@ class MqttLink:
         self.acked += len(seqs)
 
     # -- paho callbacks (network thread; they must never raise into paho) ---------------------
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+    def _on_connect(
+        self,
+        client: paho.Client,
+        userdata: object,
+        flags: paho.ConnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
         if reason_code.is_failure:
             _, source = self.config.resolve_password()
             user = self.config.username or "(none)"
@@ -501,7 +510,14 @@ class MqttLink:
                 log.exception("on-connect hook %r failed", hook)
         self.connected.set()
 
-    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+    def _on_disconnect(
+        self,
+        client: paho.Client,
+        userdata: object,
+        flags: paho.DisconnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
         if self.connected.is_set():
             log.warning(
                 "lost the MQTT broker %s (%s); alerts queue on disk meanwhile",
@@ -510,15 +526,29 @@ class MqttLink:
             )
         self.connected.clear()
 
-    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
+    def _on_publish(
+        self,
+        client: paho.Client,
+        userdata: object,
+        mid: int,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
         self._last_ack_at = time.monotonic()
         self._complete(mid)
 
-    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+    def _on_subscribe(
+        self,
+        client: paho.Client,
+        userdata: object,
+        mid: int,
+        reason_codes: list[ReasonCode],
+        properties: Properties | None,
+    ) -> None:
         with self._state_lock:
             self._subscription_mids.discard(mid)
 
-    def _on_message(self, client, userdata, message) -> None:
+    def _on_message(self, client: paho.Client, userdata: object, message: paho.MQTTMessage) -> None:
         self._last_ack_at = time.monotonic()
         handler = self.message_hooks.get(message.topic)
         if handler is None:
@@ -528,7 +558,7 @@ class MqttLink:
         except Exception:
             log.exception("handler for MQTT topic %s failed", message.topic)
 
-    def _on_log(self, client, userdata, level, text: str) -> None:
+    def _on_log(self, client: paho.Client, userdata: object, level: int, text: str) -> None:
         """Keep paho's last error (e.g. the TLS alert behind a dropped connection) for
         ``_report``; paho's own messages never contain the password."""
         if level == paho.MQTT_LOG_ERR:

@@ -19,7 +19,9 @@ from camera.service.commands import cmd_service, register
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m camera.service")
 
-    def add(name: str, _handler: Callable[[argparse.Namespace], int], help_text: str):
+    def add(
+        name: str, _handler: Callable[[argparse.Namespace], int], help_text: str
+    ) -> argparse.ArgumentParser:
         if name == "service":
             parser.description = help_text
             return parser

@@ -173,9 +173,9 @@ def check_camera(config: RondaConfig, timeout: float) -> Check:
             fix = "sudo apt install python3-picamera2, then reinstall the service"
         return Check("camera", "FAIL", str(error), fix)
     started = time.monotonic()
-    frame, error = first_frame(source, timeout)
+    frame, problem = first_frame(source, timeout)
     if frame is None:
-        why = f": {error}" if error else ""
+        why = f": {problem}" if problem else ""
         return Check("camera", "FAIL", f"{source.name}: no frame within {timeout:g} s{why}", fix)
     width, height = frame.size
     lores = "" if frame.gray_small is None else f", motion plane {frame.gray_small.shape[1]}x"

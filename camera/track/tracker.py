@@ -223,10 +223,10 @@ class Tracker:
         for di, det in enumerate(detections):
             if di in matched:
                 continue
-            ti = self._nearest_free(det, used_tracks, now)
-            if ti is not None:
-                used_tracks.add(ti)
-            matched[di] = self._tracks[ti] if ti is not None else None
+            nearest = self._nearest_free(det, used_tracks, now)
+            if nearest is not None:
+                used_tracks.add(nearest)
+            matched[di] = self._tracks[nearest] if nearest is not None else None
         return [(matched[di], det) for di, det in enumerate(detections)]
 
     def _nearest_free(self, detection: Detection, used: set[int], now: float) -> int | None:

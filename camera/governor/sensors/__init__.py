@@ -110,12 +110,13 @@ def build_sensors(config: SensorsConfig) -> Sensors:
         path=temp_cfg.path,
         zone_types=temp_cfg.zone_types,
     )
-    temperature: TemperatureSensor | None = {
+    choices: dict[str, TemperatureSensor | None] = {
         "auto": FirstThermal([sysfs, VcgencmdThermal(command)]),
         "sysfs": sysfs,
         "vcgencmd": VcgencmdThermal(command),
         "off": None,
-    }[temp_cfg.source]
+    }
+    temperature = choices[temp_cfg.source]
     throttle = ThrottleSensor(command) if config.throttle.enabled else None
     battery: BatterySensor | None = None
     if config.battery.source == "sysfs":
