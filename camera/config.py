@@ -40,7 +40,11 @@ class CameraSection(Section):
 
 
 class LoggingSection(Section):
+    """How much Ronda tells the journal (or the terminal)."""
+
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    """``INFO`` logs events, connections and governor changes; ``DEBUG`` adds per-frame
+    housekeeping (background realignment, region plans)."""
 
 
 class RondaConfig(Section):

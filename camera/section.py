@@ -14,4 +14,6 @@ from pydantic import BaseModel, ConfigDict
 class Section(BaseModel):
     """Strict, immutable configuration section."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_default=True, use_attribute_docstrings=True
+    )

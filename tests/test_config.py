@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from camera.config import ConfigError, RondaConfig, load_config, parse_config
 
@@ -44,6 +45,37 @@ def test_example_config_shows_every_option() -> None:
     data = yaml.safe_load(EXAMPLE.read_text())
     missing = leaf_paths(RondaConfig) - yaml_paths(data)
     assert not missing, f"options missing from {EXAMPLE.name}: {sorted(missing)}"
+
+
+def test_generated_example_and_reference_are_committed(tmp_path: Path) -> None:
+    """The example config and docs/configuration.md are written from the models' docstrings by
+    ``python -m camera.config_reference``; a stale committed copy fails here."""
+    from camera.config_reference import main, outputs
+
+    assert main(["--check"]) == 0, "run: python -m camera.config_reference"
+    for relative in outputs():
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text("stale")
+    assert main(["--check", "--root", str(tmp_path)]) == 1
+
+
+def test_every_option_is_documented() -> None:
+    """The schema is the documentation: every option has a docstring (``Field.description``)."""
+    undocumented = sorted(
+        path for path, field in option_fields(RondaConfig) if not (field.description or "").strip()
+    )
+    assert not undocumented, f"options without a docstring: {undocumented}"
+
+
+def option_fields(model: type[BaseModel], prefix: str = "") -> list[tuple[str, FieldInfo]]:
+    found: list[tuple[str, FieldInfo]] = []
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            found += option_fields(annotation, f"{prefix}{name}.")
+        else:
+            found.append((f"{prefix}{name}", field))
+    return found
 
 
 def test_empty_file_means_defaults(tmp_path: Path) -> None:

@@ -21,7 +21,9 @@ class ThumbnailConfig(Section):
     """Size of the event thumbnail."""
 
     max_bytes: int = Field(40_000, ge=4_000, le=500_000)
+    """JPEG size budget: the quality steps down until the thumbnail fits."""
     max_side: int = Field(480, ge=96, le=1920)
+    """Longest side of the thumbnail in px."""
     context: float = Field(0.5, ge=0.0, le=4.0)
     """Extra margin around the object, as a share of its size on each side."""
 

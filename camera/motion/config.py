@@ -88,21 +88,36 @@ PRESETS: dict[Sensitivity, MotionParams] = {
 
 
 class MotionConfig(Section):
-    """What counts as motion.  ``None`` numeric options come from the ``sensitivity`` preset."""
+    """What counts as motion.  Numeric options left at null come from the ``sensitivity``
+    preset; a number overrides it."""
 
     sensitivity: Sensitivity = "medium"
+    """Preset for every numeric option left at null: ``low``, ``medium`` or ``high``
+    (see the Motion page for the table and the evidence behind it)."""
     height: Annotated[int, Field(ge=32, le=480)] | None = None
+    """Height in px of the grey frame motion works on (preset 100 / 100 / 144)."""
     threshold: Annotated[float, Field(ge=1, le=255)] | None = None
+    """Grey-level difference from the background that counts as change (28 / 22 / 18)."""
     noise_factor: Annotated[float, Field(ge=0, le=20)] | None = None
+    """The threshold never drops below this many sigmas of the measured sensor noise
+    (6 / 5 / 4): what keeps night noise quiet."""
     min_area: Fraction | None = None
+    """Smallest blob that counts, as a fraction of the frame (0.0015 / 0.0008 / 0.0004)."""
     persistence_frames: Annotated[int, Field(ge=1, le=30)] | None = None
+    """Frames a blob must persist before it wakes the detector (4 / 3 / 2)."""
     learning_rate: Annotated[float, Field(gt=0, le=10)] | None = None
+    """Per second: how fast the background absorbs change (0.4 / 0.2 / 0.15)."""
     light_change_fraction: Fraction | None = None
+    """Share of the frame changing at once that means a light change, not
+    motion (0.45 / 0.5 / 0.6)."""
     light_step: Annotated[float, Field(gt=0, le=10)] | None = None
+    """Relative jump of the global brightness that means a light change
+    (0.12 / 0.15 / 0.2)."""
     relearn_frames: Annotated[int, Field(ge=1, le=300)] | None = None
-    # Polygons where motion is ignored, in relative coordinates (0..1 of width, height) so they
-    # survive a resolution change.
+    """Frames of fast re-learning after a light change (8 / 6 / 4)."""
     masks: list[list[Point]] = Field(default_factory=list)
+    """Polygons where motion is ignored (a tree, a road, a TV), each a list of ``[x, y]`` points
+    in relative coordinates (0..1 of width and height) so they survive a resolution change."""
 
     @field_validator("masks")
     @classmethod
@@ -132,20 +147,20 @@ class MotionConfig(Section):
 class RegionConfig(Section):
     """How motion boxes and tracked objects become square detector crops."""
 
-    # At most this many crops per frame; more candidates are merged into fewer, larger squares.
     max_regions: Annotated[int, Field(ge=1, le=16)] = 3
-    # Every tracked object gets a crop at least this often (in frames), moving or not.  On the
-    # indoor clip (10 fps, real detector and tracker) the detector ran on 33 % of frames with 3,
-    # 22 % with 5 and 19 % with 6, with the same six person events (starts within 0.4 s).  6 is
-    # 0.6 s at 10 fps, still several looks per tracker.end_after_s (4 s) even at 5 fps.
+    """At most this many crops per frame; more candidates are merged into fewer, larger squares."""
     track_refresh_frames: Annotated[int, Field(ge=1, le=300)] = 6
-    # Space added around an object on each side, as a fraction of its larger side.
+    """Every tracked object gets a crop at least this often (in frames), moving or not.  On the
+    indoor clip (10 fps, real detector and tracker) the detector ran on 33 % of frames with 3,
+    22 % with 5 and 19 % with 6, with the same six person events (starts within 0.4 s).  6 is
+    0.6 s at 10 fps, still several looks per tracker.end_after_s (4 s) even at 5 fps."""
     margin: Annotated[float, Field(ge=0, le=2)] = 0.15
-    # Smallest crop side as a multiple of the model input size (1.0 = crops at full model detail).
+    """Space added around an object on each side, as a fraction of its larger side."""
     min_size: Annotated[float, Field(gt=0, le=8)] = 1.0
-    # A tracked box counts as covered by a crop when this fraction of its area lies inside it
-    # (and motion counts as inside a tracked box by the same rule).
+    """Smallest crop side as a multiple of the model input size (1.0 = full model detail)."""
     cover_fraction: Fraction = 0.9
-    # Motion inside a tracked object's box is looked at on refresh frames only; False looks at it
-    # on every frame (more inferences, smoother boxes for the tracker).
+    """A tracked box counts as covered by a crop when this fraction of its area lies inside it (and
+    motion counts as inside a tracked box by the same rule)."""
     tracked_motion_at_refresh: bool = True
+    """Motion inside a tracked object's box is looked at on refresh frames only; False looks at it
+    on every frame (more inferences, smoother boxes for the tracker)."""

@@ -17,6 +17,7 @@ class DiscoveryConfig(Section):
     """Home Assistant MQTT discovery: the camera appears as a device with no YAML."""
 
     enabled: bool = True
+    """Publish Home Assistant discovery so the camera appears by itself."""
     prefix: str = Field("homeassistant", pattern=r"^[^#+]+$")
     """Home Assistant's discovery prefix (its MQTT integration option of the same name)."""
     remove: bool = False
@@ -28,10 +29,13 @@ class TlsConfig(Section):
     """TLS to the broker.  With ``enabled`` and no ``ca_file`` the system trust store is used."""
 
     enabled: bool = False
+    """Connect to the broker over TLS."""
     ca_file: Path | None = None
+    """CA certificate that signed the broker's; null = the system's trust store."""
     cert_file: Path | None = None
     """Client certificate, for brokers that require one (``require_certificate true``)."""
     key_file: Path | None = None
+    """Private key of ``cert_file``."""
     insecure: bool = False
     """Skip the hostname check (a certificate for another name); the chain is still verified."""
 
@@ -50,9 +54,13 @@ class MqttConfig(Section):
     """How alerts reach the home broker."""
 
     enabled: bool = True
+    """False: events stay local (``ronda events``), nothing is published."""
     host: str = "localhost"
+    """Broker host name or address."""
     port: int = Field(1883, ge=1, le=65535)
+    """Broker port (8883 for TLS, usually)."""
     username: str | None = None
+    """Broker user; null for an anonymous broker."""
     password: SecretStr | None = None
     """Better kept out of this file: see ``password_file`` and ``password_env``."""
     password_file: Path | None = None
@@ -64,8 +72,12 @@ class MqttConfig(Section):
     topic_prefix: str | None = None
     """Default ``ronda/<camera name>``."""
     keepalive_s: int = Field(30, ge=5, le=3600)
+    """Ping interval; a silent network cut is noticed within about twice this."""
     reconnect_min_s: float = Field(1.0, gt=0, le=60)
+    """Broker down or refusing us: retry after this, doubling up to
+    ``reconnect_max_s``, forever; alerts wait on disk meanwhile."""
     reconnect_max_s: float = Field(60.0, gt=0, le=3600)
+    """Longest wait between two connection attempts."""
     max_inflight: int = Field(20, ge=1, le=1000)
     """Messages published but not yet acknowledged at once (also the most duplicates a crash
     can cause: they are published again after a restart)."""
@@ -75,6 +87,7 @@ class MqttConfig(Section):
     drain_timeout_s: float = Field(10.0, ge=0, le=600)
     """On stop or at the end of a replay, wait this long for queued alerts to be acknowledged."""
     stats_interval_s: float = Field(60.0, ge=1, le=86400)
+    """Period of the retained stats message (fps, detector ms, governor, outbox)."""
     tls: TlsConfig = TlsConfig()
     outbox: OutboxConfig = OutboxConfig()
     discovery: DiscoveryConfig = DiscoveryConfig()

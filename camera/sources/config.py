@@ -17,11 +17,19 @@ class SourceConfig(Section):
     uri: str = "picamera2"
     """``picamera2``, a device index (``0``), a device path, an RTSP/HTTP URL or a file."""
     width: int = Field(1280, ge=160, le=4096)
+    """Main stream width in px: detector crops, thumbnails and clips come from it."""
     height: int = Field(720, ge=120, le=3072)
+    """Main stream height in px."""
     fps: float = Field(10.0, gt=0, le=60)
+    """Capture rate; the governor may lower it."""
     lores_width: int = Field(320, ge=64, le=1280)
+    """picamera2 only: width of the small YUV stream whose Y plane feeds motion."""
     lores_height: int = Field(240, ge=48, le=960)
+    """picamera2 only: height of that stream."""
     reconnect_min_s: float = Field(1.0, gt=0, le=60)
+    """A camera or stream that fails is reopened after this, doubling each time up to
+    ``reconnect_max_s`` (jittered); Ronda never exits because of it."""
     reconnect_max_s: float = Field(30.0, gt=0, le=600)
+    """Longest wait between two reopen attempts."""
     stall_timeout_s: float = Field(10.0, gt=0, le=600)
     """A live source that delivers no frame for this long is reopened."""

@@ -24,7 +24,9 @@ class StoreConfig(Section):
     path: Path | None = None
     """State directory; empty means the default described in ``default_state_dir``."""
     retention_days: float = Field(30.0, gt=0, le=3650)
+    """Events older than this are removed with their files."""
     max_events: int = Field(10_000, ge=10, le=10_000_000)
+    """At most this many events are kept; the oldest go first, with their files."""
 
     def directory(self) -> Path:
         return (self.path or default_state_dir()).expanduser()

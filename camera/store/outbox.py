@@ -39,9 +39,12 @@ class OutboxConfig(Section):
     """Bounds of the on-disk outbox (the oldest undelivered messages go first)."""
 
     max_messages: int = Field(20_000, ge=100, le=10_000_000)
+    """Messages kept at most; beyond a bound the oldest are dropped, counted and
+    logged."""
     max_megabytes: float = Field(200.0, gt=0, le=100_000)
     """Payload bytes kept at most; a thumbnail is 20-60 KB, an event JSON about 400 bytes."""
     max_age_days: float = Field(7.0, gt=0, le=365)
+    """Undelivered messages older than this are dropped, counted and logged."""
 
     @property
     def max_bytes(self) -> int:
