@@ -30,13 +30,10 @@ log = logging.getLogger("ronda")
 
 
 # -- helpers -------------------------------------------------------------------------------------
-def _setup_logging(level: str, quiet: bool = False) -> None:
-    stream = sys.stderr
-    fmt = "%(levelname)s %(name)s: %(message)s"
-    if stream.isatty():
-        fmt = "%(asctime)s " + fmt
-    logging.basicConfig(level=logging.WARNING if quiet else level, format=fmt, stream=stream)
-    logging.getLogger("camera").setLevel(logging.WARNING if quiet else level)
+def _setup_logging(level: str, quiet: bool = False, verbose: bool = False) -> None:
+    from camera.console import setup_logging
+
+    setup_logging(level, quiet=quiet, verbose=verbose)
 
 
 def _load(args: argparse.Namespace) -> tuple[RondaConfig, Path | None]:
@@ -58,27 +55,6 @@ def _stop_on_signals(stop: threading.Event) -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-class ProgressBar:
-    """A one-line progress bar on a terminal; silent when stderr is not a TTY."""
-
-    def __init__(self, total: int) -> None:
-        self.total = max(total, 1)
-        self.enabled = sys.stderr.isatty()
-        self.count = 0
-
-    def __call__(self, _index: int) -> None:
-        self.count += 1
-        if self.enabled and (self.count % 10 == 0 or self.count == self.total):
-            share = min(1.0, self.count / self.total)
-            bar = "#" * int(share * 30)
-            sys.stderr.write(f"\r[{bar:<30}] {share:4.0%} {self.count}/{self.total} frames")
-            sys.stderr.flush()
-
-    def done(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")
-
-
 class ConsoleSink:
     """``ronda demo`` prints every alert as it happens."""
 
@@ -96,21 +72,21 @@ class ConsoleSink:
 # -- commands ------------------------------------------------------------------------------------
 def cmd_replay(args: argparse.Namespace) -> int:
     from camera.app import RunOptions, Runtime, replay_files
+    from camera.console import ProgressBar
     from camera.sources import open_replay
 
     config, _ = _load(args)
-    _setup_logging(config.logging.level, quiet=args.quiet)
+    _setup_logging(config.logging.level, quiet=args.quiet, verbose=args.verbose)
     sources = [open_replay(Path(p), realtime=args.realtime) for p in args.videos]
     total = sum(s.frame_count for s in sources)
     options = RunOptions(use_mqtt=not args.no_mqtt, jsonl=args.events_jsonl)
     runtime = Runtime(config, options)
     stop = threading.Event()
     _stop_on_signals(stop)
-    progress = ProgressBar(total)
     try:
-        replay_files(runtime, sources, stop, progress)
+        with ProgressBar(total) as progress:
+            replay_files(runtime, sources, stop, progress)
     finally:
-        progress.done()
         left = runtime.close()
     print(runtime.pipeline.stats.summary())
     return _report_left(runtime, left)
@@ -134,7 +110,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from camera.sources import open_source
 
     config, path = _load(args)
-    _setup_logging(config.logging.level)
+    _setup_logging(config.logging.level, verbose=args.verbose)
     log.info("ronda %s starting (config %s)", __version__, path or "built-in defaults")
     # Under systemd: READY at the first processed frame, WATCHDOG from the frame loop only.
     monitor = ServiceMonitor.from_environment()
@@ -208,7 +184,7 @@ def cmd_flush(args: argparse.Namespace) -> int:
     from camera.store import Database, Outbox
 
     config, _ = _load(args)
-    _setup_logging(config.logging.level)
+    _setup_logging(config.logging.level, verbose=args.verbose)
     database = Database(config.store.directory() / DATABASE_NAME)
     try:
         result = flush_outbox(
@@ -275,6 +251,11 @@ def build_parser() -> argparse.ArgumentParser:
             type=Path,
             default=None,
             help="override store.path (event store, outbox, thumbnails)",
+        )
+        sub.add_argument(
+            "--verbose",
+            action="store_true",
+            help="debug logging, including the TFLite runtime's own messages",
         )
         sub.set_defaults(handler=handler)
         return sub

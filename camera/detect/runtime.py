@@ -7,8 +7,13 @@ it needs numpy<2 and ran int8 several times slower in our measurements.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -88,9 +93,10 @@ def load_model(path: Path, threads: int) -> LoadedModel:
     """Load ``path`` with ``threads`` CPU threads; raises ModelError if the runtime rejects it."""
     backend, interpreter_cls = interpreter_class()
     try:
-        interpreter = interpreter_cls(model_path=str(path), num_threads=threads)
-        # Allocate before asking for the signature runner: otherwise XNNPACK is silently skipped.
-        interpreter.allocate_tensors()
+        with native_stderr_to_log():
+            interpreter = interpreter_cls(model_path=str(path), num_threads=threads)
+            # Allocate before asking for the signature runner, or XNNPACK is silently skipped.
+            interpreter.allocate_tensors()
         runner = interpreter.get_signature_runner()
         inputs = runner.get_input_details()
         outputs = runner.get_output_details()
@@ -109,6 +115,35 @@ def load_model(path: Path, threads: int) -> LoadedModel:
         output_quant={name: _quant(d) for name, d in outputs.items()},
         interpreter=interpreter,
     )
+
+
+@contextlib.contextmanager
+def native_stderr_to_log() -> Iterator[None]:
+    """Catch what the runtime's C++ code writes straight to file descriptor 2 while a model
+    loads ("INFO: Created TensorFlow Lite XNNPACK delegate for CPU.", on every start) and log
+    it at DEBUG instead, so the terminal shows Ronda's own lines only (``--verbose`` shows it).
+    Anything else written meanwhile (another thread's message) goes back to stderr unchanged.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no usable stderr (closed, or replaced by a test harness)
+        yield
+        return
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            text = capture.read().decode("utf-8", "replace")
+    for line in text.splitlines():
+        if line.startswith("INFO: ") or not line.strip():
+            log.debug("tflite: %s", line.removeprefix("INFO: "))
+        else:
+            sys.stderr.write(line + "\n")
 
 
 def _quant(detail: dict[str, Any]) -> tuple[float, int]:

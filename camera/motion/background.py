@@ -194,7 +194,7 @@ class Scene:
         assert self._empty is not None
         moved = self._drift.shift(self._empty, gray)
         if moved is not None:
-            log.info("camera moved by (%.1f, %.1f) motion pixels; empty scene realigned", *moved)
+            log.debug("camera moved by (%.1f, %.1f) motion pixels; empty scene realigned", *moved)
             self._empty = shifted(self._empty, *moved, fill=gray)
             self._empty_range = None
 

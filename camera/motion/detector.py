@@ -125,7 +125,7 @@ class MotionDetector:
 
         if is_light_step(gain, p.light_step) or fraction > p.light_change_fraction:
             if self._relearn_left == 0:
-                log.info("light change: gain %.2f, %.0f%% of frame changed", gain, 100 * fraction)
+                log.debug("light change: gain %.2f, %.0f%% of frame changed", gain, 100 * fraction)
             self._scene.reset(gray)
             self._persistence.reset()
             self._relearn_left = p.relearn_frames
