@@ -139,8 +139,10 @@ def test_ready_waits_for_the_first_frame_and_the_watchdog_stops_with_the_frames(
         pings = [m.at for m in listener.with_field("WATCHDOG", "1")]
         gaps = [later - earlier for earlier, later in itertools.pairwise(pings)]
         # 40 frames at 10 fps: a ping at most every watchdog/2, never a gap systemd would punish.
+        # Gaps are measured where the datagrams are received, so a loaded machine adds jitter
+        # to each side of a gap: allow 0.1 s of it (a ping per frame would give 0.1 s gaps).
         assert len(pings) >= 6
-        assert min(gaps) >= watchdog_s / 2 * 0.9 and max(gaps) < watchdog_s
+        assert min(gaps) >= watchdog_s / 2 - 0.1 and max(gaps) < watchdog_s
         # Stalled: the pings stop, so systemd's watchdog (no ping for WATCHDOG_USEC) fires.
         assert wait_until(lambda: time.monotonic() - last_ping(listener) > 2 * watchdog_s, 5)
         assert last_ping(listener) <= source.stalled_at + 0.1
