@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command to install what the tests need and run all of them (CI runs exactly this).
 # System packages: mosquitto (the tests start their own brokers on free loopback ports),
-# mosquitto-clients, openssl (TLS tests make their own certificates), systemd (unit verification).
+# mosquitto-clients, openssl (TLS tests make their own certificates), systemd (unit verification),
+# chromium (the web page's browser tests drive Debian's Chromium; nothing downloads a browser).
 set -euo pipefail
 cd "$(dirname "$0")"
 PYTHON=${PYTHON:-python3}
@@ -10,6 +11,7 @@ command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || missing+=(mosqu
 command -v mosquitto_passwd >/dev/null || missing+=(mosquitto-clients)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v systemd-analyze >/dev/null || missing+=(systemd)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
     SUDO=""
     [ "$(id -u)" -eq 0 ] || SUDO="sudo"

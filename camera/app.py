@@ -85,12 +85,7 @@ class Runtime:
         self.pipeline = Pipeline(
             camera=config.camera.name,
             topic_prefix=config.topic_prefix,
-            stages=StageConfigs(
-                motion=config.motion,
-                regions=config.regions,
-                tracker=config.tracker,
-                thumbnail=config.thumbnail,
-            ),
+            stages=stage_configs(config),
             detector=self.detector,
             sinks=sinks,
             governor=self.governor,
@@ -130,6 +125,12 @@ class Runtime:
         if self._source is not None:
             self._source.set_fps(policy.fps)
         self._publish_stats()
+
+    def apply_config(self, config: RondaConfig) -> None:
+        """Take a new configuration while running: masks and zones reach the frame loop at its
+        next frame (the web page's editor); other sections need a restart."""
+        self.config = config
+        self.pipeline.request_stages(stage_configs(config))
 
     # -- stats -------------------------------------------------------------------------------
     def stats_payload(self) -> dict[str, object]:
@@ -185,6 +186,17 @@ class Runtime:
         self.detector.close()
         self.database.close()
         return left
+
+
+def stage_configs(config: RondaConfig) -> StageConfigs:
+    """The sections the frame loop uses, taken from the whole configuration."""
+    return StageConfigs(
+        motion=config.motion,
+        regions=config.regions,
+        tracker=config.tracker,
+        thumbnail=config.thumbnail,
+        zones=dict(config.zones),
+    )
 
 
 def local_midnight(now: float | None = None) -> float:

@@ -108,6 +108,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from camera.app import RunOptions, Runtime
     from camera.service.monitor import ServiceMonitor
     from camera.sources import open_source
+    from camera.web.service import attach_web
 
     config, path = _load(args)
     _setup_logging(config.logging.level, verbose=args.verbose)
@@ -117,6 +118,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     monitor.status("loading the detector")
     runtime = Runtime(config, RunOptions(hooks=[monitor]))
     monitor.attach(runtime.pipeline)
+    web = attach_web(runtime, path)
     stop = threading.Event()
     _stop_on_signals(stop)
     try:
@@ -126,6 +128,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         runtime.run_source(source, stop)
     finally:
         monitor.stopping()
+        if web is not None:
+            web.stop()
         left = runtime.close()
     return _report_left(runtime, left)
 
@@ -312,8 +316,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_extensions(add: Callable[..., argparse.ArgumentParser]) -> None:
     """Commands whose modules live with what they inspect: doctor, status, service, flush."""
     from camera.service.commands import register
+    from camera.web.commands import register as register_web
 
     register(add)
+    register_web(add)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

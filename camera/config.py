@@ -8,6 +8,7 @@ reason, one line each (``ronda`` exits with code 2 on them).
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,13 +24,28 @@ from camera.section import Section
 from camera.sources import SourceConfig
 from camera.store import StoreConfig
 from camera.track import TrackerConfig
+from camera.track.zones import Zone, ZoneName
+from camera.web.config import WebConfig
 
 CONFIG_ENV = "RONDA_CONFIG"
 SEARCH_PATHS = (Path("/etc/ronda/ronda.yaml"), Path("~/.config/ronda/ronda.yaml"))
 
 
+@dataclass(frozen=True, slots=True)
+class ConfigIssue:
+    """One problem: the dotted key path and the full line ``ronda`` prints for it."""
+
+    path: str
+    line: str
+
+
 class ConfigError(Exception):
-    """A configuration that cannot be used; ``str()`` is the user-facing text."""
+    """A configuration that cannot be used; ``str()`` is the user-facing text, ``issues`` the
+    same lines with their key paths (the web editor shows each next to its field)."""
+
+    def __init__(self, text: str, issues: tuple[ConfigIssue, ...] = ()) -> None:
+        super().__init__(text)
+        self.issues = issues
 
 
 class CameraSection(Section):
@@ -60,6 +76,9 @@ class RondaConfig(Section):
     store: StoreConfig = StoreConfig()
     mqtt: MqttConfig = MqttConfig()
     governor: GovernorConfig = GovernorConfig()
+    zones: dict[ZoneName, Zone] = Field(default_factory=dict)
+    """Named areas of the picture (relative 0..1 polygons); the web page draws them."""
+    web: WebConfig = WebConfig()
     logging: LoggingSection = LoggingSection()
 
     @property
@@ -71,8 +90,8 @@ class RondaConfig(Section):
         return self.mqtt.client_id or f"ronda-{self.camera.name}"
 
 
-def _format_errors(error: ValidationError, source: str) -> str:
-    lines = []
+def _issues(error: ValidationError, source: str) -> tuple[ConfigIssue, ...]:
+    issues = []
     for item in error.errors():
         path = ".".join(str(part) for part in item["loc"]) or "(top level)"
         reason = item["msg"]
@@ -80,8 +99,8 @@ def _format_errors(error: ValidationError, source: str) -> str:
             reason = "unknown key (check the spelling against config/ronda.example.yaml)"
         elif "input" in item and item["type"] not in {"missing"} and "password" not in path:
             reason = f"{reason} (got {item['input']!r})"
-        lines.append(f"config error in {source}: {path}: {reason}")
-    return "\n".join(lines)
+        issues.append(ConfigIssue(path, f"config error in {source}: {path}: {reason}"))
+    return tuple(issues)
 
 
 def parse_config(data: Any, source: str = "<config>") -> RondaConfig:
@@ -93,7 +112,8 @@ def parse_config(data: Any, source: str = "<config>") -> RondaConfig:
     try:
         return RondaConfig.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(_format_errors(error, source)) from None
+        issues = _issues(error, source)
+        raise ConfigError("\n".join(i.line for i in issues), issues) from None
 
 
 def load_config(path: Path | None) -> tuple[RondaConfig, Path | None]:

@@ -29,7 +29,7 @@ def leaf_paths(model: type[BaseModel], prefix: str = "") -> set[str]:
 def yaml_paths(data: dict, prefix: str = "") -> set[str]:
     paths: set[str] = set()
     for key, value in data.items():
-        if isinstance(value, dict):
+        if isinstance(value, dict) and value:
             paths |= yaml_paths(value, f"{prefix}{key}.")
         else:
             paths.add(f"{prefix}{key}")

@@ -87,6 +87,10 @@ class MotionDetector:
         self._scratch = Scratch()
         self._flip = False  # which of two scratch arrays holds this frame (the other: previous)
 
+    def set_masks(self, polygons: list[list[tuple[float, float]]]) -> None:
+        """Use new ignore-masks from the next frame on, keeping the learned backgrounds."""
+        self._masks = MaskCache(polygons)
+
     def reset(self) -> None:
         """Forget the backgrounds and all history (the camera moved, the stream reconnected)."""
         self._scene.reset()

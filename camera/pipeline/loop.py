@@ -15,8 +15,9 @@ The same code runs live and in replay: only the source and its clock differ.  Pe
 from __future__ import annotations
 
 import logging
+import queue
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -28,6 +29,7 @@ from camera.pipeline.rate import FrameRateLimiter
 from camera.pipeline.sinks import EventSink
 from camera.pipeline.stats import PipelineStats
 from camera.track import Tracker, TrackerConfig, TrackEvent, event_ids
+from camera.track.zones import Zone
 from camera.types import Box, Detection, Frame, MotionResult, Policy, Region
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,7 @@ class StageConfigs:
     regions: RegionConfig
     tracker: TrackerConfig
     thumbnail: ThumbnailConfig
+    zones: Mapping[str, Zone] = field(default_factory=dict)
 
 
 class Pipeline:
@@ -106,6 +109,34 @@ class Pipeline:
         self._planner: Planner | None = None
         self._tracker: Tracker | None = None
         self._last_timestamp = 0.0
+        self._stage_requests: queue.SimpleQueue[StageConfigs] = queue.SimpleQueue()
+
+    # -- reconfiguration ---------------------------------------------------------------------
+    def request_stages(self, stages: StageConfigs) -> None:
+        """Hand the loop new stage configurations (masks, zones) from another thread.
+
+        Safe from any thread and never blocks either side: the request waits in a queue and the
+        loop applies the newest one at its next frame, as it applies a governor policy.
+        """
+        self._stage_requests.put(stages)
+
+    def _apply_stage_requests(self) -> None:
+        if self._stage_requests.empty():
+            return
+        stages = self.stages
+        while not self._stage_requests.empty():
+            stages = self._stage_requests.get_nowait()
+        old, self.stages = self.stages, stages
+        if self._motion is not None and self._frame_size and stages.motion != old.motion:
+            if stages.motion.model_copy(update={"masks": old.motion.masks}) == old.motion:
+                self._motion.set_masks(stages.motion.masks)  # the backgrounds stay learned
+            else:  # other motion options: a new detector learns the scene again
+                self._motion = MotionDetector(stages.motion, self._frame_size)
+        log.info(
+            "configuration applied: %d motion mask(s), zones %s",
+            len(stages.motion.masks),
+            ", ".join(stages.zones) or "none",
+        )
 
     # -- stream boundaries -------------------------------------------------------------------
     def begin_stream(self, source_name: str) -> None:
@@ -130,6 +161,7 @@ class Pipeline:
         self.stats.frame_seen(frame.timestamp)
         self._last_timestamp = frame.timestamp
         self._apply_policy(frame.timestamp)
+        self._apply_stage_requests()
         outcome = FrameOutcome(frame=frame, processed=False, policy=self.policy)
         if self.limiter.accept(frame.timestamp):
             self._ensure_stages(frame)

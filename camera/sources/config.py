@@ -31,5 +31,7 @@ class SourceConfig(Section):
     ``reconnect_max_s`` (jittered); Ronda never exits because of it."""
     reconnect_max_s: float = Field(30.0, gt=0, le=600)
     """Longest wait between two reopen attempts."""
+    loop: bool = False
+    """``file`` only: start the recording again at its end instead of stopping (demos, tests)."""
     stall_timeout_s: float = Field(10.0, gt=0, le=600)
     """A live source that delivers no frame for this long is reopened."""

@@ -24,7 +24,7 @@ def open_source(config: SourceConfig) -> FrameSource:
 
         return Picamera2Source(config)
     if kind == "file":
-        return VideoFileSource(Path(config.uri), realtime=True)
+        return VideoFileSource(Path(config.uri), realtime=True, loop=config.loop)
     from camera.sources.opencv_live import OpenCVSource
 
     return OpenCVSource(config)

@@ -2,7 +2,9 @@
 
 Timestamps come from the recording's own timeline (frame index / fps), never from the wall
 clock, so the same file always gives the same frames at the same times, as fast as the CPU
-allows.  With ``realtime`` the iterator paces itself to the timeline instead.
+allows.  With ``realtime`` the iterator paces itself to the timeline instead.  With ``loop`` it
+starts again at the end, the timeline running on (a camera that never stops, for demos and tests
+of ``ronda run``).
 """
 
 from __future__ import annotations
@@ -43,12 +45,14 @@ class VideoFileSource:
         folder_fps: float = DEFAULT_FOLDER_FPS,
         time_offset: float = 0.0,
         index_offset: int = 0,
+        loop: bool = False,
     ) -> None:
         self.path = Path(path)
         self.name = self.path.name
         self.realtime = realtime
         self.time_offset = time_offset
         self.index_offset = index_offset
+        self.loop = loop
         self._closed = False
         if not self.path.exists():
             raise SourceError(f"video not found: {self.path}")
@@ -88,19 +92,26 @@ class VideoFileSource:
 
     def frames(self) -> Iterator[Frame]:
         started = time.monotonic()
-        for index, image in enumerate(self._images_iter()):
-            if self._closed:
+        done = 0  # frames of earlier passes (``loop``): the timeline runs on
+        while True:
+            count = 0
+            for count, image in enumerate(self._images_iter(), start=1):
+                if self._closed:
+                    return
+                index = done + count - 1
+                timestamp = index / self.fps
+                if self.realtime:
+                    delay = timestamp - (time.monotonic() - started)
+                    if delay > 0:
+                        time.sleep(delay)
+                yield Frame(
+                    image=image,
+                    timestamp=self.time_offset + timestamp,
+                    index=self.index_offset + index,
+                )
+            done += count
+            if not self.loop or self._closed or count == 0:
                 return
-            timestamp = index / self.fps
-            if self.realtime:
-                delay = timestamp - (time.monotonic() - started)
-                if delay > 0:
-                    time.sleep(delay)
-            yield Frame(
-                image=image,
-                timestamp=self.time_offset + timestamp,
-                index=self.index_offset + index,
-            )
 
     def _images_iter(self) -> Iterator[np.ndarray]:
         if self._capture is None:

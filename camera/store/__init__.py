@@ -2,11 +2,12 @@
 
 from camera.store.config import StoreConfig, default_state_dir
 from camera.store.database import Database
-from camera.store.events import EventStore, StoredEvent
+from camera.store.events import EventFilter, EventStore, StoredEvent, StoredUpdate
 from camera.store.outbox import Outbox, OutboxConfig, OutgoingMessage, QueuedMessage
 
 __all__ = [
     "Database",
+    "EventFilter",
     "EventStore",
     "Outbox",
     "OutboxConfig",
@@ -14,5 +15,6 @@ __all__ = [
     "QueuedMessage",
     "StoreConfig",
     "StoredEvent",
+    "StoredUpdate",
     "default_state_dir",
 ]

@@ -30,6 +30,19 @@ CREATE TABLE IF NOT EXISTS events (
     recorded_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_recorded ON events(recorded_at);
+CREATE TABLE IF NOT EXISTS event_updates (
+    event_id TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    label TEXT NOT NULL,
+    subclass TEXT NOT NULL,
+    score REAL NOT NULL,
+    box TEXT NOT NULL,
+    frame_time REAL NOT NULL,
+    has_thumbnail INTEGER NOT NULL,
+    recorded_at REAL NOT NULL,
+    PRIMARY KEY (event_id, sequence)
+);
 CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     topic TEXT NOT NULL,

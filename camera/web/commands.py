@@ -1,0 +1,108 @@
+"""``ronda web`` (browse a state directory) and ``ronda web passwd`` (set the page's password).
+
+Only argparse wiring and the two handlers; the server loads when it is needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from camera.config import RondaConfig
+
+Add = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
+
+
+def register(add: Add) -> None:
+    """Called by ``camera.cli`` with its ``add(name, handler, help)``."""
+    web = add(
+        "web",
+        cmd_web,
+        "Serve the web page over the state directory with no camera running (events, "
+        "masks and zones, status); `ronda web passwd` sets its password.",
+    )
+    web.add_argument("--port", type=int, default=None, help="override web.port")
+    actions = web.add_subparsers(dest="action", required=False, metavar="ACTION")
+    passwd = actions.add_parser(
+        "passwd",
+        help="set the page's password (stored as an argon2id hash in the state directory)",
+    )
+    # Also accepted after the action (``ronda web passwd --config X``); SUPPRESS keeps the
+    # value given before it when they are not repeated here.
+    passwd.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    passwd.add_argument("--state-dir", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    passwd.add_argument(
+        "--stdin",
+        action="store_true",
+        help="read the password from the first line of standard input (scripts)",
+    )
+
+
+def _out(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def _err(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    from camera.service.settings import load_service_config
+
+    config, path = load_service_config(args.config, args.state_dir)
+    if args.action == "passwd":
+        return set_password(config.store.directory(), args.stdin)
+    return serve(config, path, args.port)
+
+
+def set_password(state_dir: Path, from_stdin: bool) -> int:
+    from camera.web.auth import PasswordError, PasswordFile
+
+    passwords = PasswordFile(state_dir)
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("New web password: ")
+        if getpass.getpass("Again: ") != password:
+            _err("ronda web passwd: the two passwords differ; nothing changed")
+            return 2
+    try:
+        passwords.set(password)
+    except PasswordError as error:
+        _err(f"ronda web passwd: {error}; nothing changed")
+        return 2
+    _out(
+        f"password set ({passwords.path}); a running camera accepts it at once; restart it "
+        "(sudo systemctl restart ronda) if it listened on localhost only until now"
+    )
+    return 0
+
+
+def serve(config: RondaConfig, path: Path | None, port: int | None) -> int:
+    import logging
+    import signal
+    import threading
+
+    from camera.web.server import WebError
+    from camera.web.service import browse
+
+    logging.basicConfig(level=config.logging.level, format="%(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        server = browse(config, path, port)
+    except WebError as error:
+        _err(f"ronda: {error}")
+        return 1
+    _out(f"browsing {config.store.directory()} at {server.url} (Ctrl-C stops)")
+    stop.wait()
+    server.stop()
+    return 0

@@ -1,0 +1,66 @@
+"""What every request handler shares: the state directory, the store, the live feed, sessions."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import web
+
+from camera.config import RondaConfig
+from camera.store import Database, EventStore, Outbox
+from camera.web.auth import LoginThrottle, PasswordFile, Sessions
+from camera.web.live import Areas, LiveEncoder, LiveFeed
+
+log = logging.getLogger(__name__)
+
+StatsProvider = Callable[[], dict[str, object]]
+ConfigApplier = Callable[[RondaConfig], None]
+
+
+@dataclass
+class WebContext:
+    """One per server; handlers reach it as ``request.app[CONTEXT]``."""
+
+    config: RondaConfig
+    """The configuration as last loaded or saved (masks and zones change at run time)."""
+    config_path: Path | None
+    database: Database
+    """The web's own connection (SQLite WAL: its reads never wait for the frame loop's)."""
+    live: LiveFeed | None = None
+    """The running camera's feed; None when ``ronda web`` browses a state directory."""
+    stats: StatsProvider | None = None
+    apply_config: ConfigApplier | None = None
+    started: float = field(default_factory=time.time)
+    encoder: LiveEncoder = field(default_factory=LiveEncoder)
+    config_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.state_dir = self.database.path.parent
+        self.events = EventStore(self.database, self.config.store)
+        self.outbox = Outbox(self.database, self.config.mqtt.outbox)
+        self.passwords = PasswordFile(self.state_dir)
+        self.sessions = Sessions(self.config.web.session_hours * 3600)
+        self.throttle = LoginThrottle(
+            self.config.web.login_attempts, self.config.web.login_window_s
+        )
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies marked ``Secure`` when the browser reaches us over HTTPS (our own TLS, or a
+        reverse proxy named by an https ``public_url``)."""
+        public = self.config.web.public_url or ""
+        return self.config.web.tls or public.startswith("https://")
+
+    def areas(self) -> Areas:
+        return Areas(
+            masks=tuple(self.config.motion.masks),
+            zones={name: zone.points for name, zone in self.config.zones.items()},
+        )
+
+
+CONTEXT = web.AppKey("context", WebContext)

@@ -1,0 +1,117 @@
+"""Health at a glance: the status page and ``/api/health`` (the same numbers as JSON).
+
+Live (inside ``ronda run``) the numbers come from ``Runtime.stats_payload()``; when ``ronda web``
+browses a state directory there is no frame loop in the process, so only what the state
+directory knows is shown (events, outbox, disk) and ``camera_running`` is false.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from camera.app import local_midnight
+from camera.web.context import CONTEXT, WebContext
+from camera.web.render import render
+
+LAST_EVENTS = 5
+DISK_CACHE_S = 60.0
+_disk_cache: dict[Path, tuple[float, int]] = {}
+
+
+def system_uptime() -> float | None:
+    try:
+        return float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def state_bytes(state_dir: Path) -> int:
+    """Bytes Ronda keeps in its state directory (events, thumbnails, clips), recounted at most
+    once a minute: walking a directory of thousands of files is not free on an SD card."""
+    now = time.monotonic()
+    cached = _disk_cache.get(state_dir)
+    if cached is not None and now - cached[0] < DISK_CACHE_S:
+        return cached[1]
+    total = 0
+    for path in state_dir.rglob("*"):
+        try:
+            if path.is_file():
+                total += path.stat().st_size
+        except OSError:
+            continue
+    _disk_cache[state_dir] = (now, total)
+    return total
+
+
+def health_payload(context: WebContext) -> dict[str, Any]:
+    stats: dict[str, Any] = dict(context.stats()) if context.stats is not None else {}
+    disk = shutil.disk_usage(context.state_dir)
+    governor = stats.get("governor") if isinstance(stats.get("governor"), dict) else None
+    readings = governor.get("readings", {}) if governor else {}
+    events = context.events.recent(LAST_EVENTS)
+    return {
+        "ok": True,
+        "camera": context.config.camera.name,
+        "camera_running": context.stats is not None,
+        "time": round(time.time(), 3),
+        "uptime_s": round(time.time() - context.started, 1),
+        "system_uptime_s": system_uptime(),
+        "fps": stats.get("fps"),
+        "motion_share": stats.get("motion_share"),
+        "frames": stats.get("frames"),
+        "motion_frames": stats.get("motion_frames"),
+        "detector_calls": stats.get("detector_calls"),
+        "detector_ms": stats.get("detector_ms"),
+        "precision": stats.get("precision"),
+        "backend": stats.get("backend"),
+        "governor_level": stats.get("governor_level"),
+        "policy": stats.get("policy"),
+        "soc_temp_c": stats.get("soc_temp_c"),
+        "throttled": readings.get("throttled"),
+        "under_voltage": readings.get("under_voltage"),
+        "throttle_flags": governor.get("flags") if governor else None,
+        "battery_pct": stats.get("battery_pct"),
+        "charging": readings.get("charging"),
+        "outbox_depth": context.outbox.depth(),
+        "outbox_dropped": context.outbox.dropped(),
+        "events_total": context.events.count(),
+        "events_today": context.events.count_since(local_midnight()),
+        "disk": {
+            "path": str(context.state_dir),
+            "free_bytes": disk.free,
+            "total_bytes": disk.total,
+            "ronda_bytes": state_bytes(context.state_dir),
+        },
+        "live_viewers": context.live.viewers if context.live is not None else None,
+        "last_events": [
+            {
+                "id": e.id,
+                "label": e.label,
+                "score": round(e.score, 3),
+                "recorded_at": e.recorded_at,
+                "url": f"/events/{e.id}",
+            }
+            for e in events
+        ],
+    }
+
+
+async def api_health(request: web.Request) -> web.StreamResponse:
+    return web.json_response(health_payload(request.app[CONTEXT]))
+
+
+async def status_page(request: web.Request) -> web.StreamResponse:
+    context = request.app[CONTEXT]
+    health = health_payload(context)
+    return render(
+        request,
+        "status.html",
+        health=health,
+        events=[asdict(e) for e in context.events.recent(LAST_EVENTS)],
+    )

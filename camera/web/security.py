@@ -1,0 +1,191 @@
+"""Login, logout and the two middlewares every request passes: response headers and the guard.
+
+The guard lets through only the login page, the static files (the page's own CSS and JS) and,
+when ``web.allow_health_without_login`` says so, ``/api/health``.  Everything else needs a
+session: a page without one is redirected to the login, anything else (an image, a clip, the
+API, a POST) gets 401.  Every request that changes something (any method but GET and HEAD) must
+carry the session's CSRF token, in the ``X-CSRF-Token`` header or a ``csrf`` form field.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from urllib.parse import quote
+
+from aiohttp import web
+
+from camera.web.auth import Session, same_token
+from camera.web.context import CONTEXT
+from camera.web.render import render
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "ronda_session"
+LOGIN_COOKIE = "ronda_login"
+SESSION = web.RequestKey("session", Session)
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+PUBLIC_PATHS = frozenset({"/login", "/favicon.ico"})
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' blob: data:; media-src 'self'; style-src 'self'; "
+    "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "form-action 'self'"
+)
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        response = await handler(request)
+    except web.HTTPException as error:
+        response = error
+        _set_headers(response)
+        raise
+    _set_headers(response)
+    return response
+
+
+def _set_headers(response: web.StreamResponse) -> None:
+    if response.prepared:  # streams (MJPEG) set theirs before the first byte
+        return
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Cache-Control", "no-store")
+
+
+@web.middleware
+async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    context = request.app[CONTEXT]
+    path = request.path
+    if path in PUBLIC_PATHS or path.startswith("/static/"):
+        return await handler(request)
+    if path == "/api/health" and context.config.web.allow_health_without_login:
+        return await handler(request)
+    session = context.sessions.get(request.cookies.get(SESSION_COOKIE))
+    if session is None:
+        if request.method in SAFE_METHODS and _is_page(request):
+            target = request.path_qs
+            raise web.HTTPSeeOther(f"/login?next={quote(target, safe='')}")
+        raise web.HTTPUnauthorized(text="401: log in first\n")
+    request[SESSION] = session
+    if request.method not in SAFE_METHODS:
+        token = request.headers.get("X-CSRF-Token")
+        if token is None and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            token = str((await request.post()).get("csrf", "")) or None
+        if not same_token(token, session.csrf):
+            log.warning("web: %s %s refused: missing or wrong CSRF token", request.method, path)
+            raise web.HTTPForbidden(text="403: missing or wrong CSRF token (reload the page)\n")
+    return await handler(request)
+
+
+def _is_page(request: web.Request) -> bool:
+    """A page a person opened (redirect to the login), not a file or an API call (401)."""
+    last = request.path.rsplit("/", 1)[-1]
+    return (
+        not request.path.startswith("/api/")
+        and "." not in last
+        and last
+        not in {
+            "clip",
+            "thumbnail",
+        }
+    )
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after the login: only a path on this site (no ``//host``, no scheme)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+async def login_page(request: web.Request) -> web.StreamResponse:
+    context = request.app[CONTEXT]
+    token = secrets.token_urlsafe(24)
+    response = render(
+        request,
+        "login.html",
+        login_token=token,
+        next=safe_next(request.query.get("next")),
+        password_set=context.passwords.is_set(),
+    )
+    _login_cookie(response, token, context.secure_cookies)
+    return response
+
+
+def _login_cookie(response: web.StreamResponse, token: str, secure: bool) -> None:
+    response.set_cookie(
+        LOGIN_COOKIE, token, httponly=True, samesite="Strict", secure=secure, max_age=3600
+    )
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    """Check the password (rate-limited, off the event loop) and open a session."""
+    context = request.app[CONTEXT]
+    form = await request.post()
+    client = request.remote or "unknown"
+    target = safe_next(str(form.get("next", "/")))
+    expected = request.cookies.get(LOGIN_COOKIE)
+    if expected is None or not same_token(str(form.get("login_token", "")), expected):
+        raise web.HTTPForbidden(text="403: stale login form (reload the page)\n")
+    wait = context.throttle.retry_after(client)
+    if wait is not None:
+        return _refused(request, target, 429, f"Too many wrong passwords: wait {wait:.0f} s.", wait)
+    password = str(form.get("password", ""))
+    loop = asyncio.get_running_loop()
+    right = await loop.run_in_executor(None, context.passwords.verify, password)
+    del password
+    if not right:
+        context.throttle.failed(client)
+        return _refused(request, target, 401, "Wrong password.", None)
+    context.throttle.succeeded(client)
+    session = context.sessions.create()
+    log.info("web: login from %s", client)
+    response = web.HTTPSeeOther(target)
+    response.set_cookie(
+        SESSION_COOKIE,
+        session.token,
+        httponly=True,
+        samesite="Strict",
+        secure=context.secure_cookies,
+        max_age=round(context.sessions.lifetime_s),
+    )
+    response.del_cookie(LOGIN_COOKIE)
+    raise response
+
+
+def _refused(
+    request: web.Request, target: str, status: int, message: str, wait: float | None
+) -> web.StreamResponse:
+    context = request.app[CONTEXT]
+    token = secrets.token_urlsafe(24)
+    response = render(
+        request,
+        "login.html",
+        status=status,
+        login_token=token,
+        next=target,
+        error=message,
+        password_set=context.passwords.is_set(),
+    )
+    if wait is not None:
+        response.headers["Retry-After"] = str(max(1, round(wait)))
+    _login_cookie(response, token, context.secure_cookies)
+    return response
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    context = request.app[CONTEXT]
+    context.sessions.drop(request.cookies.get(SESSION_COOKIE))
+    response = web.HTTPSeeOther("/login")
+    response.del_cookie(SESSION_COOKIE)
+    raise response

@@ -1,0 +1,156 @@
+"""The web server: an aiohttp application on its own thread and event loop.
+
+Why aiohttp: one well-kept package (aio-libs) with its own HTTP server, TLS through the standard
+``ssl`` module, streaming responses for MJPEG, and ``FileResponse`` that answers HTTP Range
+requests (phones seek in clips) without loading files into memory; aarch64 wheels; one thread
+serves every viewer, so a Pi Zero 2 W (512 MB, 4 slow cores) pays for no thread per connection.
+Idle, the thread sleeps in ``epoll`` and holds no GIL, so the frame loop does not notice it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import threading
+from pathlib import Path
+
+from aiohttp import web
+
+from camera.web.context import CONTEXT, WebContext
+from camera.web.editor import editor_page, save_areas
+from camera.web.events_pages import (
+    clip,
+    delete_event,
+    event_page,
+    events_page,
+    thumbnail,
+)
+from camera.web.health import api_health, status_page
+from camera.web.live_pages import FRAME_SIGNAL, FrameSignal, live_page, mjpeg, snapshot
+from camera.web.security import guard, login, login_page, logout, security_headers
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).resolve().parent / "static"
+LOCALHOST = "127.0.0.1"
+MAX_BODY = 256 * 1024  # a login form or a few polygons; nothing bigger is ever posted
+
+
+class WebError(Exception):
+    """The page cannot be served (port in use, bad certificate): one user-facing line."""
+
+
+def build_app(context: WebContext) -> web.Application:
+    app = web.Application(middlewares=[security_headers, guard], client_max_size=MAX_BODY)
+    app[CONTEXT] = context
+    app.add_routes(
+        [
+            web.get("/", status_page),
+            web.get("/login", login_page),
+            web.post("/login", login),
+            web.post("/logout", logout),
+            web.get("/api/health", api_health),
+            web.get("/live", live_page),
+            web.get("/live.mjpg", mjpeg),
+            web.get("/live.jpg", snapshot),
+            web.get("/events", events_page),
+            web.get("/events/{event_id}", event_page),
+            web.get("/events/{event_id}/thumbnail", thumbnail),
+            web.get("/events/{event_id}/clip", clip),
+            web.post("/events/{event_id}/delete", delete_event),
+            web.get("/masks", editor_page),
+            web.post("/masks", save_areas),
+            web.static("/static", STATIC, follow_symlinks=False, append_version=False),
+        ]
+    )
+    return app
+
+
+def ssl_context(context: WebContext) -> ssl.SSLContext | None:
+    config = context.config.web
+    if config.tls_cert is None or config.tls_key is None:
+        return None
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        tls.load_cert_chain(config.tls_cert.expanduser(), config.tls_key.expanduser())
+    except (OSError, ssl.SSLError) as error:
+        raise WebError(f"web: cannot use the TLS certificate {config.tls_cert}: {error}") from None
+    return tls
+
+
+class WebServer:
+    """Runs ``build_app`` on a daemon thread; ``start`` returns once it listens."""
+
+    def __init__(self, context: WebContext, *, host: str | None = None, port: int | None = None):
+        self.context = context
+        config = context.config.web
+        wanted = host or config.host
+        self.password_set = context.passwords.is_set()
+        # No password yet: nobody could log in anyway, and nothing may be reachable unguarded.
+        self.host = wanted if self.password_set else LOCALHOST
+        self.port = config.port if port is None else port
+        self.tls = ssl_context(context)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if self.tls else "http"
+        host = "localhost" if self.host in (LOCALHOST, "0.0.0.0") else self.host
+        return f"{scheme}://{host}:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> None:
+        self._thread = threading.Thread(target=self._serve, name="ronda-web", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise WebError(f"web: the server did not start within {timeout:.0f} s")
+        if self._error is not None:
+            raise WebError(f"web: cannot listen on {self.host}:{self.port}: {self._error}")
+        if not self.password_set:
+            log.warning(
+                "web: no password set, so the page listens on %s only; set one with "
+                "`ronda web passwd` and restart to listen on %s",
+                LOCALHOST,
+                self.context.config.web.host,
+            )
+        log.info("web: serving %s", self.url)
+
+    def _serve(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        app = build_app(self.context)
+        signal = FrameSignal(loop)
+        app[FRAME_SIGNAL] = signal
+        if self.context.live is not None:
+            self.context.live.on_frame = signal.notify_threadsafe
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
+        try:
+            loop.run_until_complete(runner.setup())
+            site = web.TCPSite(runner, self.host, self.port, ssl_context=self.tls)
+            loop.run_until_complete(site.start())
+        except OSError as error:
+            self._error = error
+            self._ready.set()
+            loop.run_until_complete(runner.cleanup())
+            loop.close()
+            return
+        self._runner = runner
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            if self.context.live is not None:
+                self.context.live.on_frame = None
+            loop.run_until_complete(runner.cleanup())
+            loop.close()
+
+    def stop(self) -> None:
+        if self._loop is not None and self._thread is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)

@@ -1,0 +1,217 @@
+"""The web page in a real Chromium against a real ``ronda run`` replaying footage.
+
+One camera and one browser for the whole module: log in, watch the live image change, open an
+event and see its snapshot, draw a mask over the picture and see motion stop waking the
+detector, draw a zone and find it in the config file with the owner's comments still there,
+delete an event.  Screenshots go to ``tests/artifacts/web/`` (the manual's come from there).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.web_helpers import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PASSWORD,
+    Camera,
+    health,
+    wait_for,
+    write_slice,
+)
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def camera(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Camera]:
+    root = tmp_path_factory.mktemp("web-camera")
+    # 16 s at 10 fps: 2 s of empty room, then a person walks in and stands at the table.
+    clip = write_slice(root / "visitor.mp4", 40, 200)
+    camera = Camera(root, clip)
+    camera.set_password()
+    camera.start()
+    yield camera
+    log = camera.stop()
+    assert PASSWORD not in log
+    assert "Traceback" not in log, log
+
+
+@pytest.fixture(scope="module")
+def page(camera: Camera) -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: ./run-tests.sh installs Debian's chromium")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        context = browser.new_context(base_url=camera.url, viewport={"width": 1100, "height": 760})
+        context.set_default_timeout(20_000)
+        page = context.new_page()
+        yield page
+        context.close()
+        browser.close()
+
+
+def shot(page: Any, name: str) -> Path:
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def test_login_refuses_a_wrong_password_then_lets_the_owner_in(page: Any) -> None:
+    page.goto("/events")
+    assert "/login" in page.url  # no session: the page sends us to the login
+    page.fill("input[name=password]", "not the password")
+    page.click("button[type=submit]")
+    assert page.locator(".error[role=alert]").inner_text() == "Wrong password."
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/events")
+    shot(page, "login-done")
+
+
+def test_live_image_changes(page: Any, camera: Camera) -> None:
+    page.goto("/live")
+    live = page.locator("img#live")
+    wait_for(
+        lambda: page.evaluate("document.getElementById('live').naturalWidth") > 0,
+        20,
+        "the first live frame",
+    )
+    first = live.screenshot()
+    # The person walks in within the 16 s loop; frames differ long before that (noise, time).
+    wait_for(lambda: live.screenshot() != first, 20, "the live image to change", every=0.5)
+    assert health(page)["live_viewers"] >= 1
+    shot(page, "live")
+
+
+def test_status_page_shows_the_running_camera(page: Any) -> None:
+    page.goto("/")
+    wait_for(lambda: page.locator("[data-field=fps]").inner_text() not in ("", "–"), 15, "fps")
+    assert float(page.locator("[data-field=fps]").inner_text()) > 0
+    assert page.locator("[data-field=governor_level]").inner_text() == "normal"
+    shot(page, "status")
+
+
+def test_event_page_shows_the_snapshot(page: Any) -> None:
+    wait_for(lambda: health(page)["events_total"] >= 1, 60, "the first person event")
+    page.goto("/events")
+    page.locator("ul.events a").first.click()
+    page.wait_for_url("**/events/*")
+    snapshot = page.locator("img#snapshot")
+    wait_for(
+        lambda: page.evaluate("document.getElementById('snapshot').naturalWidth") > 0,
+        10,
+        "the snapshot to load",
+    )
+    assert snapshot.is_visible()
+    assert page.locator("table tbody tr").count() >= 1  # its updates: at least the start
+    shot(page, "event")
+    page.goto("/events")
+    shot(page, "events")
+
+
+def _click(page: Any, x: float, y: float) -> None:
+    """Click at relative (x, y) of the drawing area."""
+    box = page.locator("svg#drawing").bounding_box()
+    page.mouse.click(box["x"] + x * box["width"], box["y"] + y * box["height"])
+
+
+def test_mask_drawn_in_the_page_stops_motion_waking_the_detector(page: Any, camera: Camera) -> None:
+    before = health(page)
+    assert before["motion_frames"] > 0 and before["detector_calls"] > 0
+    page.goto("/masks")
+    wait_for(
+        lambda: page.evaluate("document.getElementById('background').naturalWidth") > 0,
+        20,
+        "the current picture",
+    )
+    page.click("#new-mask")
+    box = page.locator("svg#drawing").bounding_box()
+    corners = [(1, 1), (box["width"] - 1, 1), (box["width"] - 1, box["height"] - 1)]
+    corners.append((1, box["height"] - 1))
+    for x, y in corners:
+        page.mouse.click(box["x"] + x, box["y"] + y)
+    page.click("#close-polygon")
+    page.click("#save")
+    page.wait_for_selector("#saved:has-text('Saved and applied.')")
+    shot(page, "masks")
+
+    saved = yaml.safe_load(camera.config.read_text())
+    assert len(saved["motion"]["masks"]) == 1 and len(saved["motion"]["masks"][0]) == 4
+    assert "# the default preset" in camera.config.read_text()
+
+    # From the next frame on nothing in the picture is motion: the count stops for good.  The
+    # person's open track may still be refreshed until it ends, then the detector sleeps while
+    # the visitor keeps walking in, loop after loop.
+    applied = health(page)
+    wait_for(lambda: health(page)["frames"] > applied["frames"] + 20, 20, "20 more frames")
+    settled = health(page)["motion_frames"]
+
+    def quiet_for_a_loop() -> bool:
+        start = health(page)
+        wait_for(lambda: health(page)["frames"] >= start["frames"] + 170, 40, "a full loop")
+        end = health(page)
+        return (
+            end["detector_calls"] == start["detector_calls"]
+            and end["motion_frames"] == (start["motion_frames"])
+        )
+
+    wait_for(quiet_for_a_loop, 90, "a whole loop with no detector call", every=0)
+    assert health(page)["motion_frames"] == settled
+
+
+def test_zone_drawn_in_the_page_lands_in_the_config_with_comments_kept(
+    page: Any, camera: Camera
+) -> None:
+    page.goto("/masks")
+    page.click("#new-zone")
+    for x, y in [(0.3, 0.5), (0.6, 0.5), (0.6, 0.9)]:
+        _click(page, x, y)
+    page.click("#close-polygon")
+    name = page.locator("input.zone-name").last
+    name.fill("front door")  # a space: refused next to the field
+    page.click("#save")
+    assert "1-32 letters" in page.locator("#polygons li.zone .field-error").inner_text()
+    name.fill("door")
+    page.click("#save")
+    page.wait_for_selector("#saved:has-text('Saved and applied.')")
+    text = camera.config.read_text()
+    saved = yaml.safe_load(text)
+    assert list(saved["zones"]) == ["door"]
+    assert [[round(v, 1) for v in p] for p in saved["zones"]["door"]["points"]] == [
+        [0.3, 0.5],
+        [0.6, 0.5],
+        [0.6, 0.9],
+    ]
+    assert len(saved["motion"]["masks"]) == 1  # the mask saved before is still there
+    for comment in ("# Ronda on the porch", "# shown in the page title", "# a camera that never"):
+        assert comment in text
+    shot(page, "masks-zone")
+    live = ARTIFACTS / "live.png"
+    docs = Path(__file__).resolve().parent.parent / "docs" / "img"
+    if docs.is_dir() and live.exists():
+        shutil.copy(live, ARTIFACTS / "live-before-masks.png")
+
+
+def test_delete_an_event_with_its_snapshot(page: Any, camera: Camera) -> None:
+    page.goto("/events")
+    page.locator("ul.events a").first.click()
+    page.wait_for_url("**/events/*")
+    event_id = page.url.rsplit("/", 1)[-1]
+    thumbnail = camera.state / "thumbnails" / f"{event_id}.jpg"
+    assert thumbnail.exists()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("button.danger")
+    page.wait_for_url("**/events")
+    assert not thumbnail.exists()
+    assert page.request.get(f"/events/{event_id}").status == 404

@@ -1,0 +1,287 @@
+"""The page's defences, over real HTTP against the real server (``ronda web`` mode).
+
+Without a session nothing but the login answers; a wrong password is refused and then
+throttled; a change without the CSRF token is refused; no request path or id reads a file
+outside the state directory; the password never shows in a response or a log line.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+from camera.config import ConfigError, load_config
+from camera.events import EventUpdate
+from camera.store import Database, EventStore
+from camera.web.context import WebContext
+from camera.web.server import WebServer
+from tests.broker import free_port
+
+PASSWORD = "s3cret-horse-battery"
+SECRET = "TOP-SECRET-CONTENT"
+EVENT_ID = "abcd1234-0001"
+CONFIG = """\
+# the owner's comment
+camera:
+  name: yard   # and another
+store:
+  path: {state}
+web:
+  host: 127.0.0.1
+  login_attempts: 3
+"""
+
+
+def _update(event_id: str) -> EventUpdate:
+    return EventUpdate(
+        id=event_id,
+        camera="yard",
+        type="start",
+        label="person",
+        subclass="person",
+        score=0.8,
+        box=[1, 2, 30, 40],
+        frame_time=1.0,
+        start_time=1.0,
+        end_time=None,
+        thumbnail_topic=None,
+        has_thumbnail=True,
+        model_precision="int8",
+        motion_only=False,
+        source="test",
+        sequence=1,
+    )
+
+
+@dataclass
+class Client:
+    port: int
+    cookies: dict[str, str] = field(default_factory=dict)
+    bodies: list[bytes] = field(default_factory=list)
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict | None = None
+    ) -> http.client.HTTPResponse:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        sent = dict(headers or {})
+        if self.cookies:
+            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        connection.request(method, path, body=body, headers=sent)
+        response = connection.getresponse()
+        response.data = response.read()  # type: ignore[attr-defined]
+        self.bodies.append(response.data)  # type: ignore[attr-defined]
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, value = header.split(";", 1)[0].split("=", 1)
+            self.cookies[name] = value.strip('"')
+        return response
+
+    def login(self, password: str) -> http.client.HTTPResponse:
+        page = self.request("GET", "/login").data  # type: ignore[attr-defined]
+        token = re.search(rb'name="login_token" value="([^"]+)"', page)
+        assert token
+        form = urlencode({"login_token": token[1].decode(), "password": password, "next": "/"})
+        return self.request(
+            "POST",
+            "/login",
+            form.encode(),
+            {"Content-Type": "application/x-www-form-urlencoded"},
+        )
+
+    def csrf(self) -> str:
+        page = self.request("GET", "/events").data  # type: ignore[attr-defined]
+        match = re.search(rb'name="csrf-token" content="([^"]+)"', page)
+        assert match
+        return match[1].decode()
+
+
+@pytest.fixture
+def site(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[tuple[WebServer, Path]]:
+    caplog.set_level(logging.DEBUG)
+    state = tmp_path / "state"
+    config_path = tmp_path / "ronda.yaml"
+    config_path.write_text(CONFIG.format(state=state))
+    config, _ = load_config(config_path)
+    database = Database(state / "ronda.sqlite3")
+    store = EventStore(database, config.store)
+    store.record(_update(EVENT_ID), b"\xff\xd8 thumbnail bytes \xff\xd9")
+    (tmp_path / "secret.txt").write_text(SECRET)
+    (state / "secret.txt").write_text(SECRET)  # inside, but belongs to no event
+    context = WebContext(config=config, config_path=config_path, database=database)
+    context.passwords.set(PASSWORD)
+    server = WebServer(context, port=free_port())
+    server.start()
+    yield server, tmp_path
+    server.stop()
+    database.close()
+
+
+def _client(site: tuple[WebServer, Path]) -> Client:
+    return Client(site[0].port)
+
+
+PAGES = ["/", "/live", "/events", f"/events/{EVENT_ID}", "/masks"]
+FILES = [
+    f"/events/{EVENT_ID}/thumbnail",
+    f"/events/{EVENT_ID}/clip",
+    "/api/health",
+    "/live.jpg",
+    "/live.mjpg",
+]
+CHANGES = ["/masks", f"/events/{EVENT_ID}/delete", "/logout"]
+
+
+def test_nothing_without_a_session(site: tuple[WebServer, Path]) -> None:
+    client = _client(site)
+    for path in PAGES:
+        response = client.request("GET", path)
+        assert response.status == 303, path
+        assert response.headers["Location"].startswith("/login?next=")
+    for path in FILES:
+        assert client.request("GET", path).status == 401, path
+    for path in CHANGES:
+        assert client.request("POST", path, b"{}").status == 401, path
+    assert client.request("GET", "/login").status == 200
+    assert client.request("GET", "/static/style.css").status == 200
+
+
+def test_wrong_password_refused_then_throttled(site: tuple[WebServer, Path]) -> None:
+    client = _client(site)
+    for _ in range(3):
+        assert client.login("wrong password").status == 401
+    throttled = client.login(PASSWORD)  # even the right one, while throttled
+    assert throttled.status == 429
+    assert int(throttled.headers["Retry-After"]) > 0
+    assert "ronda_session" not in client.cookies
+
+
+def test_session_cookie_flags_and_csrf(site: tuple[WebServer, Path]) -> None:
+    client = _client(site)
+    response = client.login(PASSWORD)
+    assert response.status == 303
+    cookie = next(
+        c for c in response.headers.get_all("Set-Cookie") or [] if c.startswith("ronda_session")
+    )
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert client.request("GET", "/events").status == 200
+    body = json.dumps({"masks": [], "zones": {}}).encode()
+    json_type = {"Content-Type": "application/json"}
+    assert client.request("POST", "/masks", body, json_type).status == 403
+    wrong = {**json_type, "X-CSRF-Token": "not-the-token"}
+    assert client.request("POST", "/masks", body, wrong).status == 403
+    delete = client.request("POST", f"/events/{EVENT_ID}/delete")
+    assert delete.status == 403
+    assert client.request("GET", f"/events/{EVENT_ID}/thumbnail").status == 200  # still there
+    right = {**json_type, "X-CSRF-Token": client.csrf()}
+    assert client.request("POST", "/masks", body, right).status == 200
+
+
+def test_paths_never_leave_the_state_directory(site: tuple[WebServer, Path]) -> None:
+    server, root = site
+    client = _client(site)
+    client.login(PASSWORD)
+    attempts = [
+        "/events/..%2f..%2fsecret.txt/thumbnail",
+        "/events/%2e%2e%2fsecret.txt/thumbnail",
+        "/events/..%252fsecret.txt/thumbnail",
+        "/events/../secret.txt",
+        "/events/%2fetc%2fpasswd/thumbnail",
+        f"/events/{root}/secret.txt/thumbnail",
+        "/events/secret.txt/thumbnail",
+        "/events/secret/clip",
+        "/events/" + "a" * 65 + "/thumbnail",
+        "/events/%00/thumbnail",
+        "/events/%C3%A9v%C3%A9nement/thumbnail",
+        "/static/../context.py",
+        "/static/%2e%2e/context.py",
+        "/static/..%2fcontext.py",
+        "//etc/passwd",
+        "/static//etc/passwd",
+    ]
+    for path in attempts:
+        response = client.request("GET", path)
+        assert response.status in (400, 403, 404), (path, response.status)
+        assert SECRET.encode() not in response.data, path  # type: ignore[attr-defined]
+        assert b"root:" not in response.data, path  # type: ignore[attr-defined]
+    # A store row pointing outside (a tampered database) is not served either.
+    server.context.database.query(
+        "UPDATE events SET thumbnail = ? WHERE id = ?", (str(root / "secret.txt"), EVENT_ID)
+    )
+    assert client.request("GET", f"/events/{EVENT_ID}/thumbnail").status == 404
+
+
+def test_thumbnail_answers_range_requests(site: tuple[WebServer, Path]) -> None:
+    client = _client(site)
+    client.login(PASSWORD)
+    response = client.request(
+        "GET", f"/events/{EVENT_ID}/thumbnail", headers={"Range": "bytes=3-7"}
+    )
+    assert response.status == 206
+    assert response.data == b"thumb"  # type: ignore[attr-defined]
+
+
+def test_health_may_be_opened_to_monitoring(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    config_path = tmp_path / "ronda.yaml"
+    config_path.write_text(CONFIG.format(state=state) + "  allow_health_without_login: true\n")
+    config, _ = load_config(config_path)
+    context = WebContext(config=config, config_path=config_path, database=Database(state / "db"))
+    context.passwords.set(PASSWORD)
+    server = WebServer(context, port=free_port())
+    server.start()
+    try:
+        client = Client(server.port)
+        health = client.request("GET", "/api/health")
+        assert health.status == 200
+        assert json.loads(health.data)["camera"] == "yard"  # type: ignore[attr-defined]
+        assert client.request("GET", "/events").status == 303  # the rest stays closed
+    finally:
+        server.stop()
+        context.database.close()
+
+
+def test_save_errors_are_the_config_models_and_name_the_field(
+    site: tuple[WebServer, Path],
+) -> None:
+    _server, root = site
+    client = _client(site)
+    client.login(PASSWORD)
+    headers = {"Content-Type": "application/json", "X-CSRF-Token": client.csrf()}
+    bad = {"masks": [[[0, 0], [1.5, 0], [0, 1]]], "zones": {"no spaces": [[0, 0], [1, 0], [0, 1]]}}
+    response = client.request("POST", "/masks", json.dumps(bad).encode(), headers)
+    assert response.status == 400
+    errors = json.loads(response.data)["errors"]  # type: ignore[attr-defined]
+    paths = {e["path"] for e in errors}
+    assert any(p.startswith("motion.masks") for p in paths), errors
+    assert any(p.startswith("zones") for p in paths), errors
+    # The same words `ronda` prints for the same mistake in the file.
+    config_file = root / "ronda.yaml"
+    before = config_file.read_text()
+    broken = root / "broken.yaml"
+    broken.write_text(before + "motion:\n  masks: [[[0, 0], [1.5, 0], [0, 1]]]\n")
+    with pytest.raises(ConfigError) as loaded:
+        load_config(broken)
+    mask_error = next(e["message"] for e in errors if e["path"].startswith("motion.masks"))
+    assert mask_error.split(": ", 2)[2].split(" (got")[0] in str(loaded.value)
+    assert config_file.read_text() == before  # nothing written
+
+
+def test_password_never_in_a_response_or_a_log_line(
+    site: tuple[WebServer, Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    client = _client(site)
+    client.login(PASSWORD + "x")
+    client.login(PASSWORD)
+    for path in [*PAGES, "/api/health"]:
+        client.request("GET", path)
+    for body in client.bodies:
+        assert PASSWORD.encode() not in body
+    assert all(PASSWORD not in record.getMessage() for record in caplog.records)
+    assert any("wrong password" in record.getMessage() for record in caplog.records)

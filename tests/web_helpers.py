@@ -1,0 +1,168 @@
+"""A real ``ronda run`` with its web page, and a real Chromium (Debian's) to look at it."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import cv2
+
+from tests.broker import free_port
+from tests.cli_helpers import REPO, ronda
+from tests.conftest import footage
+
+PASSWORD = "correct horse battery staple"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = REPO / "tests" / "artifacts" / "web"
+CONFIG_TEXT = """\
+# Ronda on the porch: comments like these must survive the web editor.
+camera:
+  name: porch          # shown in the page title
+source:
+  kind: file
+  uri: {clip}
+  loop: true           # a camera that never stops
+store:
+  path: {state}
+mqtt:
+  enabled: false       # no broker in this test
+motion:
+  sensitivity: medium  # the default preset
+web:
+  host: 127.0.0.1
+  port: {port}
+  live_fps: 4
+"""
+
+
+def write_slice(path: Path, first: int, last: int) -> Path:
+    """Frames ``first..last`` of the indoor clip (10 fps) as a small MP4: an empty room, then a
+    person walking in; looped by the source it is a camera with a visitor every few seconds."""
+    capture = cv2.VideoCapture(str(footage("clips/intel_one-by-one-person-detection.mp4")))
+    writer: cv2.VideoWriter | None = None
+    index = 0
+    while index <= last:
+        ok, image = capture.read()
+        if not ok:
+            break
+        if index >= first:
+            if writer is None:
+                height, width = image.shape[:2]
+                writer = cv2.VideoWriter(
+                    str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (width, height)
+                )
+            writer.write(image)
+        index += 1
+    capture.release()
+    assert writer is not None
+    writer.release()
+    return path
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, what: str, every: float = 0.2) -> Any:
+    """Poll ``condition`` until it returns something truthy; fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(every)
+
+
+class Camera:
+    """``ronda run`` in a subprocess, its web page on a free loopback port."""
+
+    def __init__(self, root: Path, clip: Path) -> None:
+        self.root = root
+        self.state = root / "state"
+        self.port = free_port()
+        self.config = root / "ronda.yaml"
+        self.config.write_text(CONFIG_TEXT.format(clip=clip, state=self.state, port=self.port))
+        self.log = root / "ronda.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def set_password(self, password: str = PASSWORD) -> None:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "camera",
+                "web",
+                "passwd",
+                "--stdin",
+                "--config",
+                str(self.config),
+            ],
+            input=password + "\n",
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+
+    def start(self) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        with self.log.open("w") as output:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "camera", "run", "--config", str(self.config)],
+                cwd=REPO,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        wait_for(lambda: self.status("/login") == 200, 90, "the web page to answer")
+
+    def status(self, path: str) -> int | None:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise AssertionError(f"ronda run exited: {self.log.read_text()}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+            connection.request("GET", path)
+            return connection.getresponse().status
+        except OSError:
+            return None
+
+    def stop(self) -> str:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.log.read_text()
+
+
+def health(page: Any) -> dict[str, Any]:
+    """``/api/health`` through the browser's own session."""
+    response = page.request.get("/api/health")
+    assert response.status == 200, response.status
+    return json.loads(response.text())
+
+
+__all__ = ["ARTIFACTS", "CHROMIUM", "CHROMIUM_ARGS", "PASSWORD", "Camera", "ronda", "wait_for"]
