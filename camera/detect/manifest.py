@@ -51,15 +51,18 @@ def bundled_manifest() -> Path:
     """The manifest to use when the config names none.
 
     ``$RONDA_MODELS_DIR`` wins; then the ``models/`` folder beside the ``camera`` package (a
-    checkout); then ``<prefix>/share/ronda/models`` (a wheel install).  When none exists the
-    checkout path is returned, so the error names the place a developer expects.
+    checkout); then ``camera/bundled_models`` (package data of a wheel install); then
+    ``<prefix>/share/ronda/models`` (where the service installer copies them).  When none
+    exists the checkout path is returned, so the error names the place a developer expects.
     """
     override = os.environ.get(MODELS_DIR_ENV)
     if override:
         return Path(override) / MANIFEST_NAME
-    checkout = Path(camera.__file__).resolve().parent.parent / "models" / MANIFEST_NAME
+    package = Path(camera.__file__).resolve().parent
+    checkout = package.parent / "models" / MANIFEST_NAME
+    bundled = package / "bundled_models" / MANIFEST_NAME
     installed = Path(sys.prefix) / "share" / "ronda" / "models" / MANIFEST_NAME
-    return next((p for p in (checkout, installed) if p.is_file()), checkout)
+    return next((p for p in (checkout, bundled, installed) if p.is_file()), checkout)
 
 
 def read_manifest(path: Path) -> list[ModelSpec]:
