@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from camera.config import RondaConfig
+from camera.config import ConfigFileWatch, RondaConfig
 from camera.detect import Detector, load_detector
 from camera.governor import Governor
 from camera.mqtt import MqttAlertSink, MqttLink, Topics
@@ -41,6 +41,9 @@ class RunOptions:
     extra_sinks: list[EventSink] = field(default_factory=list)
     hooks: list[FrameHook] = field(default_factory=list)
     use_governor: bool = True
+    config_path: Path | None = None
+    """The file the configuration came from: masks and zones changed in it (by ``ronda web``)
+    apply while running."""
 
 
 class Runtime:
@@ -94,6 +97,10 @@ class Runtime:
         )
         self.pipeline.on_policy_change.append(self._policy_changed)
         self._source: FrameSource | None = None
+        self.on_config_change: list[Callable[[RondaConfig], None]] = []
+        self._config_watch = (
+            ConfigFileWatch(options.config_path) if options.config_path is not None else None
+        )
         self._next_stats = 0.0
         if self.link is not None:
             self.link.start()
@@ -114,6 +121,8 @@ class Runtime:
                 if on_frame is not None:
                     on_frame(frame.index)
                 self._maybe_publish_stats()
+                if self._config_watch is not None and (changed := self._config_watch.poll()):
+                    self.apply_config(changed)
                 if stop.is_set():
                     break
         finally:
@@ -128,9 +137,15 @@ class Runtime:
 
     def apply_config(self, config: RondaConfig) -> None:
         """Take a new configuration while running: masks and zones reach the frame loop at its
-        next frame (the web page's editor); other sections need a restart."""
-        self.config = config
-        self.pipeline.request_stages(stage_configs(config))
+        next frame (the web page's editor, or the file changed by ``ronda web``); the other
+        sections need a restart.  Safe from any thread."""
+        update = {"motion": config.motion, "zones": config.zones}
+        if self.config.model_copy(update=update) == self.config:
+            return
+        self.config = self.config.model_copy(update=update)
+        self.pipeline.request_stages(stage_configs(self.config))
+        for listener in self.on_config_change:
+            listener(self.config)
 
     # -- stats -------------------------------------------------------------------------------
     def stats_payload(self) -> dict[str, object]:

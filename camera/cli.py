@@ -116,7 +116,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     # Under systemd: READY at the first processed frame, WATCHDOG from the frame loop only.
     monitor = ServiceMonitor.from_environment()
     monitor.status("loading the detector")
-    runtime = Runtime(config, RunOptions(hooks=[monitor]))
+    runtime = Runtime(config, RunOptions(hooks=[monitor], config_path=path))
     monitor.attach(runtime.pipeline)
     web = attach_web(runtime, path)
     stop = threading.Event()

@@ -7,7 +7,9 @@ reason, one line each (``ronda`` exits with code 2 on them).
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -26,6 +28,8 @@ from camera.store import StoreConfig
 from camera.track import TrackerConfig
 from camera.track.zones import Zone, ZoneName
 from camera.web.config import WebConfig
+
+log = logging.getLogger(__name__)
 
 CONFIG_ENV = "RONDA_CONFIG"
 SEARCH_PATHS = (Path("/etc/ronda/ronda.yaml"), Path("~/.config/ronda/ronda.yaml"))
@@ -147,3 +151,38 @@ def find_config() -> Path | None:
         if candidate.expanduser().is_file():
             return candidate.expanduser()
     return None
+
+
+class ConfigFileWatch:
+    """Notices a changed configuration file (``ronda web`` saving masks and zones while the
+    service runs): ``poll()`` looks at the file's modification time at most every
+    ``interval_s`` and returns the new configuration once per change, or None.  A file that no
+    longer validates is logged once and ignored: the running configuration stays."""
+
+    def __init__(self, path: Path, interval_s: float = 2.0) -> None:
+        self.path = path
+        self.interval_s = interval_s
+        self._next = time.monotonic() + interval_s
+        self._stamp = self._modified()
+
+    def _modified(self) -> int | None:
+        try:
+            return self.path.stat().st_mtime_ns
+        except OSError:
+            return None
+
+    def poll(self) -> RondaConfig | None:
+        now = time.monotonic()
+        if now < self._next:
+            return None
+        self._next = now + self.interval_s
+        stamp = self._modified()
+        if stamp == self._stamp or stamp is None:
+            return None
+        self._stamp = stamp
+        try:
+            config, _ = load_config(self.path)
+        except ConfigError as error:
+            log.error("the changed configuration is not used (the running one stays):\n%s", error)
+            return None
+        return config

@@ -23,6 +23,7 @@ from tests.web_helpers import (
     PASSWORD,
     Camera,
     health,
+    image_loaded,
     wait_for,
     write_slice,
 )
@@ -82,11 +83,7 @@ def test_login_refuses_a_wrong_password_then_lets_the_owner_in(page: Any) -> Non
 def test_live_image_changes(page: Any, camera: Camera) -> None:
     page.goto("/live")
     live = page.locator("img#live")
-    wait_for(
-        lambda: page.evaluate("document.getElementById('live').naturalWidth") > 0,
-        20,
-        "the first live frame",
-    )
+    image_loaded(page, "live")
     first = live.screenshot()
     # The person walks in within the 16 s loop; frames differ long before that (noise, time).
     wait_for(lambda: live.screenshot() != first, 20, "the live image to change", every=0.5)
@@ -108,11 +105,7 @@ def test_event_page_shows_the_snapshot(page: Any) -> None:
     page.locator("ul.events a").first.click()
     page.wait_for_url("**/events/*")
     snapshot = page.locator("img#snapshot")
-    wait_for(
-        lambda: page.evaluate("document.getElementById('snapshot').naturalWidth") > 0,
-        10,
-        "the snapshot to load",
-    )
+    image_loaded(page, "snapshot")
     assert snapshot.is_visible()
     assert page.locator("table tbody tr").count() >= 1  # its updates: at least the start
     shot(page, "event")
@@ -130,11 +123,7 @@ def test_mask_drawn_in_the_page_stops_motion_waking_the_detector(page: Any, came
     before = health(page)
     assert before["motion_frames"] > 0 and before["detector_calls"] > 0
     page.goto("/masks")
-    wait_for(
-        lambda: page.evaluate("document.getElementById('background').naturalWidth") > 0,
-        20,
-        "the current picture",
-    )
+    image_loaded(page, "background")
     page.click("#new-mask")
     box = page.locator("svg#drawing").bounding_box()
     corners = [(1, 1), (box["width"] - 1, 1), (box["width"] - 1, box["height"] - 1)]

@@ -19,11 +19,11 @@ from urllib.parse import urlencode
 import pytest
 
 from camera.config import ConfigError, load_config
-from camera.events import EventUpdate
 from camera.store import Database, EventStore
 from camera.web.context import WebContext
 from camera.web.server import WebServer
 from tests.broker import free_port
+from tests.web_helpers import event_update
 
 PASSWORD = "s3cret-horse-battery"
 SECRET = "TOP-SECRET-CONTENT"
@@ -38,27 +38,6 @@ web:
   host: 127.0.0.1
   login_attempts: 3
 """
-
-
-def _update(event_id: str) -> EventUpdate:
-    return EventUpdate(
-        id=event_id,
-        camera="yard",
-        type="start",
-        label="person",
-        subclass="person",
-        score=0.8,
-        box=[1, 2, 30, 40],
-        frame_time=1.0,
-        start_time=1.0,
-        end_time=None,
-        thumbnail_topic=None,
-        has_thumbnail=True,
-        model_precision="int8",
-        motion_only=False,
-        source="test",
-        sequence=1,
-    )
 
 
 @dataclass
@@ -111,7 +90,7 @@ def site(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[tuple[Web
     config, _ = load_config(config_path)
     database = Database(state / "ronda.sqlite3")
     store = EventStore(database, config.store)
-    store.record(_update(EVENT_ID), b"\xff\xd8 thumbnail bytes \xff\xd9")
+    store.record(event_update(EVENT_ID), b"\xff\xd8 thumbnail bytes \xff\xd9")
     (tmp_path / "secret.txt").write_text(SECRET)
     (state / "secret.txt").write_text(SECRET)  # inside, but belongs to no event
     context = WebContext(config=config, config_path=config_path, database=database)

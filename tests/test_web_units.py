@@ -3,6 +3,7 @@ store's queries, the login throttle."""
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -10,8 +11,7 @@ import numpy as np
 import pytest
 
 from camera.app import stage_configs
-from camera.config import RondaConfig, parse_config
-from camera.events import EventUpdate
+from camera.config import ConfigFileWatch, RondaConfig, parse_config
 from camera.pipeline import FrameOutcome, Pipeline
 from camera.sources.video import VideoFileSource
 from camera.store import Database, EventFilter, EventStore
@@ -20,6 +20,7 @@ from camera.web.areas import AreaError, Areas, render
 from camera.web.auth import LoginThrottle, PasswordFile, Sessions
 from camera.web.live import LiveFeed
 from tests.conftest import footage
+from tests.web_helpers import event_update
 
 WHOLE_FRAME = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)]
 
@@ -104,33 +105,12 @@ def test_editor_keeps_comments_and_refuses_with_the_models_words() -> None:
         Areas.from_json({"masks": [[["0", 1]]], "zones": {}})
 
 
-def _update(event_id: str, label: str, kind: str, sequence: int) -> EventUpdate:
-    return EventUpdate(
-        id=event_id,
-        camera="c",
-        type=kind,
-        label=label,
-        subclass=label,
-        score=0.7,
-        box=[0, 0, 10, 10],
-        frame_time=float(sequence),
-        start_time=0.0,
-        end_time=None,
-        thumbnail_topic=None,
-        has_thumbnail=False,
-        model_precision="int8",
-        motion_only=False,
-        source="s",
-        sequence=sequence,
-    )
-
-
 def test_store_filters_lists_updates_and_deletes_with_files(tmp_path: Path) -> None:
     database = Database(tmp_path / "db.sqlite3")
     store = EventStore(database, RondaConfig().store)
-    store.record(_update("a-0001", "person", "start", 1), b"jpeg")
-    store.record(_update("a-0001", "person", "end", 2), None)
-    store.record(_update("a-0002", "pet", "start", 1), b"jpeg")
+    store.record(event_update("a-0001", "person", "start", 1), b"jpeg")
+    store.record(event_update("a-0001", "person", "end", 2), None)
+    store.record(event_update("a-0002", "pet", "start", 1), b"jpeg")
     assert [e.id for e in store.find(EventFilter())] == ["a-0002", "a-0001"]
     assert [e.id for e in store.find(EventFilter(label="person"))] == ["a-0001"]
     assert store.find(EventFilter(since=4e9)) == []
@@ -165,3 +145,21 @@ def test_password_file_and_sessions(tmp_path: Path) -> None:
     session = sessions.create(now=0)
     assert sessions.get(session.token, now=5) is session
     assert sessions.get(session.token, now=11) is None
+
+
+def test_config_file_watch_returns_each_valid_change_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "ronda.yaml"
+    path.write_text("camera:\n  name: yard\n")
+    watch = ConfigFileWatch(path, interval_s=0)
+    assert watch.poll() is None  # unchanged
+    path.write_text("camera:\n  name: yard\nmotion:\n  masks: [[[0, 0], [1, 0], [1, 1]]]\n")
+    os.utime(path, ns=(1, 10**18))
+    changed = watch.poll()
+    assert changed is not None and len(changed.motion.masks) == 1
+    assert watch.poll() is None  # once per change
+    path.write_text("motion:\n  masks: [[[0, 0], [2, 0], [1, 1]]]\n")
+    os.utime(path, ns=(1, 2 * 10**18))
+    assert watch.poll() is None
+    assert "not used (the running one stays)" in caplog.text and "outside 0..1" in caplog.text

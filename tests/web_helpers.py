@@ -9,14 +9,17 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import cv2
 
+from camera.events import EventUpdate
 from tests.broker import free_port
 from tests.cli_helpers import REPO, ronda
 from tests.conftest import footage
+from tests.test_mqtt_link import update
 
 PASSWORD = "correct horse battery staple"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -74,6 +77,22 @@ def write_slice(path: Path, first: int, last: int) -> Path:
     assert writer is not None
     writer.release()
     return path
+
+
+def event_update(
+    event_id: str, label: str = "person", kind: str = "start", sequence: int = 1
+) -> EventUpdate:
+    """One published update, as the pipeline would hand it to the store."""
+    return replace(update(event_id, kind, label), sequence=sequence, frame_time=float(sequence))
+
+
+def image_loaded(page: Any, element_id: str, timeout: float = 20) -> None:
+    """Wait until the browser has decoded the image ``#element_id``."""
+    wait_for(
+        lambda: page.evaluate(f"document.getElementById('{element_id}').naturalWidth") > 0,
+        timeout,
+        f"image #{element_id} to load",
+    )
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, what: str, every: float = 0.2) -> Any:

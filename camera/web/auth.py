@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 PASSWORD_FILE = "web-password"
 MIN_PASSWORD_LENGTH = 8
 MAX_SESSIONS = 64
+MAX_TRACKED_CLIENTS = 1024
+"""Addresses with recent wrong passwords kept at most (a scan from many addresses cannot grow
+the memory without bound; the total limit still applies)."""
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
@@ -153,6 +156,8 @@ class LoginThrottle:
 
     def failed(self, client: str, now: float | None = None) -> None:
         now = time.time() if now is None else now
+        if client not in self._failures and len(self._failures) >= MAX_TRACKED_CLIENTS:
+            self._failures.pop(next(iter(self._failures)))  # the longest-known address
         self._failures.setdefault(client, deque()).append(now)
         self._everyone.append(now)
         log.warning("web: wrong password from %s", client)

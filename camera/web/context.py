@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,11 @@ class WebContext:
     apply_config: ConfigApplier | None = None
     started: float = field(default_factory=time.time)
     encoder: LiveEncoder = field(default_factory=LiveEncoder)
+    worker: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="ronda-web-worker")
+    )
+    """One thread for the slow work (JPEG encoding, password hashing, saving the config): the
+    event loop stays responsive, and one thread means one malloc arena on a 512 MB Pi."""
     config_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:

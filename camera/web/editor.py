@@ -51,7 +51,7 @@ def _save(context: WebContext, areas: Areas) -> None:
             update={"motion": saved.motion, "zones": saved.zones}
         )
         if context.apply_config is not None:
-            context.apply_config(context.config)
+            context.apply_config(saved)
 
 
 async def save_areas(request: web.Request) -> web.StreamResponse:
@@ -62,7 +62,7 @@ async def save_areas(request: web.Request) -> web.StreamResponse:
         return _issues_response((ConfigIssue("(request)", "the request is not JSON"),))
     try:
         areas = Areas.from_json(data)
-        await asyncio.get_running_loop().run_in_executor(None, _save, context, areas)
+        await asyncio.get_running_loop().run_in_executor(context.worker, _save, context, areas)
     except AreaError as error:
         return _issues_response(error.issues)
     log.info(

@@ -73,7 +73,9 @@ async def live_page(request: web.Request) -> web.StreamResponse:
 
 async def _encode(context: WebContext, frame: LiveFrame, overlay: bool) -> bytes:
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(None, context.encoder.jpeg, frame, overlay, context.areas())
+    return await loop.run_in_executor(
+        context.worker, context.encoder.jpeg, frame, overlay, context.areas()
+    )
 
 
 async def mjpeg(request: web.Request) -> web.StreamResponse:

@@ -109,23 +109,33 @@ def safe_next(target: str | None) -> str:
 
 
 async def login_page(request: web.Request) -> web.StreamResponse:
+    return login_form(request, safe_next(request.query.get("next")))
+
+
+def login_form(
+    request: web.Request, target: str, status: int = 200, error: str | None = None
+) -> web.Response:
+    """The login page with a fresh login token in the form and in a cookie (login CSRF)."""
     context = request.app[CONTEXT]
     token = secrets.token_urlsafe(24)
     response = render(
         request,
         "login.html",
+        status=status,
         login_token=token,
-        next=safe_next(request.query.get("next")),
+        next=target,
+        error=error,
         password_set=context.passwords.is_set(),
     )
-    _login_cookie(response, token, context.secure_cookies)
-    return response
-
-
-def _login_cookie(response: web.StreamResponse, token: str, secure: bool) -> None:
     response.set_cookie(
-        LOGIN_COOKIE, token, httponly=True, samesite="Strict", secure=secure, max_age=3600
+        LOGIN_COOKIE,
+        token,
+        httponly=True,
+        samesite="Strict",
+        secure=context.secure_cookies,
+        max_age=3600,
     )
+    return response
 
 
 async def login(request: web.Request) -> web.StreamResponse:
@@ -142,7 +152,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         return _refused(request, target, 429, f"Too many wrong passwords: wait {wait:.0f} s.", wait)
     password = str(form.get("password", ""))
     loop = asyncio.get_running_loop()
-    right = await loop.run_in_executor(None, context.passwords.verify, password)
+    right = await loop.run_in_executor(context.worker, context.passwords.verify, password)
     del password
     if not right:
         context.throttle.failed(client)
@@ -166,20 +176,9 @@ async def login(request: web.Request) -> web.StreamResponse:
 def _refused(
     request: web.Request, target: str, status: int, message: str, wait: float | None
 ) -> web.StreamResponse:
-    context = request.app[CONTEXT]
-    token = secrets.token_urlsafe(24)
-    response = render(
-        request,
-        "login.html",
-        status=status,
-        login_token=token,
-        next=target,
-        error=message,
-        password_set=context.passwords.is_set(),
-    )
+    response = login_form(request, target, status, message)
     if wait is not None:
         response.headers["Retry-After"] = str(max(1, round(wait)))
-    _login_cookie(response, token, context.secure_cookies)
     return response
 
 

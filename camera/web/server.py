@@ -149,6 +149,7 @@ class WebServer:
                 self.context.live.on_frame = None
             loop.run_until_complete(runner.cleanup())
             loop.close()
+            self.context.worker.shutdown(wait=False, cancel_futures=True)
 
     def stop(self) -> None:
         if self._loop is not None and self._thread is not None and self._thread.is_alive():

@@ -35,6 +35,7 @@ def attach_web(runtime: Runtime, config_path: Path | None) -> WebServer | None:
         apply_config=runtime.apply_config,
     )
     runtime.pipeline.hooks.append(feed)
+    runtime.on_config_change.append(lambda changed: _follow(context, changed))
     server = WebServer(context)
     try:
         server.start()
@@ -44,6 +45,13 @@ def attach_web(runtime: Runtime, config_path: Path | None) -> WebServer | None:
         context.database.close()
         return None
     return server
+
+
+def _follow(context: WebContext, config: RondaConfig) -> None:
+    """The file changed under us (``ronda web``, an editor): draw what the loop now uses."""
+    context.config = context.config.model_copy(
+        update={"motion": config.motion, "zones": config.zones}
+    )
 
 
 def browse(config: RondaConfig, config_path: Path | None, port: int | None) -> WebServer:
