@@ -50,16 +50,21 @@ def inside_state_dir(context: WebContext, path: Path | None) -> Path | None:
 def clip_file(context: WebContext, event: StoredEvent) -> tuple[Path, float] | None:
     """The event's clip and where the event starts in it, when the store knows one.
 
-    The clip's record (``clip``: file relative to the state directory, ``offset_s``) arrives
-    with recording (issue 10); until then events have none.
+    The clip's record (``clip``: ``file`` relative to the state directory, ``offset_s``) comes
+    with recording (issue 10), as the event JSON's mapping or the store's record; until then
+    events have none.
     """
     clip: Any = getattr(event, "clip", None)
-    if not isinstance(clip, dict) or not isinstance(clip.get("file"), str):
+    if isinstance(clip, dict):
+        file, offset = clip.get("file"), clip.get("offset_s")
+    else:
+        file, offset = getattr(clip, "file", None), getattr(clip, "offset_s", None)
+    if not isinstance(file, str):
         return None
-    path = inside_state_dir(context, Path(clip["file"]))
+    path = inside_state_dir(context, Path(file))
     if path is None:
         return None
-    return path, float(clip.get("offset_s") or 0.0)
+    return path, float(offset or 0.0)
 
 
 def _day(text: str | None, end: bool = False) -> float | None:
