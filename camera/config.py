@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from camera.detect import DetectorConfig
 from camera.events import ThumbnailConfig
@@ -26,7 +27,7 @@ from camera.section import Section
 from camera.sources import SourceConfig
 from camera.store import StoreConfig
 from camera.track import TrackerConfig
-from camera.track.zones import Zone, ZoneName
+from camera.track.zones import Zone, ZoneName, unknown_alert_zones
 from camera.web.config import WebConfig
 
 log = logging.getLogger(__name__)
@@ -80,10 +81,35 @@ class RondaConfig(Section):
     store: StoreConfig = StoreConfig()
     mqtt: MqttConfig = MqttConfig()
     governor: GovernorConfig = GovernorConfig()
-    zones: dict[ZoneName, Zone] = Field(default_factory=dict)
-    """Named areas of the picture (relative 0..1 polygons); the web page draws them."""
+    zones: dict[ZoneName, Zone] = Field(default_factory=dict, max_length=32)
+    """Named areas of the picture, ``name: {points: [[x, y], ...]}`` in relative 0..1
+    coordinates like ``motion.masks`` (the web page draws them).  Events record the zones their
+    object entered (its feet: the bottom centre of its box); MQTT keeps a retained count per
+    zone and label; ``tracker.labels.<label>.alert_zones`` picks the zones whose visits alert."""
     web: WebConfig = WebConfig()
     logging: LoggingSection = LoggingSection()
+
+    @model_validator(mode="after")
+    def _alert_zones_exist(self) -> RondaConfig:
+        """An ``alert_zones`` entry must name a zone: a typo would silence every alert."""
+        rules = {label: r.alert_zones for label, r in self.tracker.labels.by_label().items()}
+        unknown = unknown_alert_zones(rules, self.zones)
+        if unknown:
+            defined = ", ".join(sorted(self.zones)) or "none"
+            raise ValidationError.from_exception_data(
+                type(self).__name__,
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError(
+                            "unknown_zone", f"unknown zone (defined under zones: {defined})"
+                        ),
+                        loc=problem.location,
+                        input=problem.name,
+                    )
+                    for problem in unknown
+                ],
+            )
+        return self
 
     @property
     def topic_prefix(self) -> str:

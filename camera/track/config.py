@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from camera.section import Section
+from camera.track.zones import ZoneName
 
 
 class LabelRule(Section):
@@ -14,6 +15,9 @@ class LabelRule(Section):
     """The track's median score must reach this before an event starts."""
     min_area: float = Field(0.001, ge=0.0, lt=1.0)
     """Smallest box, as a fraction of the frame area, that may count (ignores specks)."""
+    alert_zones: list[ZoneName] = Field(default_factory=list, max_length=32)
+    """Names of ``zones``: an event of this label alerts only once its object enters one of them
+    (empty: anywhere).  Events that never enter one are still stored, without an alert."""
 
 
 class LabelRules(Section):
@@ -21,6 +25,10 @@ class LabelRules(Section):
 
     person: LabelRule = LabelRule(threshold=0.5, min_area=0.001)
     pet: LabelRule = LabelRule(threshold=0.5, min_area=0.0005)
+
+    def by_label(self) -> dict[str, LabelRule]:
+        """Every rule keyed by its label, in declaration order."""
+        return {name: getattr(self, name) for name in type(self).model_fields}
 
 
 # Motion-only events (detector paused by the governor) have no score to judge: any persistent
