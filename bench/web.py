@@ -89,15 +89,20 @@ def session_cookie(port: int) -> str:
     return next(c for c in cookies if c.startswith("ronda_session="))
 
 
-def run_once(runtime: Runtime, frames: list[Frame], viewers: list[subprocess.Popen]) -> float:
+def run_once(runtime: Runtime, frames: list[Frame]) -> tuple[float, float, float]:
+    """Frames/s (wall), CPU ms per frame of the loop's thread, and of the whole process (the
+    loop, TFLite's threads, the web server and its worker): the CPU numbers do not move when
+    other programs load the machine, the wall clock does."""
     pipeline = runtime.pipeline
     pipeline.begin_stream("bench")
-    started = time.perf_counter()
+    started, thread0, process0 = time.perf_counter(), time.thread_time(), time.process_time()
     for frame in frames:
         pipeline.process(frame)
     wall = time.perf_counter() - started
+    thread_ms = 1000 * (time.thread_time() - thread0) / len(frames)
+    process_ms = 1000 * (time.process_time() - process0) / len(frames)
     pipeline.end_stream()
-    return len(frames) / wall
+    return len(frames) / wall, thread_ms, process_ms
 
 
 def start_viewers(count: int, port: int, cookie: str) -> list[subprocess.Popen]:
@@ -147,9 +152,9 @@ def main() -> None:
     hook_seconds = [0.0]
 
     def timed_hook(outcome: FrameOutcome) -> None:
-        started = time.perf_counter()
+        started = time.thread_time()
         feed(outcome)
-        hook_seconds[0] += time.perf_counter() - started
+        hook_seconds[0] += time.thread_time() - started
 
     hooks = runtime.pipeline.hooks
     hooks[hooks.index(feed)] = timed_hook
@@ -160,9 +165,12 @@ def main() -> None:
     web_thread = next(t for t in threading.enumerate() if t.name == "ronda-web")
     assert web_thread.native_id is not None
 
-    run_once(runtime, frames[:30], [])  # warm-up: model, caches
-    results: dict[str, list[float]] = {"none": [], "one": [], "three": []}
-    hook_share: dict[str, list[float]] = {"none": [], "one": [], "three": []}
+    run_once(runtime, frames[:30])  # warm-up: model, caches
+    names = ("none", "one", "three")
+    results: dict[str, list[float]] = {name: [] for name in names}
+    loop_ms: dict[str, list[float]] = {name: [] for name in names}
+    process_ms: dict[str, list[float]] = {name: [] for name in names}
+    hook_share: dict[str, list[float]] = {name: [] for name in names}
     idle_cpu: list[float] = []
     for round_number in range(args.runs):
         for name, count in (("none", 0), ("one", 1), ("three", 3)):
@@ -170,8 +178,10 @@ def main() -> None:
             wait_viewers(lambda: feed.viewers, count)
             cpu0, wall0 = thread_cpu_s(web_thread.native_id), time.perf_counter()
             hook_seconds[0] = 0.0
-            fps = run_once(runtime, frames, viewers)
-            hook_share[name].append(100 * hook_seconds[0] * fps / len(frames))
+            fps, thread_ms, all_ms = run_once(runtime, frames)
+            hook_share[name].append(100 * hook_seconds[0] * 1000 / len(frames) / thread_ms)
+            loop_ms[name].append(thread_ms)
+            process_ms[name].append(all_ms)
             if count == 0:
                 cpu = thread_cpu_s(web_thread.native_id) - cpu0
                 idle_cpu.append(100 * cpu / (time.perf_counter() - wall0))
@@ -179,18 +189,32 @@ def main() -> None:
                 viewer.terminate()
                 viewer.wait()
             results[name].append(fps)
-            print(f"round {round_number + 1} {name:<5} {fps:6.1f} frames/s", flush=True)
+            print(
+                f"round {round_number + 1} {name:<5} {fps:6.1f} frames/s, loop {thread_ms:.2f} "
+                f"ms CPU/frame, process {all_ms:.2f} ms CPU/frame",
+                flush=True,
+            )
     after_viewers = rss_mb()
     server.stop()
     runtime.close()
 
-    base = statistics.median(results["none"])
-    print(f"\nload: {os.getloadavg()[0]:.2f} (1 min), {os.cpu_count()} cores")
-    print(f"{'viewers':<8} {'median frames/s':>16} {'ratio':>8} {'live hook % of loop':>20}")
-    for name in results:
-        median = statistics.median(results[name])
-        share = statistics.median(hook_share[name])
-        print(f"{name:<8} {median:16.1f} {median / base:8.3f} {share:20.3f}")
+    def med(values: dict[str, list[float]], name: str) -> float:
+        return statistics.median(values[name])
+
+    print(f"\nload: {os.getloadavg()[0]:.2f} (1 min), {os.cpu_count()} cores; medians")
+    print(
+        f"{'viewers':<8} {'frames/s':>9} {'ratio':>6} {'loop ms/frame':>14} {'ratio':>6} "
+        f"{'process ms/frame':>17} {'ratio':>6} {'live hook % of loop CPU':>24}"
+    )
+    for name in names:
+        print(
+            f"{name:<8} {med(results, name):9.1f} {med(results, name) / med(results, 'none'):6.3f}"
+            f" {med(loop_ms, name):14.2f} {med(loop_ms, 'none') / med(loop_ms, name):6.3f}"
+            f" {med(process_ms, name):17.2f}"
+            f" {med(process_ms, 'none') / med(process_ms, name):6.3f}"
+            f" {med(hook_share, name):24.3f}"
+        )
+    print("ratios: throughput relative to nobody watching (CPU ratios: none's ms / this ms)")
     print(f"web thread CPU while nobody watches: {statistics.median(idle_cpu):.2f} % of one core")
     print(
         f"RSS: {before:.0f} MB camera without the page, {after_start:.0f} MB serving it "

@@ -97,6 +97,12 @@ def test_status_page_shows_the_running_camera(page: Any) -> None:
     assert float(page.locator("[data-field=fps]").inner_text()) > 0
     assert page.locator("[data-field=governor_level]").inner_text() == "normal"
     shot(page, "status")
+    phone = page.context.new_page()  # the same session on a phone-sized screen
+    phone.set_viewport_size({"width": 390, "height": 844})
+    phone.goto("/")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
+    shot(phone, "status-phone")
+    phone.close()
 
 
 def test_event_page_shows_the_snapshot(page: Any) -> None:
