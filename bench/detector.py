@@ -1,17 +1,18 @@
-"""Detector benchmark: model size, latency, and accuracy on the labelled footage, int8 vs float32.
+"""Detector benchmark: every model variant's size, latency, and accuracy on the labelled footage.
 
 Run from the repo root:  ``.venv/bin/python bench/detector.py [--runs 50] [--every 5]``
+On a Pi, as its owner would:  ``.venv/bin/python bench/detector.py --speed-only``
 
 1. Size and latency of every manifest variant at 1 and 2 threads (median and p95 of ``--runs``
    inferences of a real letterboxed frame; the variants take turns run by run, so a load spike
-   on a shared machine hits both alike).  Targets: int8 <= 27 % of float32 size and <= 55 % of
-   its latency at both thread counts.
-2. Frame-level precision and recall per label on ``tests/footage``: every ``--every``-th
-   frame of each clip plus the stills, the whole frame as one region.  A frame counts as
-   positive for a label when a detection of it reaches the tracker's threshold (and min_area).
-   Frames within ``--margin`` frames of a labelled boundary are not scored (the manifest allows
-   +-3..5).  Target: int8 within 1 point of float32.
-3. Every frame of the dog clip: does any yield a ``person`` at the threshold?
+   on a shared machine hits all alike).  Per input size, int8 against float32: targets int8
+   <= 27 % of float32's size and <= 55 % of its latency.
+2. Frame-level precision and recall per label and variant on ``tests/footage``: every
+   ``--every``-th frame of each clip plus the stills, the whole frame as one region.  A frame
+   counts as positive for a label when a detection of it reaches the tracker's threshold (and
+   min_area).  Frames within ``--margin`` frames of a labelled boundary are not scored (the
+   manifest allows +-3..5).  Target: int8 within 1 point of float32 at each input size.
+3. Every frame of the dog clip: does any variant yield a ``person`` at the threshold?
 """
 
 from __future__ import annotations
@@ -28,13 +29,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from camera.detect import DetectorConfig, load_detector
+from camera.detect import DetectorConfig
 from camera.detect.letterbox import letterbox
-from camera.detect.manifest import bundled_manifest, read_manifest
+from camera.detect.manifest import ModelSpec, bundled_manifest, read_manifest
 from camera.detect.runtime import load_model
+from camera.detect.selection import by_accuracy
+from camera.detect.tflite import TFLiteDetector
 from camera.sources import open_replay
 from camera.track.config import TrackerConfig
-from camera.types import PRECISIONS, Box, Region
+from camera.types import Box, Region
 
 FOOTAGE = Path("tests/footage")
 DOG_CLIP = "clips/opencvcourse_dog.mp4"
@@ -43,17 +46,30 @@ SWEEP = (0.3, 0.4, 0.5, 0.6)
 SIZE_TARGET, LATENCY_TARGET, ACCURACY_TARGET = 0.27, 0.55, 1.0
 
 
+def variants() -> list[ModelSpec]:
+    """Every manifest variant, most accurate first."""
+    return by_accuracy(read_manifest(bundled_manifest()))
+
+
+def pairs(specs: list[ModelSpec]) -> list[tuple[ModelSpec, ModelSpec]]:
+    """(int8, float32) of the same input size."""
+    found = []
+    for size in sorted({s.input_size for s in specs}, reverse=True):
+        same = {s.precision: s for s in specs if s.input_size == size}
+        if {"int8", "float32"} <= set(same):
+            found.append((same["int8"], same["float32"]))
+    return found
+
+
 # -- 1. size and latency -------------------------------------------------------------------------
 
 
-def latency(runs: int, image: np.ndarray) -> dict[tuple[str, int], list[float]]:
-    specs = {s.precision: s for s in reversed(read_manifest(bundled_manifest()))}
+def latency(runs: int, image: np.ndarray, specs: list[ModelSpec]) -> dict[tuple[str, int], list]:
     models = {
-        (precision, threads): load_model(spec.path, threads)
-        for precision, spec in specs.items()
-        for threads in (1, 2)
+        (spec.name, threads): load_model(spec.path, threads) for spec in specs for threads in (1, 2)
     }
-    pixels = {key: letterbox(image, specs[key[0]].input_size)[0] for key in models}
+    sizes = {spec.name: spec.input_size for spec in specs}
+    pixels = {key: letterbox(image, sizes[key[0]])[0] for key in models}
     times: dict[tuple[str, int], list[float]] = {key: [] for key in models}
     for key, model in models.items():
         for _ in range(3):
@@ -66,29 +82,34 @@ def latency(runs: int, image: np.ndarray) -> dict[tuple[str, int], list[float]]:
     return times
 
 
-def print_speed(times: dict, summary: dict) -> None:
-    specs = {s.precision: s for s in reversed(read_manifest(bundled_manifest()))}
-    print("\n## Size and latency (ms per 416x416 inference)\n")
+def print_speed(times: dict, specs: list[ModelSpec], summary: dict) -> None:
+    print("\n## Size and latency (ms per inference at the variant's input size)\n")
     header = "".join(f"{f'{t} thr med':>11}{'p95':>7}{'min':>7}" for t in (1, 2))
     print(f"{'variant':<24}{'size MB':>9}{header}")
-    for precision, spec in specs.items():
+    for spec in specs:
         cells = ""
         for threads in (1, 2):
-            t = times[(precision, threads)]
+            t = times[(spec.name, threads)]
             cells += f"{np.median(t):>11.1f}{np.percentile(t, 95):>7.1f}{min(t):>7.1f}"
+            summary.setdefault("latency_ms", {}).setdefault(spec.name, {})[threads] = float(
+                np.median(t)
+            )
         print(f"{spec.name:<24}{spec.size / 1e6:>9.2f}{cells}")
-    if not {"int8", "float32"} <= set(specs):
-        return
-    size_ratio = specs["int8"].size / specs["float32"].size
-    summary["size_ratio"] = size_ratio
-    print(f"\nint8/float32 size: {size_ratio:.1%}  (target <= {SIZE_TARGET:.0%})")
-    for threads in (1, 2):
-        q, f = times[("int8", threads)], times[("float32", threads)]
-        ratio = np.median(q) / np.median(f)
-        summary[f"latency_ratio_{threads}t"] = ratio
-        summary[f"latency_ms_{threads}t"] = {"int8": np.median(q), "float32": np.median(f)}
-        print(f"int8/float32 latency, {threads} thread(s): {ratio:.1%} of median, "
-              f"{min(q) / min(f):.1%} of min  (target <= {LATENCY_TARGET:.0%})")  # fmt: skip
+    summary["size_mb"] = {s.name: s.size / 1e6 for s in specs}
+    summary["models_mb_total"] = sum(s.size for s in specs) / 1e6
+    print(f"\nall variants together: {summary['models_mb_total']:.1f} MB")
+    for q_spec, f_spec in pairs(specs):
+        size_ratio = q_spec.size / f_spec.size
+        print(f"\n{q_spec.input_size} px: int8/float32 size {size_ratio:.1%}"
+              f"  (target <= {SIZE_TARGET:.0%})")  # fmt: skip
+        for threads in (1, 2):
+            q, f = times[(q_spec.name, threads)], times[(f_spec.name, threads)]
+            ratio = np.median(q) / np.median(f)
+            summary.setdefault("latency_ratio", {})[f"{q_spec.input_size}/{threads}t"] = ratio
+            best = min(q) / min(f)
+            print(f"{q_spec.input_size} px: int8/float32 latency, {threads} thread(s): "
+                  f"{ratio:.1%} of median, {best:.1%} of min  "
+                  f"(target <= {LATENCY_TARGET:.0%})")  # fmt: skip
 
 
 # -- 2. accuracy on the footage --------------------------------------------------------------------
@@ -173,74 +194,81 @@ def positive(detections, label: str, threshold: float, min_area: float, area: fl
     )
 
 
-def evaluate(detector, frames: list[Frame], tracker: TrackerConfig) -> Tally:
+def evaluate(detector, names: list[str], frames: list[Frame], tracker: TrackerConfig) -> Tally:
     tally = Tally()
     for frame in frames:
         height, width = frame.image.shape[:2]
         region = [Region(Box(0, 0, width, height))]
-        for precision in PRECISIONS:
-            detector.set_precision(precision)
+        for name in names:
+            detector.set_variant(name)
             found = detector.detect(frame.image, region)
             for label, truth in frame.truth.items():
                 rule = tracker.rule(label)
                 for threshold in sorted({*SWEEP, rule.threshold}):
                     hit = positive(found, label, threshold, rule.min_area, width * height)
-                    tally.add((precision, label, threshold), truth, hit)
+                    tally.add((name, label, threshold), truth, hit)
     return tally
 
 
-def print_accuracy(tally: Tally, tracker: TrackerConfig, frames: list[Frame], summary: dict):
+def print_accuracy(
+    tally: Tally, specs: list[ModelSpec], tracker: TrackerConfig, frames: list[Frame], summary: dict
+) -> None:
     print(f"\n## Frame-level accuracy on {FOOTAGE} ({len(frames)} frames, whole frame)\n")
-    print(f"{'label':<8}{'thr':>5}  {'int8 P':>7}{'R':>7}  {'float P':>8}{'R':>7}"
-          f"  {'dP':>6}{'dR':>6}  {'pos/frames':>11}")  # fmt: skip
+    print(f"{'label':<8}{'thr':>5}  " + "".join(f"{s.name[8:]:>16}" for s in specs)
+          + "   (precision / recall %)")  # fmt: skip
     for label in LABELS:
         configured = tracker.rule(label).threshold
         for threshold in sorted({*SWEEP, configured}):
-            p8, r8, pos, n = tally.rates(("int8", label, threshold))
-            pf, rf, _, _ = tally.rates(("float32", label, threshold))
-            mark = " <- tracker threshold" if threshold == configured else ""
-            print(f"{label:<8}{threshold:>5.2f}  {p8:>7.1f}{r8:>7.1f}  {pf:>8.1f}{rf:>7.1f}"
-                  f"  {p8 - pf:>+6.1f}{r8 - rf:>+6.1f}  {pos:>5}/{n:<5}{mark}")  # fmt: skip
-            if threshold == configured:
-                summary[label] = {"int8": [p8, r8], "float32": [pf, rf], "positives": pos, "n": n}
-    worst = max(
-        abs(summary[label]["int8"][i] - summary[label]["float32"][i])
-        for label in LABELS
-        for i in (0, 1)
-    )
+            cells = ""
+            for spec in specs:
+                p, r, pos, n = tally.rates((spec.name, label, threshold))
+                cells += f"{p:>9.1f} /{r:>5.1f}"
+                if threshold == configured:
+                    summary.setdefault("accuracy", {}).setdefault(spec.name, {})[label] = [p, r]
+                    summary.setdefault("positives", {})[label] = [pos, n]
+            mark = "  <- tracker threshold" if threshold == configured else ""
+            print(f"{label:<8}{threshold:>5.2f}  {cells}{mark}")
+    worst = 0.0
+    print("\nint8 - float32 at the tracker thresholds (points):")
+    for q_spec, f_spec in pairs(specs):
+        for label in LABELS:
+            q, f = summary["accuracy"][q_spec.name][label], summary["accuracy"][f_spec.name][label]
+            dp, dr = q[0] - f[0], q[1] - f[1]
+            worst = max(worst, abs(dp), abs(dr))
+            print(f"  {q_spec.input_size} px {label:<7} precision {dp:+5.1f}  recall {dr:+5.1f}")
     summary["max_delta_points"] = worst
-    print(f"\nlargest int8-float32 difference at the tracker thresholds: {worst:.1f} points"
-          f"  (target <= {ACCURACY_TARGET:.0f})")  # fmt: skip
+    print(f"largest int8-float32 difference: {worst:.1f} points  (target <= {ACCURACY_TARGET:.0f})")
 
 
-def dog_clip_check(detector, tracker: TrackerConfig, summary: dict) -> None:
+def dog_clip_check(detector, specs: list[ModelSpec], tracker: TrackerConfig, summary: dict) -> None:
     """Every frame of the dog clip: persons that should not be there, and the pet recall."""
     person, pet = tracker.rule("person"), tracker.rule("pet")
-    people = {p: 0 for p in PRECISIONS}
-    pets = {p: 0 for p in PRECISIONS}
-    worst = {p: 0.0 for p in PRECISIONS}
+    names = [s.name for s in specs]
+    people = dict.fromkeys(names, 0)
+    pets = dict.fromkeys(names, 0)
+    worst = dict.fromkeys(names, 0.0)
     frames = 0
     for _, image in _read(FOOTAGE / DOG_CLIP):
         frames += 1
         height, width = image.shape[:2]
-        for precision in PRECISIONS:
-            detector.set_precision(precision)
+        area = width * height
+        for name in names:
+            detector.set_variant(name)
             found = detector.detect(image, [Region(Box(0, 0, width, height))])
             scores = [d.score for d in found if d.label == "person"]
-            worst[precision] = max([worst[precision], *scores])
-            area = width * height
-            people[precision] += positive(found, "person", person.threshold, person.min_area, area)
-            pets[precision] += positive(found, "pet", pet.threshold, pet.min_area, area)
+            worst[name] = max([worst[name], *scores])
+            people[name] += positive(found, "person", person.threshold, person.min_area, area)
+            pets[name] += positive(found, "pet", pet.threshold, pet.min_area, area)
     print(f"\n## Dog clip ({DOG_CLIP}, all {frames} frames, a dog in every one)\n")
-    for precision in PRECISIONS:
-        print(f"{precision:<8} frames with a person >= {person.threshold:.2f}: "
-              f"{people[precision]:>3}   highest person score: {worst[precision]:.2f}   "
-              f"pet recall >= {pet.threshold:.2f}: {pets[precision] / frames:.1%}")  # fmt: skip
+    for name in names:
+        print(f"{name:<24} frames with a person >= {person.threshold:.2f}: {people[name]:>3}   "
+              f"highest person score: {worst[name]:.2f}   "
+              f"pet recall >= {pet.threshold:.2f}: {pets[name] / frames:.1%}")  # fmt: skip
     summary["dog_clip"] = {
         "frames": frames,
         "person_frames": people,
         "max_person_score": worst,
-        "pet_recall": {p: pets[p] / frames for p in PRECISIONS},
+        "pet_recall": {n: pets[n] / frames for n in names},
     }
 
 
@@ -276,20 +304,22 @@ def main() -> None:
     if not (FOOTAGE / "manifest.json").exists():
         raise SystemExit(f"{FOOTAGE} not found: run from the repository root")
     still = cv2.imread(str(FOOTAGE / "stills" / "darknet_dog.jpg"))
-    print_speed(latency(args.runs, still), summary)
+    specs = variants()
+    print_speed(latency(args.runs, still, specs), specs, summary)
     if not args.speed_only:
-        accuracy(args, summary)
+        accuracy(args, specs, summary)
     print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2, default=float) + "\n")
 
 
-def accuracy(args: argparse.Namespace, summary: dict) -> None:
+def accuracy(args: argparse.Namespace, specs: list[ModelSpec], summary: dict) -> None:
     tracker = TrackerConfig()
-    detector = load_detector(DetectorConfig())
+    detector = TFLiteDetector.open(specs, DetectorConfig())  # every variant, not a ladder
     frames = list(footage_frames(args.every, args.margin))
-    print_accuracy(evaluate(detector, frames, tracker), tracker, frames, summary)
-    dog_clip_check(detector, tracker, summary)
+    names = [s.name for s in specs]
+    print_accuracy(evaluate(detector, names, frames, tracker), specs, tracker, frames, summary)
+    dog_clip_check(detector, specs, tracker, summary)
     detector.close()
 
 

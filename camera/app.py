@@ -23,7 +23,7 @@ from camera.mqtt import MqttAlertSink, MqttLink, Topics
 from camera.mqtt.discovery import DiscoveryPublisher, attach_discovery
 from camera.pipeline import EventSink, JsonlSink, Pipeline, StoreSink
 from camera.pipeline.loop import FrameHook, StageConfigs
-from camera.sources import FrameSource
+from camera.sources import FrameSource, LiveTiming
 from camera.store import Database, EventStore, Outbox
 from camera.types import Policy
 
@@ -57,9 +57,10 @@ class Runtime:
         self.events = EventStore(self.database, config.store)
         self.outbox = Outbox(self.database, config.mqtt.outbox)
         self.topics = Topics(config.topic_prefix)
-        self.detector: Detector = load_detector(config.detector)
+        # Timed once per device and model file, then read from the state directory.
+        self.detector: Detector = load_detector(config.detector, cache_dir=self.state_dir)
         self.governor = (
-            Governor(config.governor, normal_precision=config.detector.precision)
+            Governor(config.governor, models=self.detector.ladder)
             if options.use_governor and config.governor.enabled
             else None
         )
@@ -92,7 +93,9 @@ class Runtime:
             detector=self.detector,
             sinks=sinks,
             governor=self.governor,
-            default_policy=Policy(precision=self.detector.precision, detect=True),
+            default_policy=Policy(
+                precision=self.detector.precision, variant=self.detector.variant, detect=True
+            ),
             hooks=options.hooks,
         )
         self.pipeline.on_policy_change.append(self._policy_changed)
@@ -114,9 +117,12 @@ class Runtime:
     ) -> None:
         """Feed every frame of ``source`` through the pipeline until it ends or ``stop`` is set."""
         self._source = source
-        self.pipeline.begin_stream(source.name)
+        timing = source if isinstance(source, LiveTiming) else None
+        self.pipeline.begin_stream(source.name, timing.full_fps if timing else None)
         try:
             for frame in source.frames():
+                if timing is not None:
+                    self._follow_source(timing)
                 self.pipeline.process(frame)
                 if on_frame is not None:
                     on_frame(frame.index)
@@ -129,6 +135,13 @@ class Runtime:
             self.pipeline.end_stream()
             source.close()
             self._source = None
+
+    def _follow_source(self, timing: LiveTiming) -> None:
+        """Copy what only the source knows: its stale drops, and its full rate (an RTSP
+        camera's is measured as frames arrive, so it is unknown at the first frame)."""
+        self.pipeline.stats.stale_dropped = timing.stale_dropped
+        if self.governor is not None:
+            self.governor.load_meter.full_fps = timing.full_fps
 
     def _policy_changed(self, policy: Policy) -> None:
         if self._source is not None:
@@ -154,6 +167,7 @@ class Runtime:
             "time": round(time.time(), 3),
             **self.pipeline.stats.as_dict(),
             "precision": self.detector.precision,
+            "variant": self.detector.variant,
             "backend": self.detector.backend,
             "policy": self.pipeline.policy.as_dict(),
             "outbox_depth": self.outbox.depth(),

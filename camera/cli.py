@@ -122,7 +122,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     _stop_on_signals(stop)
     try:
-        source = open_source(config.source)
+        source = open_source(config.source, config.motion.resolve().height)
         monitor.stop_on_signals(source)
         monitor.status(f"waiting for the first frame from {source.name}")
         runtime.run_source(source, stop)
@@ -210,23 +210,29 @@ def cmd_flush(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from camera.detect.catalog import catalog
+    from camera.detect.catalog import catalog, choice_lines
 
     config, _ = _load(args)
-    entries = catalog(config.detector.manifest, runs=args.runs, threads=config.detector.threads)
-    print(f"{'variant':<24} {'precision':<9} {'size':>8}  {'sha256':<6} {'backend':<15} latency")
+    detector = config.detector
+    entries = catalog(detector.manifest, runs=args.runs, threads=detector.threads)
+    print(
+        f"{'variant':<24} {'precision':<9} {'input':>5} {'size':>8}  {'sha256':<6} "
+        f"{'backend':<15} latency"
+    )
     failed = False
     for entry in entries:
         latency = f"{entry.median_ms:.1f} ms" if entry.median_ms is not None else "-"
         check = "ok" if entry.sha256_ok else "BAD"
         print(
-            f"{entry.name:<24} {entry.precision:<9} {entry.size / 1e6:>5.1f} MB  {check:<6} "
-            f"{entry.backend or '-':<15} {latency}"
+            f"{entry.name:<24} {entry.precision:<9} {entry.input_size:>5} "
+            f"{entry.size / 1e6:>5.1f} MB  {check:<6} {entry.backend or '-':<15} {latency}"
         )
         if entry.error:
             failed = True
             print(f"  {entry.error}", file=sys.stderr)
-    print(f"latency: median of {args.runs} runs, {config.detector.threads} thread(s), one crop")
+    print(f"latency: median of {args.runs} runs, {detector.threads} thread(s), one crop")
+    for line in choice_lines(entries, detector.variant, detector.budget_ms):
+        print(line)
     return EXIT_FAILURE if failed else EXIT_OK
 
 
@@ -274,7 +280,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("videos", nargs="+", metavar="VIDEO", help="files or image folders")
     replay.add_argument(
-        "--realtime", action="store_true", help="pace the replay to the video's own frame rate"
+        "--realtime",
+        action="store_true",
+        help="play like a live camera: at the video's own frame rate, dropping the frames the "
+        "pipeline is too busy for (frame age and the load level then mean what they do live)",
     )
     replay.add_argument(
         "--events-jsonl",

@@ -88,6 +88,9 @@ class Frame:
     timestamp: float
     index: int
     gray_small: np.ndarray | None = None
+    captured: float | None = None
+    """``time.monotonic()`` when the frame was captured (live sources and realtime replays), so
+    the pipeline can tell how old a frame is when it gets to it; ``None`` for an unpaced replay."""
 
     @property
     def size(self) -> tuple[int, int]:
@@ -132,25 +135,38 @@ class Detection:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelVariant:
+    """One detector model variant as the governor and the stats see it (no file, no weights)."""
+
+    name: str
+    precision: Precision
+    input_size: int
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     """What the governor allows right now; the pipeline applies it at the next frame.
 
-    ``fps`` of ``None`` means the source's native rate.  With ``detect`` False the detector is
+    ``fps`` of ``None`` means the source's native rate.  ``variant`` names the detector model to
+    run (a rung of the device's model ladder, see ``camera.detect.selection``) and ``precision``
+    is that model's; ``None`` when no detector is known.  With ``detect`` False the detector is
     paused and motion alone produces (motion-only) events.
     """
 
     level: str = "normal"
     fps: float | None = None
-    precision: Precision = "float32"
+    precision: Precision | None = None
     detect: bool = True
     reason: str = "start"
     readings: dict[str, object] = field(default_factory=dict, compare=False)
+    variant: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         """The published form (stats message, ``ronda status``): one shape wherever it goes."""
         return {
             "level": self.level,
             "fps": self.fps,
+            "variant": self.variant,
             "precision": self.precision,
             "detect": self.detect,
             "reason": self.reason,

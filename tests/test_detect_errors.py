@@ -120,10 +120,11 @@ def test_unknown_label_in_manifest(tmp_path):
     assert "label must be person or pet" in load_error(int8_only_manifest(tmp_path, label_car))
 
 
-def test_start_precision_without_a_model(tmp_path):
+def test_pinned_variant_not_in_the_manifest(tmp_path):
     manifest = int8_only_manifest(tmp_path)
-    with pytest.raises(ModelError, match="no float32 model in the manifest"):
-        load_detector(DetectorConfig(manifest=manifest, precision="float32"))
+    pinned = DetectorConfig(manifest=manifest, variant="nanodet-g416-float32")
+    with pytest.raises(ModelError, match="'nanodet-g416-float32' is not in the models manifest"):
+        load_detector(pinned)
 
 
 def test_no_runtime_installed(monkeypatch, tmp_path):
@@ -133,12 +134,12 @@ def test_no_runtime_installed(monkeypatch, tmp_path):
     assert "ai-edge-litert" in message
 
 
-def test_switching_to_a_missing_precision_keeps_the_running_model(tmp_path, caplog):
+def test_switching_to_a_variant_not_loaded_keeps_the_running_model(tmp_path, caplog):
     detector = load_detector(DetectorConfig(manifest=int8_only_manifest(tmp_path)))
     with caplog.at_level(logging.WARNING, logger="camera.detect"):
-        detector.set_precision("float32")
-    assert detector.precision == "int8"
-    assert "no float32 model loaded" in caplog.text
+        detector.set_variant("nanodet-g416-float32")
+    assert (detector.variant, detector.precision) == ("nanodet-g416-int8", "int8")
+    assert "nanodet-g416-float32 is not loaded" in caplog.text
     detector.close()
     with pytest.raises(RuntimeError, match="closed"):
         detector.detect(np.zeros((8, 8, 3), np.uint8), [])

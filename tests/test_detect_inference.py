@@ -1,4 +1,4 @@
-"""The real NanoDet models on real photos: labels, boxes, precisions and region mapping.
+"""The real NanoDet models on real photos: labels, boxes, every variant and region mapping.
 
 Ground-truth boxes below were drawn by eye on the photos (not copied from model output), so a
 broken letterbox, decoder or coordinate mapping moves the predicted box away from them.
@@ -11,9 +11,16 @@ import numpy as np
 import pytest
 import skimage.data
 
-from camera.detect import DetectorConfig, load_detector
-from camera.types import PRECISIONS, Box, Detection, Region
+from camera.detect import DetectorConfig
+from camera.detect.manifest import bundled_manifest, read_manifest
+from camera.detect.tflite import TFLiteDetector
+from camera.types import Box, Detection, Region
 from tests.conftest import footage
+
+SPECS = read_manifest(bundled_manifest())
+VARIANTS = [spec.name for spec in SPECS]
+"""Every variant the manifest lists: float32 and int8 at each input size."""
+DEFAULT = "nanodet-g416-int8"
 
 ASTRONAUT_PERSON = Box(5, 10, 365, 512)  # skimage astronaut, 512x512
 DOG = Box(130, 205, 340, 545)  # darknet_dog.jpg, 768x576
@@ -22,7 +29,7 @@ CAT = Box(340, 50, 630, 427)  # opencvcourse_cat.jpg, 640x427
 
 @pytest.fixture(scope="module")
 def detector():
-    detector = load_detector(DetectorConfig())
+    detector = TFLiteDetector.open(SPECS, DetectorConfig())  # all of them, not one ladder
     yield detector
     detector.close()
 
@@ -39,8 +46,8 @@ def whole(image: np.ndarray) -> list[Region]:
     return [Region(Box(0, 0, image.shape[1], image.shape[0]))]
 
 
-def run(detector, precision, image, regions=None) -> list[Detection]:
-    detector.set_precision(precision)
+def run(detector, variant, image, regions=None) -> list[Detection]:
+    detector.set_variant(variant)
     return detector.detect(image, whole(image) if regions is None else regions)
 
 
@@ -57,34 +64,34 @@ def shifted(box: Box, dx: float, dy: float) -> Box:
 # -- labels on photos --
 
 
-@pytest.mark.parametrize("precision", PRECISIONS)
-def test_astronaut_is_a_person(detector, precision):
-    person = best(run(detector, precision, bgr(skimage.data.astronaut())), "person")
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_astronaut_is_a_person(detector, variant):
+    person = best(run(detector, variant, bgr(skimage.data.astronaut())), "person")
     assert person.label == "person"
     assert person.score >= 0.5
     assert person.box.iou(ASTRONAUT_PERSON) > 0.8
 
 
-@pytest.mark.parametrize("precision", PRECISIONS)
-def test_chelsea_is_a_cat_and_no_person(detector, precision):
-    found = run(detector, precision, bgr(skimage.data.chelsea()))
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_chelsea_is_a_cat_and_no_person(detector, variant):
+    found = run(detector, variant, bgr(skimage.data.chelsea()))
     cat = best(found, "cat")
     assert (cat.label, cat.score >= 0.4) == ("pet", True)
     assert all(d.label != "person" for d in found)
 
 
-@pytest.mark.parametrize("precision", PRECISIONS)
-def test_cat_still_is_a_pet_cat_and_no_person(detector, precision):
-    found = run(detector, precision, still("opencvcourse_cat.jpg"))
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_cat_still_is_a_pet_cat_and_no_person(detector, variant):
+    found = run(detector, variant, still("opencvcourse_cat.jpg"))
     cat = best(found, "cat")
     assert cat.label == "pet"
     assert cat.box.iou(CAT) > 0.8
     assert all(d.label != "person" for d in found)
 
 
-@pytest.mark.parametrize("precision", PRECISIONS)
-def test_dog_still_is_a_pet_dog_and_no_person(detector, precision):
-    found = run(detector, precision, still("darknet_dog.jpg"))
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_dog_still_is_a_pet_dog_and_no_person(detector, variant):
+    found = run(detector, variant, still("darknet_dog.jpg"))
     dog = best(found, "dog")
     assert dog.label == "pet"
     assert dog.box.iou(DOG) > 0.8
@@ -92,22 +99,31 @@ def test_dog_still_is_a_pet_dog_and_no_person(detector, precision):
 
 
 def test_coffee_has_neither_person_nor_pet(detector):
-    assert run(detector, "int8", bgr(skimage.data.coffee())) == []
+    assert run(detector, DEFAULT, bgr(skimage.data.coffee())) == []
 
 
 # -- int8 against float32 --
 
 
-def test_int8_agrees_with_float32(detector):
-    """Every float32 detection scoring 0.4 or more has an int8 twin: same label, close box."""
+SIZES = sorted({spec.input_size for spec in SPECS}, reverse=True)
+
+
+def named(precision: str, size: int) -> str:
+    return next(s.name for s in SPECS if (s.precision, s.input_size) == (precision, size))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_int8_agrees_with_float32(detector, size):
+    """Every float32 detection scoring 0.4 or more has an int8 twin of the same input size:
+    same label, close box."""
     images = [bgr(skimage.data.astronaut()), bgr(skimage.data.chelsea())]
     images += [
         still(n) for n in ("darknet_dog.jpg", "opencvcourse_cat.jpg", "opencvcourse_park.jpg")
     ]
     ious, score_gaps = [], []
     for image in images:
-        reference = [d for d in run(detector, "float32", image) if d.score >= 0.4]
-        quantized = run(detector, "int8", image)
+        reference = [d for d in run(detector, named("float32", size), image) if d.score >= 0.4]
+        quantized = run(detector, named("int8", size), image)
         for want in reference:
             twins = [d for d in quantized if d.subclass == want.subclass]
             twin = max(twins, key=lambda d: d.box.iou(want.box), default=None)
@@ -119,15 +135,15 @@ def test_int8_agrees_with_float32(detector):
     assert max(score_gaps) < 0.1
 
 
-def test_set_precision_switches_the_model(detector):
+def test_set_variant_switches_the_model(detector):
     image = still("opencvcourse_cat.jpg")
     scores = {}
-    for precision in PRECISIONS:
-        detector.set_precision(precision)
-        assert detector.precision == precision
-        assert detector.input_size == 416
-        scores[precision] = best(detector.detect(image, whole(image)), "cat").score
-    assert scores["int8"] != scores["float32"]  # the quantized model really ran
+    for spec in SPECS:
+        detector.set_variant(spec.name)
+        assert (detector.variant, detector.precision) == (spec.name, spec.precision)
+        assert detector.input_size == spec.input_size
+        scores[spec.name] = best(detector.detect(image, whole(image)), "cat").score
+    assert len(set(scores.values())) == len(SPECS)  # each model really ran
     assert detector.backend in ("ai_edge_litert", "tflite_runtime")
 
 
@@ -159,13 +175,13 @@ def test_no_regions_no_detections(detector, canvas):
     ids=["photo", "larger", "whole-frame"],
 )
 def test_region_boxes_come_back_in_frame_pixels(detector, canvas, region):
-    person = best(run(detector, "int8", canvas, [Region(region)]), "person")
+    person = best(run(detector, DEFAULT, canvas, [Region(region)]), "person")
     assert person.box.iou(shifted(ASTRONAUT_PERSON, *OFFSET)) > 0.75
 
 
 def test_small_region_is_enlarged_and_stays_inside_it(detector, canvas):
     region = Box(760, 150, 1060, 450)  # 300x300 over the head and shoulders
-    person = best(run(detector, "int8", canvas, [Region(region)]), "person")
+    person = best(run(detector, DEFAULT, canvas, [Region(region)]), "person")
     assert person.score >= 0.4
     box = person.box
     assert region.x1 <= box.x1 < box.x2 <= region.x2
@@ -175,14 +191,14 @@ def test_small_region_is_enlarged_and_stays_inside_it(detector, canvas):
 
 def test_region_outside_the_frame_is_clipped(detector, canvas):
     region = Box(600, -200, 1400, 800)
-    found = run(detector, "float32", canvas, [Region(region)])
+    found = run(detector, "nanodet-g416-float32", canvas, [Region(region)])
     assert all(d.box.x1 >= 0 and d.box.x2 <= 1280 and d.box.y2 <= 720 for d in found)
     assert best(found, "person").box.iou(shifted(ASTRONAUT_PERSON, *OFFSET)) > 0.75
 
 
 def test_overlapping_regions_report_one_person(detector, canvas):
     regions = [Region(Box(700, 150, 1212, 662)), Region(Box(640, 40, 1280, 720))]
-    found = run(detector, "int8", canvas, regions)
+    found = run(detector, DEFAULT, canvas, regions)
     people = [d for d in found if d.score >= 0.5 and d.label == "person"]
     assert len(people) == 1
 
@@ -190,7 +206,7 @@ def test_overlapping_regions_report_one_person(detector, canvas):
 def test_region_edge_cutting_a_person_does_not_double_it(detector, canvas):
     """One region sees the whole astronaut, the other only her left half."""
     regions = [Region(Box(640, 40, 1280, 720)), Region(Box(600, 150, 900, 662))]
-    people = [d for d in run(detector, "int8", canvas, regions) if d.label == "person"]
+    people = [d for d in run(detector, DEFAULT, canvas, regions) if d.label == "person"]
     strong = [d for d in people if d.box.iou(shifted(ASTRONAUT_PERSON, *OFFSET)) > 0.1]
     assert len(strong) == 1
 
@@ -202,6 +218,6 @@ def test_person_seen_from_behind_is_not_also_a_pet(detector):
         ok, frame = capture.read()
         assert ok
     capture.release()
-    for precision in PRECISIONS:
-        found = run(detector, precision, frame)
-        assert [d.label for d in found if d.score >= 0.4] == ["person"], (precision, found)
+    for variant in VARIANTS:
+        found = run(detector, variant, frame)
+        assert [d.label for d in found if d.score >= 0.4] == ["person"], (variant, found)

@@ -101,11 +101,13 @@ def test_letterbox_keeps_aspect_and_maps_back(shape):
 
 
 def test_config_is_strict():
-    assert DetectorConfig().precision == "int8"
+    assert (DetectorConfig().variant, DetectorConfig().budget_ms) == ("auto", 100.0)
     with pytest.raises(ValidationError, match="threads"):
         DetectorConfig(threads=0)
-    with pytest.raises(ValidationError, match="precision"):
-        DetectorConfig(precision="int4")
+    with pytest.raises(ValidationError, match="budget_ms"):
+        DetectorConfig(budget_ms=float("nan"))
+    with pytest.raises(ValidationError, match=r"replaced by detector\.variant"):
+        DetectorConfig.model_validate({"precision": "int8"})  # an old config says what to write
     with pytest.raises(ValidationError, match="extra"):
         DetectorConfig(score=0.5)
 

@@ -12,7 +12,13 @@ from pydantic import ValidationError
 
 from camera.governor import Governor, GovernorConfig, Sensors
 from camera.governor.sensors import BatteryReading, Health
-from camera.types import Precision
+from camera.types import ModelVariant
+
+F416 = ModelVariant("nanodet-g416-float32", "float32", 416)
+I416 = ModelVariant("nanodet-g416-int8", "int8", 416)
+I320 = ModelVariant("nanodet-g320-int8", "int8", 320)
+PI_LADDER = (F416, I416, I320)
+"""A device that affords float32 416 at rest: warm steps to int8, hot to the 320 px model."""
 
 
 class FakeTemperature:
@@ -44,34 +50,33 @@ def make(
     temp: float | None = None,
     percent: float | None = None,
     charging: bool | None = False,
-    normal_precision: Precision = "float32",
+    models: tuple[ModelVariant, ...] = PI_LADDER,
     **config: Any,
 ) -> tuple[Governor, FakeTemperature, FakeBattery]:
     thermo, pack = FakeTemperature(temp), FakeBattery(percent, charging)
     governor = Governor(
-        GovernorConfig.model_validate(config),
-        Sensors(thermo, None, pack),
-        normal_precision=normal_precision,
+        GovernorConfig.model_validate(config), Sensors(thermo, None, pack), models=models
     )
     return governor, thermo, pack
 
 
-def fields(governor: Governor, now: float) -> tuple[str, float | None, str, bool]:
+def fields(governor: Governor, now: float) -> tuple[str, float | None, str | None, bool]:
     policy = governor.poll(now)
-    return (policy.level, policy.fps, policy.precision, policy.detect)
+    assert policy.precision == next(m.precision for m in PI_LADDER if m.name == policy.variant)
+    return (policy.level, policy.fps, policy.variant, policy.detect)
 
 
 def test_rising_temperature_trades_detail_for_survival(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="camera.governor")
     governor, thermo, _ = make(temp=60.0)
-    assert fields(governor, 0.0) == ("normal", None, "float32", True)
+    assert fields(governor, 0.0) == ("normal", None, F416.name, True)
     thermo.value = 71.0
-    assert fields(governor, 5.0) == ("heat-warm", None, "int8", True)
+    assert fields(governor, 5.0) == ("heat-warm", None, I416.name, True)
     thermo.value = 78.1
-    assert fields(governor, 10.0) == ("heat-hot", 5.0, "int8", True)
+    assert fields(governor, 10.0) == ("heat-hot", 5.0, I320.name, True)
     assert governor.policy.reason == "heat warm→hot: SoC 78.1 °C ≥ 77.0"
     thermo.value = 83.0
-    assert fields(governor, 15.0) == ("heat-critical", 2.0, "int8", False)
+    assert fields(governor, 15.0) == ("heat-critical", 2.0, I320.name, False)
     changes = [r for r in caplog.records if r.name == "camera.governor"]
     assert [r.getMessage() for r in changes] == [
         "heat normal→warm: SoC 71.0 °C ≥ 70.0",
@@ -92,11 +97,11 @@ def test_cooling_restores_step_by_step_after_hysteresis_and_dwell(
     thermo.value = 76.0
     assert governor.poll(300.0).level == "heat-critical"
     assert governor.poll(325.0).level == "heat-critical"
-    assert fields(governor, 330.0) == ("heat-hot", 5.0, "int8", True)
+    assert fields(governor, 330.0) == ("heat-hot", 5.0, I320.name, True)
     thermo.value = 60.0
     assert governor.poll(335.0).level == "heat-hot"
     assert governor.poll(365.0) == governor.policy
-    assert fields(governor, 365.0) == ("normal", None, "float32", True)
+    assert fields(governor, 365.0) == ("normal", None, F416.name, True)
     last = [r for r in caplog.records if r.name == "camera.governor"][-1]
     assert last.levelno == logging.INFO
     assert last.getMessage() == "heat hot→normal: SoC 60.0 °C < 65.0 (70.0 − 5) for 30 s"
@@ -116,31 +121,39 @@ def test_jitter_around_a_threshold_changes_the_policy_once_per_dwell() -> None:
 
 def test_most_restrictive_of_heat_and_battery_wins() -> None:
     governor, _, _ = make(temp=72.0, percent=18.0)  # heat warm (int8), battery low (5 fps)
-    assert fields(governor, 0.0) == ("battery-low", 5.0, "int8", True)
+    assert fields(governor, 0.0) == ("battery-low", 5.0, I320.name, True)
     governor, _, _ = make(temp=83.0, percent=18.0)  # detect off beats a lower frame rate
-    assert fields(governor, 0.0) == ("heat-critical", 2.0, "int8", False)
+    assert fields(governor, 0.0) == ("heat-critical", 2.0, I320.name, False)
     governor, _, _ = make(temp=60.0, percent=5.0)
-    assert fields(governor, 0.0) == ("battery-critical", 2.0, "int8", False)
+    assert fields(governor, 0.0) == ("battery-critical", 2.0, I320.name, False)
 
 
 def test_each_field_takes_its_most_restrictive_value() -> None:
     governor, _, _ = make(
         temp=72.0,
         percent=15.0,
-        heat={"warm": {"at": 70, "fps": 10, "precision": "float32"}},
-        battery={"low": {"at": 20, "fps": None, "precision": "int8"}},
+        heat={"warm": {"at": 70, "fps": 10, "model_step": 0}},
+        battery={"low": {"at": 20, "fps": None, "model_step": 1}},
     )
     # Heat asks for 10 fps, battery for int8: both apply; the lower frame rate names the level.
-    assert fields(governor, 0.0) == ("heat-warm", 10.0, "int8", True)
+    assert fields(governor, 0.0) == ("heat-warm", 10.0, I416.name, True)
+
+
+def test_a_step_past_the_cheapest_model_stays_on_it() -> None:
+    governor, _, _ = make(temp=78.0, models=(I416,))  # only one variant affordable here
+    assert fields(governor, 0.0) == ("heat-hot", 5.0, I416.name, True)
+    governor, _, _ = make(temp=78.0, models=())  # no detector: the policy names no model
+    policy = governor.poll(0.0)
+    assert (policy.variant, policy.precision) == (None, None)
 
 
 def test_normal_level_base_is_the_ceiling() -> None:
-    governor, thermo, _ = make(temp=60.0, normal_fps=8, normal_precision="int8")
-    assert fields(governor, 0.0) == ("normal", 8.0, "int8", True)
+    governor, thermo, _ = make(temp=60.0, normal_fps=8, models=(I416, I320))
+    assert fields(governor, 0.0) == ("normal", 8.0, I416.name, True)
     thermo.value = 71.0
-    assert fields(governor, 5.0) == ("heat-warm", 8.0, "int8", True)
+    assert fields(governor, 5.0) == ("heat-warm", 8.0, I320.name, True)
     thermo.value = 78.0
-    assert fields(governor, 10.0) == ("heat-hot", 5.0, "int8", True)
+    assert fields(governor, 10.0) == ("heat-hot", 5.0, I320.name, True)
 
 
 @pytest.mark.parametrize(
@@ -170,7 +183,7 @@ def test_plugging_in_the_charger_lifts_battery_limits_after_the_dwell() -> None:
 
 def test_unknown_readings_restrict_nothing() -> None:
     governor, thermo, _ = make()
-    assert fields(governor, 0.0) == ("normal", None, "float32", True)
+    assert fields(governor, 0.0) == ("normal", None, F416.name, True)
     assert governor.policy.readings["soc_temp_c"] is None
     assert thermo.reads == 1
 
@@ -197,10 +210,12 @@ def test_snapshot_is_json_and_complete() -> None:
     governor.poll(12.5)
     snap = json.loads(json.dumps(governor.snapshot()))
     assert snap["level"] == "heat-hot"
-    assert (snap["heat_level"], snap["battery_level"]) == ("hot", "ok")
+    levels = (snap["heat_level"], snap["battery_level"], snap["load_level"])
+    assert levels == ("hot", "ok", "normal")
     assert snap["policy"] == {
         "level": "heat-hot",
         "fps": 5.0,
+        "variant": I320.name,
         "precision": "int8",
         "detect": True,
         "reason": "heat normal→hot: SoC 78.0 °C ≥ 77.0",
@@ -212,9 +227,9 @@ def test_snapshot_is_json_and_complete() -> None:
 
 
 def test_disabled_governor_never_reads_and_never_restricts() -> None:
-    governor, thermo, _ = make(temp=95.0, enabled=False, normal_precision="int8")
-    assert fields(governor, 0.0) == ("normal", None, "int8", True)
-    assert fields(governor, 100.0) == ("normal", None, "int8", True)
+    governor, thermo, _ = make(temp=95.0, enabled=False)
+    assert fields(governor, 0.0) == ("normal", None, F416.name, True)
+    assert fields(governor, 100.0) == ("normal", None, F416.name, True)
     assert thermo.reads == 0
     assert governor.snapshot()["enabled"] is False
 
@@ -234,7 +249,9 @@ def test_default_config_matches_the_documented_ladder() -> None:
         {"battery": {"critical": {"at": 30}}},  # above low
         {"interval_s": 0},
         {"heat": {"warm": {"at": 70, "fps": 0}}},
-        {"heat": {"warm": {"at": 70, "precision": "float16"}}},
+        {"heat": {"warm": {"at": 70, "model_step": -1}}},
+        {"heat": {"warm": {"at": 70, "precision": "int8"}}},  # replaced by model_step
+        {"load": {"busy": {"at": 300}}},  # above overloaded
         {"sensors": {"battery": {"source": "ups"}}},
         {"intervall_s": 5},  # a typo is an error, not a silent default
     ],

@@ -43,16 +43,17 @@ class Recorder:
 
     schedule: list[tuple[float, float]] = field(default_factory=list)  # (video s, °C)
     sysfs: Path | None = None
-    processed: list[tuple[float, str, str]] = field(default_factory=list)
+    processed: list[tuple[float, str, str]] = field(default_factory=list)  # (s, level, variant)
     updates: list[EventUpdate] = field(default_factory=list)
     runtime: Runtime | None = None
+    ladder: list[str] = field(default_factory=list)  # the detector's model ladder at start
 
     def __call__(self, outcome: FrameOutcome) -> None:
         while self.schedule and outcome.frame.timestamp >= self.schedule[0][0]:
             set_temperature(self.sysfs, self.schedule.pop(0)[1])
         if outcome.processed:
-            precision = self.runtime.detector.precision
-            self.processed.append((outcome.frame.timestamp, outcome.policy.level, precision))
+            variant = self.runtime.detector.variant
+            self.processed.append((outcome.frame.timestamp, outcome.policy.level, variant))
 
     def emit(self, update: EventUpdate, thumbnail: bytes | None) -> None:
         self.updates.append(update)
@@ -64,8 +65,8 @@ class Recorder:
         times = [t for t, _, _ in self.processed if start <= t < end]
         return (len(times) - 1) / (times[-1] - times[0])
 
-    def precision_at(self, t: float) -> str:
-        return next(p for ts, _, p in self.processed if ts >= t)
+    def variant_at(self, t: float) -> str:
+        return next(v for ts, _, v in self.processed if ts >= t)
 
 
 def replay(tmp_path: Path, start_celsius: float, recorder: Recorder, clip: str = CAR_PARK) -> None:
@@ -73,7 +74,7 @@ def replay(tmp_path: Path, start_celsius: float, recorder: Recorder, clip: str =
     config = parse_config(
         {
             "store": {"path": str(tmp_path / "state")},
-            "detector": {"precision": "float32"},
+            "detector": {"variant": "nanodet-g416-float32"},
             "governor": {
                 "interval_s": INTERVAL_S,
                 "dwell_s": DWELL_S,
@@ -87,29 +88,35 @@ def replay(tmp_path: Path, start_celsius: float, recorder: Recorder, clip: str =
     )
     runtime = Runtime(config, RunOptions(use_mqtt=False, hooks=[recorder], extra_sinks=[recorder]))
     recorder.runtime = runtime
+    recorder.ladder = [m.name for m in runtime.detector.ladder]
     try:
         runtime.run_source(open_replay(footage(clip)), threading.Event())
     finally:
         runtime.close()
 
 
-def test_heat_switches_to_int8_and_lowers_fps_then_restores(tmp_path: Path) -> None:
+def test_heat_steps_down_the_model_ladder_and_lowers_fps_then_restores(tmp_path: Path) -> None:
     recorder = Recorder(schedule=[(5.0, 78.0), (12.0, 50.0)])
     replay(tmp_path, 50.0, recorder)
     reaction = INTERVAL_S + 0.2
+    ladder = recorder.ladder
+    # The pinned float model on top; the test timings make int8 a rung (see conftest).
+    assert ladder[:2] == ["nanodet-g416-float32", "nanodet-g416-int8"]
+    hot_model = ladder[min(2, len(ladder) - 1)]  # hot is two rungs down: int8 at 320 px
+    assert "int8" in hot_model
     # Cool: the float model at the clip's native 12.5 fps.
     assert recorder.rate(0.5, 5.0) == pytest.approx(12.5, rel=0.05)
-    assert recorder.precision_at(1.0) == "float32"
-    # Hot (>= 77 °C): int8 and 5 fps within one sensor interval.
-    assert recorder.precision_at(5.0 + reaction) == "int8"
+    assert recorder.variant_at(1.0) == "nanodet-g416-float32"
+    # Hot (>= 77 °C): two rungs down and 5 fps within one sensor interval.
+    assert recorder.variant_at(5.0 + reaction) == hot_model
     assert recorder.rate(5.0 + reaction, 12.0) == pytest.approx(5.0, rel=0.05)
     levels = {level for t, level, _ in recorder.processed if 5.0 + reaction <= t < 12.0}
     assert levels == {"heat-hot"}
     # Cooled at 12 s: nothing changes before the dwell has passed...
-    assert recorder.precision_at(12.0 + DWELL_S - 1.0) == "int8"
+    assert recorder.variant_at(12.0 + DWELL_S - 1.0) == hot_model
     # ...then float32 and the full frame rate come back.
     restored = 12.0 + DWELL_S + reaction
-    assert recorder.precision_at(restored) == "float32"
+    assert recorder.variant_at(restored) == "nanodet-g416-float32"
     assert recorder.rate(restored, 30.0) == pytest.approx(12.5, rel=0.05)
 
 

@@ -7,15 +7,15 @@ from typing import Protocol
 
 import numpy as np
 
-from camera.types import Detection, Precision, Region
+from camera.types import Detection, ModelVariant, Precision, Region
 
 
 class Detector(Protocol):
     """Finds persons and pets inside regions of a full-resolution BGR frame.
 
     ``detect`` returns boxes in full-frame pixels, merged across overlapping regions.
-    ``set_precision`` must be instant and safe between any two frames: backends load every
-    variant up front so the governor can switch without a pause.
+    ``set_variant`` must be instant and safe between any two frames: backends load every variant
+    of ``ladder`` up front so the governor can switch without a pause.
     """
 
     @property
@@ -27,8 +27,14 @@ class Detector(Protocol):
     @property
     def backend(self) -> str: ...
 
+    @property
+    def variant(self) -> str: ...
+
+    @property
+    def ladder(self) -> tuple[ModelVariant, ...]: ...
+
     def detect(self, image: np.ndarray, regions: Sequence[Region]) -> list[Detection]: ...
 
-    def set_precision(self, precision: Precision) -> None: ...
+    def set_variant(self, name: str) -> None: ...
 
     def close(self) -> None: ...

@@ -1,5 +1,5 @@
-"""What ``ronda models`` prints: every manifest variant, whether its file checks out, and how
-fast it runs on this machine.
+"""What ``ronda models`` prints: every manifest variant, whether its file checks out, how fast
+it runs on this machine, and which one Ronda would run here and step down to.
 
 Unlike ``load_detector`` this never stops at the first broken variant: it is the tool a person
 runs to find out which one is broken.
@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from camera.detect.errors import ModelError
-from camera.detect.manifest import bundled_manifest, read_manifest, verify_file
+from camera.detect.manifest import ModelSpec, bundled_manifest, read_manifest, verify_file
 from camera.detect.runtime import load_model
+from camera.detect.selection import select
 
 WARMUP_RUNS = 2
 
@@ -25,6 +26,7 @@ WARMUP_RUNS = 2
 class CatalogEntry:
     """One variant: identity, file check, and measured latency (None when it cannot run)."""
 
+    spec: ModelSpec
     name: str
     precision: str
     file: Path
@@ -57,6 +59,7 @@ def catalog(manifest: Path | None = None, runs: int = 10, threads: int = 2) -> l
             error = str(exc)
         entries.append(
             CatalogEntry(
+                spec,
                 spec.name,
                 spec.precision,
                 spec.path,
@@ -81,3 +84,18 @@ def _median_latency_ms(run: Callable[[np.ndarray], object], size: int, runs: int
         run(pixels)
         times.append(time.perf_counter() - start)
     return float(np.median(times) * 1000.0)
+
+
+def choice_lines(entries: list[CatalogEntry], variant: str, budget_ms: float) -> list[str]:
+    """What Ronda would run with these timings and the configured variant and budget."""
+    timings = {e.name: e.median_ms for e in entries if e.median_ms is not None}
+    if len(timings) != len(entries) or not entries:
+        return ["choice: not every variant could be timed, so none is chosen"]
+    try:
+        selection = select([e.spec for e in entries], timings, variant, budget_ms)
+    except ModelError as error:
+        return [f"choice: {error}"]
+    return [
+        f"runs here: {selection.normal.name} ({selection.reason})",
+        "governor ladder: " + " -> ".join(s.name for s in selection.ladder) + " -> paused",
+    ]

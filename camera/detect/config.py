@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from camera.section import Section
-from camera.types import Precision
 
 
 class DetectorConfig(Section):
@@ -18,13 +18,31 @@ class DetectorConfig(Section):
     """
 
     manifest: Path | None = None
-    """The model manifest; null = the bundled ``models/manifest.json``."""
-    precision: Precision = "int8"
-    """What runs when the device is cool and powered (``int8`` or ``float32``); the
-    governor switches to int8 when warm (no effect if already int8)."""
+    """The models manifest; ``null``: the bundled ``models/manifest.json``."""
+    variant: str = Field(default="auto", min_length=1, max_length=64)
+    """``auto``: time every variant on this device at the first start (cached) and run the most
+    accurate one whose latency fits ``budget_ms``; or the name of a manifest variant
+    (``ronda models`` lists them, e.g. ``nanodet-g416-int8``) to run that one.  Either way the
+    governor may step down to cheaper variants when hot, on battery or overloaded."""
+    budget_ms: float = Field(default=100.0, gt=0, le=60_000, allow_inf_nan=False)
+    """With ``variant: auto``, the most one inference (one crop, ``threads`` threads) may take:
+    at the default 10 fps a frame lasts 100 ms, and while someone moves in view the detector runs
+    on about one crop per frame."""
     threads: int = Field(default=2, ge=1, le=8)
-    """Inference threads (Pi 4/5: 2-4; Zero 2 W: 2)."""
+    """CPU threads per inference (Pi 4/5: 2-4; Zero 2 W: 2); the timing at start uses as many."""
     min_score: float = Field(default=0.3, gt=0.0, le=1.0)
-    """Candidate floor handed to the tracker; alerts need the per-label threshold."""
+    """Candidate floor handed to the tracker (the alert thresholds are per label there)."""
     nms_iou: float = Field(default=0.5, gt=0.0, le=1.0)
-    """Overlap above which two boxes are taken as the same object."""
+    """Overlap above which two boxes of one label are one object."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_precision(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "precision" in data:
+            raise ValueError(
+                "detector.precision was replaced by detector.variant: write `variant: auto` "
+                "(the device picks float32 where it can afford it and the governor switches to "
+                "int8 when hot) or pin one, e.g. `variant: nanodet-g416-int8` (`ronda models` "
+                "lists them)"
+            )
+        return data

@@ -2,21 +2,46 @@
 
 from __future__ import annotations
 
-from camera.detect.base import Detector
+import logging
+from pathlib import Path
+
 from camera.detect.config import DetectorConfig
 from camera.detect.errors import ModelError
-from camera.detect.manifest import bundled_manifest, read_manifest
+from camera.detect.manifest import bundled_manifest, read_manifest, verify_file
+from camera.detect.selection import select
 from camera.detect.tflite import TFLiteDetector
+from camera.detect.timing import Measure, device_timings, measure_latency
+
+log = logging.getLogger(__name__)
 
 # Backend by model file suffix: a new backend is one module plus one line here.
 BACKENDS = {".tflite": TFLiteDetector.open}
 
 
-def load_detector(config: DetectorConfig) -> Detector:
-    """Read the manifest, verify every listed model, and load them all; raises ModelError."""
+def load_detector(
+    config: DetectorConfig, cache_dir: Path | None = None, measure: Measure = measure_latency
+) -> TFLiteDetector:
+    """Read and verify the manifest, time the variants on this device (or read the cached
+    timings from ``cache_dir``), choose the normal variant and load its ladder.
+
+    Raises ModelError.  The detector's ``selection`` and ``timings`` tell how it was chosen.
+    """
     path = config.manifest if config.manifest is not None else bundled_manifest()
     specs = read_manifest(path)
     suffixes = {spec.path.suffix for spec in specs}
     if len(suffixes) != 1 or next(iter(suffixes)) not in BACKENDS:
         raise ModelError(f"models manifest {path}: no backend for model files {sorted(suffixes)}")
-    return BACKENDS[suffixes.pop()](specs, config)
+    for spec in specs:
+        verify_file(spec)
+    timings = device_timings(specs, config.threads, cache_dir, measure)
+    selection = select(specs, timings.timings_ms, config.variant, config.budget_ms)
+    log.info(
+        "model %s: %s; ladder %s",
+        selection.normal.name,
+        selection.reason,
+        " -> ".join(s.name for s in selection.ladder),
+    )
+    detector = BACKENDS[suffixes.pop()](selection.ladder, config)
+    detector.selection = selection
+    detector.timings = timings
+    return detector

@@ -1,7 +1,8 @@
 """The TFLite detector backend: crops regions, runs the model, maps boxes back to the frame.
 
-Every variant in the manifest (int8 and float32) is loaded and checked at start, so switching
-precision is a reference swap between two frames: no reload, no pause, no dropped frame.
+Every variant of the device's model ladder (``camera.detect.selection``) is loaded and checked at
+start, so a governor's switch is a reference swap between two frames: no reload, no pause, no
+dropped frame.  Variants off the ladder are never loaded (memory matters on a 512 MB Pi).
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from camera.detect.manifest import ModelSpec, verify_file
 from camera.detect.merge import merge_detections
 from camera.detect.nanodet import NanoDetDecoder
 from camera.detect.runtime import LoadedModel, load_model
-from camera.types import PRECISIONS, Box, Detection, Precision, Region
+from camera.detect.selection import Selection
+from camera.detect.timing import DeviceTimings
+from camera.types import Box, Detection, ModelVariant, Precision, Region
 
 log = logging.getLogger(__name__)
 
@@ -61,25 +64,31 @@ def _decoder_for(spec: ModelSpec, model: LoadedModel) -> NanoDetDecoder:
 
 
 class TFLiteDetector:
-    """Detector backed by TFLite interpreters, one per precision, all loaded up front."""
+    """Detector backed by TFLite interpreters, one per variant of the device's ladder, all loaded
+    up front so the governor can switch between two frames."""
 
-    def __init__(self, variants: dict[Precision, _Variant], config: DetectorConfig) -> None:
+    def __init__(self, variants: dict[str, _Variant], config: DetectorConfig, active: str) -> None:
         self._variants = variants
         self._config = config
-        self._active = variants[config.precision]
+        self._active = variants[active]
         self._closed = False
+        self.selection: Selection | None = None
+        """How the ladder was chosen (set by ``load_detector``; None when opened directly)."""
+        self.timings: DeviceTimings | None = None
 
     @classmethod
-    def open(cls, specs: Sequence[ModelSpec], config: DetectorConfig) -> TFLiteDetector:
-        """Verify and load the first variant of each precision; raises ModelError."""
-        variants: dict[Precision, _Variant] = {}
-        for precision in PRECISIONS:
-            spec = next((s for s in specs if s.precision == precision), None)
-            if spec is None:
-                continue
+    def open(
+        cls, specs: Sequence[ModelSpec], config: DetectorConfig, active: str | None = None
+    ) -> TFLiteDetector:
+        """Verify and load every variant of ``specs`` (the ladder, best first); ``active`` (default
+        the first) runs until ``set_variant``.  Raises ModelError."""
+        if not specs:
+            raise ModelError("no model variant to load")
+        variants: dict[str, _Variant] = {}
+        for spec in specs:
             verify_file(spec)
             model = load_model(spec.path, config.threads)
-            variants[precision] = _Variant(spec, model, _decoder_for(spec, model), threading.Lock())
+            variants[spec.name] = _Variant(spec, model, _decoder_for(spec, model), threading.Lock())
             log.info(
                 "loaded %s (%.1f MB, sha256 ok) with %s, %d threads",
                 spec.name,
@@ -87,9 +96,7 @@ class TFLiteDetector:
                 model.backend,
                 config.threads,
             )
-        if config.precision not in variants:
-            raise ModelError(f"no {config.precision} model in the manifest (detector.precision)")
-        return cls(variants, config)
+        return cls(variants, config, active or specs[0].name)
 
     @property
     def precision(self) -> Precision:
@@ -104,21 +111,29 @@ class TFLiteDetector:
         return self._active.model.backend
 
     @property
-    def model_name(self) -> str:
+    def variant(self) -> str:
         return self._active.spec.name
 
-    def set_precision(self, precision: Precision) -> None:
-        """Use ``precision`` from the next ``detect`` call on; a frame in flight keeps its model.
+    @property
+    def ladder(self) -> tuple[ModelVariant, ...]:
+        """Every loaded variant, in the order given at ``open`` (the governor's rungs)."""
+        return tuple(
+            ModelVariant(v.spec.name, v.spec.precision, v.spec.input_size)
+            for v in self._variants.values()
+        )
 
-        A precision the manifest has no model for is refused with a warning (``precision`` keeps
-        telling what runs), so a governor's request can never stop the camera.
+    def set_variant(self, name: str) -> None:
+        """Use ``name`` from the next ``detect`` call on; a frame in flight keeps its model.
+
+        A variant that was not loaded is refused with a warning (``variant`` keeps telling what
+        runs), so a governor's request can never stop the camera.
         """
-        variant = self._variants.get(precision)
+        variant = self._variants.get(name)
         if variant is None:
-            log.warning("no %s model loaded; staying on %s", precision, self.precision)
+            log.warning("model variant %s is not loaded; staying on %s", name, self.variant)
             return
         if variant is not self._active:
-            log.info("detector precision %s -> %s", self.precision, precision)
+            log.info("detector model %s -> %s", self.variant, name)
             self._active = variant
 
     def detect(self, image: np.ndarray, regions: Sequence[Region]) -> list[Detection]:

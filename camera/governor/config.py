@@ -8,12 +8,11 @@ address) is here, so sensors never hard-code a path.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
 from camera.section import Section
-from camera.types import Precision
 
 Fps = Annotated[float, Field(gt=0)]
 Seconds = Annotated[float, Field(gt=0)]
@@ -93,15 +92,28 @@ class SensorsConfig(Section):
 class StepConfig(Section):
     """One rung of a ladder: the threshold that reaches it and what the pipeline may do there."""
 
-    at: float
+    at: float = Field(allow_inf_nan=False)
     """The reading that reaches this level: °C on the heat ladder, percent of charge on
-    the battery ladder."""
+    the battery ladder, percent of loop load on the load ladder."""
     fps: Fps | None = None
     """Frame rate at this level; null keeps the normal rate."""
-    precision: Precision = "int8"
-    """Detector precision at this level (``int8`` is a fraction of the compute)."""
+    model_step: int = Field(default=0, ge=0, le=4)
+    """How many rungs down the device's model ladder (``ronda models`` shows it): 0 keeps the
+    normal variant, 1 is the next cheaper one (float32 -> int8 where int8 pays), 2 the one after
+    (a smaller input); past the cheapest it stays there."""
     detect: bool = True
     """False pauses the detector: persistent motion alone becomes motion-only events."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_precision(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "precision" in data:
+            raise ValueError(
+                "a governor level's `precision` was replaced by `model_step` (rungs down the "
+                "device's model ladder): write `model_step: 1` where you had `precision: int8`, "
+                "`model_step: 0` for float32"
+            )
+        return data
 
 
 class HeatConfig(Section):
@@ -112,11 +124,12 @@ class HeatConfig(Section):
     hysteresis: Annotated[float, Field(ge=0)] = 5.0
     """A level is left once the temperature is below ``at - hysteresis`` for
     ``dwell_s``, so the governor does not flap."""
-    warm: StepConfig = StepConfig(at=70.0)
-    """int8 first: a fraction of the compute for little accuracy lost."""
-    hot: StepConfig = StepConfig(at=77.0, fps=5.0)
-    """Fewer frames: fewer inferences per second."""
-    critical: StepConfig = StepConfig(at=82.0, fps=2.0, detect=False)
+    warm: StepConfig = StepConfig(at=70.0, model_step=1)
+    """One model rung down first (float32 -> int8 where int8 pays): a fraction of the compute
+    for little accuracy lost."""
+    hot: StepConfig = StepConfig(at=77.0, fps=5.0, model_step=2)
+    """Fewer frames and a smaller model: fewer, cheaper inferences."""
+    critical: StepConfig = StepConfig(at=82.0, fps=2.0, model_step=2, detect=False)
     """The firmware throttles from 80 °C: pause the detector, keep motion-only alerts."""
 
     @model_validator(mode="after")
@@ -141,9 +154,9 @@ class BatteryConfig(Section):
     nothing."""
     charging_relax_pct: Percent = 10.0
     """Percentage points the thresholds drop by while charging, with ``when_charging: relax``."""
-    low: StepConfig = StepConfig(at=20.0, fps=5.0)
-    """Reached at or below ``at`` percent: fewer frames."""
-    critical: StepConfig = StepConfig(at=10.0, fps=2.0, detect=False)
+    low: StepConfig = StepConfig(at=20.0, fps=5.0, model_step=2)
+    """Reached at or below ``at`` percent: fewer frames and a cheaper model."""
+    critical: StepConfig = StepConfig(at=10.0, fps=2.0, model_step=2, detect=False)
     """Pause the detector, keep motion-only alerts."""
 
     @model_validator(mode="after")
@@ -153,6 +166,32 @@ class BatteryConfig(Section):
         for step in (self.low, self.critical):
             if not 0 <= step.at <= 100:
                 raise ValueError(f"battery threshold {step.at} % is outside 0..100")
+        return self
+
+
+class LoadConfig(Section):
+    """The load ladder, normal → busy → overloaded, on the loop's load in percent.
+
+    The load is the time the pipeline needs per processed frame times the source's full frame
+    rate: 100 % means the loop needs every frame period it gets, 200 % means it would need two.
+    It is measured at the full rate whatever the level, so the frame rate this ladder lowers does
+    not lower its own reading (which would make it flap).  Only for live sources and realtime
+    replays; a replay as fast as the CPU allows has no load.
+    """
+
+    enabled: bool = True
+    """False: never lower the frame rate for load (stale frames are still dropped)."""
+    hysteresis: Annotated[float, Field(ge=0, le=1000)] = 30.0
+    """Percentage points below a threshold the load must fall (for ``dwell_s``) to leave it."""
+    busy: StepConfig = StepConfig(at=100.0, fps=5.0)
+    """The loop cannot keep up with every frame: process 5 a second, evenly spaced."""
+    overloaded: StepConfig = StepConfig(at=200.0, fps=2.0)
+    """It could not keep up with half of them either."""
+
+    @model_validator(mode="after")
+    def _rising(self) -> LoadConfig:
+        if not 0 < self.busy.at < self.overloaded.at <= 100_000:
+            raise ValueError("load thresholds must rise: 0 < busy.at < overloaded.at")
         return self
 
 
@@ -168,7 +207,9 @@ class GovernorConfig(Section):
     steps down to it (stepping up to a stricter level is immediate)."""
     normal_fps: Fps | None = None
     """What the normal level allows: the ladders only ever restrict from here.  The normal
-    precision is not here: it is ``detector.precision``, the one place a user chooses it."""
+    model is not here: it is ``detector.variant`` (``auto`` picks it for this device)."""
     sensors: SensorsConfig = SensorsConfig()
     heat: HeatConfig = HeatConfig()
     battery: BatteryConfig = BatteryConfig()
+    load: LoadConfig = LoadConfig()
+    """The load ladder: a frame loop that cannot keep up lowers the frame rate."""

@@ -1,4 +1,5 @@
-"""The governor: poll the sensors on the pipeline's clock and turn levels into a ``Policy``.
+"""The governor: poll the sensors and the loop's load on the pipeline's clock, and turn the
+levels of the heat, battery and load ladders into a ``Policy``.
 
 The pipeline calls :meth:`Governor.poll` with every frame's timestamp.  Between sensor reads that
 is one comparison, so it costs nothing per frame; every ``interval_s`` of that clock it reads the
@@ -11,18 +12,21 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 
-from camera.governor.config import BatteryConfig, GovernorConfig, HeatConfig
+from camera.governor.config import BatteryConfig, GovernorConfig, HeatConfig, LoadConfig
 from camera.governor.ladder import Ladder, Transition
+from camera.governor.load import LoadMeter
 from camera.governor.policy import Allowance, Standing, compose
 from camera.governor.sensors import Readings, Sensors, build_sensors
 from camera.governor.sensors.throttle import FlagWatch
-from camera.types import Policy, Precision
+from camera.types import ModelVariant, Policy
 
 log = logging.getLogger("camera.governor")
 
 HEAT_LEVELS = ("normal", "warm", "hot", "critical")
 BATTERY_LEVELS = ("ok", "low", "critical")
+LOAD_LEVELS = ("normal", "busy", "overloaded")
 
 
 def _heat_ladder(config: HeatConfig, dwell_s: float) -> tuple[Ladder, tuple[Allowance, ...]]:
@@ -55,22 +59,43 @@ def _battery_ladder(config: BatteryConfig, dwell_s: float) -> tuple[Ladder, tupl
     return ladder, tuple(Allowance.of(s) for s in steps)
 
 
+def _load_ladder(config: LoadConfig, dwell_s: float) -> tuple[Ladder, tuple[Allowance, ...]]:
+    steps = (config.busy, config.overloaded)
+    ladder = Ladder(
+        "load",
+        LOAD_LEVELS,
+        [s.at for s in steps],
+        rising=True,
+        hysteresis=config.hysteresis,
+        dwell_s=dwell_s,
+        label="loop load",
+        unit="%",
+    )
+    return ladder, tuple(Allowance.of(s) for s in steps)
+
+
 class Governor:
-    """Decides the pipeline's ``Policy`` from SoC temperature and battery charge."""
+    """Decides the pipeline's ``Policy`` from SoC temperature, battery charge and loop load."""
 
     def __init__(
         self,
         config: GovernorConfig,
         sensors: Sensors | None = None,
         *,
-        normal_precision: Precision = "int8",
+        models: Sequence[ModelVariant] = (),
     ) -> None:
-        """``normal_precision`` is the detector's configured precision: the ceiling at rest."""
+        """``models`` is the device's model ladder, normal variant first (the ceiling at rest);
+        each level's ``model_step`` counts down it."""
         self.config = config
         self.sensors = sensors if sensors is not None else build_sensors(config.sensors)
+        self.models = tuple(models)
         self.heat, self._heat_allow = _heat_ladder(config.heat, config.dwell_s)
         self.battery, self._battery_allow = _battery_ladder(config.battery, config.dwell_s)
-        self._base = Allowance(config.normal_fps, normal_precision, True)
+        self.load, self._load_allow = _load_ladder(config.load, config.dwell_s)
+        self.load_meter = LoadMeter()
+        """The pipeline reports each processed frame's time here (see ``camera.governor.load``)."""
+        self._load_pct: float | None = None
+        self._base = Allowance(config.normal_fps, 0, True)
         self._flags = FlagWatch()
         self._readings = Readings()
         self._interval = config.interval_s
@@ -80,7 +105,7 @@ class Governor:
         self._changed_at: float | None = None
         self._changes = 0
         reason = "start" if config.enabled else "governor disabled"
-        self._policy = compose(self._base, (), reason, {})
+        self._policy = compose(self._base, (), reason, {}, self.models)
 
     @property
     def policy(self) -> Policy:
@@ -98,7 +123,9 @@ class Governor:
         self._next_due = now + self._interval
         self._readings = self.sensors.read()
         self._flags.update(self._readings.throttle)
-        changes = [c for c in (self._step_heat(now), self._step_battery(now)) if c is not None]
+        self._load_pct = self.load_meter.take()
+        steps = (self._step_heat(now), self._step_battery(now), self._step_load(now))
+        changes = [c for c in steps if c is not None]
         for change in changes:
             log.log(logging.WARNING if change.up else logging.INFO, "%s", change)
         if changes:
@@ -107,8 +134,15 @@ class Governor:
             reason = "; ".join(str(c) for c in changes)
         else:
             reason = self._policy.reason
-        self._policy = compose(self._base, self._standings(), reason, self._readings.as_dict())
+        self._policy = compose(
+            self._base, self._standings(), reason, self.readings_dict(), self.models
+        )
         return self._policy
+
+    def readings_dict(self) -> dict[str, object]:
+        """The sensor readings and the loop load, as published."""
+        load = None if self._load_pct is None else round(self._load_pct, 1)
+        return {**self._readings.as_dict(), "load_pct": load}
 
     def _step_heat(self, now: float) -> Transition | None:
         return self.heat.update(self._readings.soc_temp_c, now, unknown="SoC temperature unknown")
@@ -126,6 +160,11 @@ class Governor:
             return self.battery.update(battery.percent, now, offset=-relax, note=note)
         return self.battery.update(battery.percent, now)
 
+    def _step_load(self, now: float) -> Transition | None:
+        if not self.config.load.enabled:
+            return self.load.update(None, now, unknown="load ladder disabled")
+        return self.load.update(self._load_pct, now, unknown="no load reading (no frames)")
+
     def _standings(self) -> tuple[Standing, ...]:
         return tuple(
             Standing(
@@ -137,6 +176,7 @@ class Governor:
             for ladder, allowances in (
                 (self.heat, self._heat_allow),
                 (self.battery, self._battery_allow),
+                (self.load, self._load_allow),
             )
         )
 
@@ -154,8 +194,9 @@ class Governor:
             "level": policy.level,
             "heat_level": self.heat.level,
             "battery_level": self.battery.level,
+            "load_level": self.load.level,
             "policy": policy.as_dict(),
-            "readings": self._readings.as_dict(),
+            "readings": self.readings_dict(),
             "flags": [] if flags is None else flags.names,
             "sensors": self.sensors.status(),
             "last_poll": None if self._read_at == math.inf else self._read_at,

@@ -1,37 +1,39 @@
-"""What each level allows, and how the heat and battery ladders combine into one ``Policy``.
+"""What each level allows, and how the ladders combine into one ``Policy``.
 
-Restrictiveness, from most to least: detection off > a lower frame rate > int8.  Pausing the
-detector removes nearly all of the CPU load, a lower frame rate removes a share of it, int8 mostly
-costs a little accuracy.  Both ladders are honoured field by field — the lowest frame rate, int8
-if either asks, detection only if both allow it — so neither can undo the other's restriction;
-the level *named* in the policy is the more restrictive of the two by the order above.
+Restrictiveness, from most to least: detection off > a lower frame rate > a cheaper model.
+Pausing the detector removes nearly all of the CPU load, a lower frame rate removes a share of it,
+a cheaper model (int8, then a smaller input) mostly costs a little accuracy.  The ladders are
+honoured field by field — the lowest frame rate, the cheapest model any of them asks for,
+detection only if all allow it — so none can undo another's restriction; the level *named* in the
+policy is the most restrictive one by the order above.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from camera.governor.config import StepConfig
-from camera.types import Policy, Precision
+from camera.types import ModelVariant, Policy
 
 
 @dataclass(frozen=True, slots=True)
 class Allowance:
-    """What the pipeline may do at one level."""
+    """What the pipeline may do at one level; ``model_step`` counts rungs down the model ladder."""
 
     fps: float | None
-    precision: Precision
+    model_step: int
     detect: bool
 
     @classmethod
     def of(cls, step: StepConfig) -> Allowance:
-        return cls(step.fps, step.precision, step.detect)
+        return cls(step.fps, step.model_step, step.detect)
 
-    def severity(self) -> tuple[bool, float, bool]:
-        """Sort key: larger is more restrictive (detect off, then lower fps, then int8)."""
+    def severity(self) -> tuple[bool, float, int]:
+        """Sort key: larger is more restrictive (detect off, then lower fps, then cheaper model)."""
         fps = math.inf if self.fps is None else self.fps
-        return (not self.detect, -fps, self.precision == "int8")
+        return (not self.detect, -fps, self.model_step)
 
 
 def merge(*allowances: Allowance) -> Allowance:
@@ -39,7 +41,7 @@ def merge(*allowances: Allowance) -> Allowance:
     rates = [a.fps for a in allowances if a.fps is not None]
     return Allowance(
         fps=min(rates) if rates else None,
-        precision="int8" if any(a.precision == "int8" for a in allowances) else "float32",
+        model_step=max((a.model_step for a in allowances), default=0),
         detect=all(a.detect for a in allowances),
     )
 
@@ -55,19 +57,29 @@ class Standing:
 
 
 def compose(
-    base: Allowance, standings: tuple[Standing, ...], reason: str, readings: dict[str, object]
+    base: Allowance,
+    standings: tuple[Standing, ...],
+    reason: str,
+    readings: dict[str, object],
+    models: Sequence[ModelVariant] = (),
 ) -> Policy:
-    """The policy for the current levels; ``level`` is ``normal`` or ``<ladder>-<level>``."""
+    """The policy for the current levels; ``level`` is ``normal`` or ``<ladder>-<level>``.
+
+    ``models`` is the device's model ladder (normal variant first); a step past its end stays on
+    the cheapest rung.  Without models the policy names none.
+    """
     active = [s for s in standings if not s.base]
     allowed = merge(base, *(s.allowance for s in active))
-    # max() keeps the first of equals, so heat (listed first) names a tie.
+    # max() keeps the first of equals, so the first ladder listed (heat) names a tie.
     worst = max(active, key=lambda s: s.allowance.severity(), default=None)
     level = "normal" if worst is None else f"{worst.ladder}-{worst.level}"
+    model = models[min(allowed.model_step, len(models) - 1)] if models else None
     return Policy(
         level=level,
         fps=allowed.fps,
-        precision=allowed.precision,
+        precision=model.precision if model else None,
         detect=allowed.detect,
         reason=reason,
         readings=readings,
+        variant=model.name if model else None,
     )

@@ -2,7 +2,7 @@
 
 The same code runs live and in replay: only the source and its clock differ.  Per frame:
 
-1. the governor's current policy is applied (frame rate, precision, detector on/off);
+1. the governor's current policy is applied (frame rate, model variant, detector on/off);
 2. frames the rate limit does not need are dropped before any work is done on them;
 3. motion is computed on a small grayscale frame;
 4. regions are planned from motion and from live tracks (a still person keeps being looked at);
@@ -47,6 +47,8 @@ class FrameOutcome:
     detections: list[Detection] = field(default_factory=list)
     detector_ran: bool = False
     updates: list[EventUpdate] = field(default_factory=list)
+    age_s: float | None = None
+    """How old the frame was when the loop started on it (live and realtime sources only)."""
 
 
 FrameHook = Callable[[FrameOutcome], None]
@@ -98,8 +100,11 @@ class Pipeline:
         self.planner_factory = planner_factory
         self.stats = PipelineStats()
         self.limiter = FrameRateLimiter()
-        precision = detector.precision if detector else "int8"
-        self.policy = default_policy or Policy(precision=precision, detect=detector is not None)
+        self.policy = default_policy or Policy(
+            precision=detector.precision if detector else None,
+            variant=detector.variant if detector else None,
+            detect=detector is not None,
+        )
         self.on_policy_change: list[Callable[[Policy], None]] = []
         self.source_name = ""
         self._new_event_id = event_ids()
@@ -139,10 +144,15 @@ class Pipeline:
         )
 
     # -- stream boundaries -------------------------------------------------------------------
-    def begin_stream(self, source_name: str) -> None:
-        """A new recording or camera session: fresh background and tracks, same event ids."""
+    def begin_stream(self, source_name: str, full_fps: float | None = None) -> None:
+        """A new recording or camera session: fresh background and tracks, same event ids.
+
+        ``full_fps``: the rate a live (or realtime) source delivers, for the governor's load
+        reading; None for a replay as fast as the CPU allows (no load then)."""
         self.source_name = source_name
         self._frame_size = None
+        if self.governor is not None:
+            self.governor.load_meter.full_fps = full_fps
 
     def end_stream(self) -> list[EventUpdate]:
         """End every open event (end of a recording, service stop) and publish the ends."""
@@ -164,8 +174,14 @@ class Pipeline:
         self._apply_stage_requests()
         outcome = FrameOutcome(frame=frame, processed=False, policy=self.policy)
         if self.limiter.accept(frame.timestamp):
+            started = time.monotonic()
+            if frame.captured is not None:
+                outcome.age_s = started - frame.captured
+                self.stats.frame_age(outcome.age_s)
             self._ensure_stages(frame)
             self._process_kept(frame, outcome)
+            if self.governor is not None:
+                self.governor.load_meter.frame_done(time.monotonic() - started)
         for hook in self.hooks:
             hook(outcome)
         return outcome
@@ -226,9 +242,10 @@ class Pipeline:
         if (
             self.detector is not None
             and policy.detect
-            and policy.precision != self.detector.precision
+            and policy.variant is not None
+            and policy.variant != self.detector.variant
         ):
-            self.detector.set_precision(policy.precision)
+            self.detector.set_variant(policy.variant)
         for callback in self.on_policy_change:
             callback(policy)
 

@@ -6,6 +6,11 @@ import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 
+import numpy as np
+
+AGE_WINDOW = 300
+"""Processed frames over which the frame age percentiles are taken (30 s at 10 fps)."""
+
 
 @dataclass
 class PipelineStats:
@@ -21,7 +26,10 @@ class PipelineStats:
     last_timestamp: float | None = None
     wall_started: float = field(default_factory=time.monotonic)
     last_event: str = ""
+    stale_dropped: int = 0
+    """Frames the source dropped because the loop was busy (copied from the source)."""
     _recent: deque[float] = field(default_factory=lambda: deque(maxlen=50))
+    _ages: deque[float] = field(default_factory=lambda: deque(maxlen=AGE_WINDOW))
 
     def frame_seen(self, timestamp: float) -> None:
         self.frames += 1
@@ -32,6 +40,17 @@ class PipelineStats:
     def frame_processed(self, timestamp: float) -> None:
         self.processed += 1
         self._recent.append(timestamp)
+
+    def frame_age(self, seconds: float) -> None:
+        """How old a frame was when the loop started on it (now minus its capture time)."""
+        self._ages.append(seconds)
+
+    def age_percentiles_ms(self) -> tuple[float, float] | None:
+        """``(p50, p95)`` of the recent frame ages in ms; None without live frames."""
+        if not self._ages:
+            return None
+        p50, p95 = np.percentile(np.fromiter(self._ages, float), [50, 95])
+        return float(p50) * 1000.0, float(p95) * 1000.0
 
     @property
     def recent_fps(self) -> float:
@@ -64,11 +83,24 @@ class PipelineStats:
             f"{self.effective_fps:.1f} frames/s; motion on {self.motion_frames} frames; "
             f"detector ran on {self.detector_calls} frames ({self.detector_crops} crops, "
             f"{self.detector_ms:.1f} ms per call, {saved:.0f} % of frames skipped by motion "
-            f"gating); events: {events}; {self.updates} event updates."
+            f"gating); events: {events}; {self.updates} event updates.{self._age_summary()}"
+        )
+
+    def _age_summary(self) -> str:
+        ages = self.age_percentiles_ms()
+        if ages is None:
+            return ""
+        return (
+            f" Frame age p50 {ages[0]:.0f} ms, p95 {ages[1]:.0f} ms; "
+            f"{self.stale_dropped} stale frames dropped."
         )
 
     def as_dict(self) -> dict[str, object]:
+        ages = self.age_percentiles_ms()
         return {
+            "frame_age_p50_ms": None if ages is None else round(ages[0], 1),
+            "frame_age_p95_ms": None if ages is None else round(ages[1], 1),
+            "stale_dropped": self.stale_dropped,
             "frames": self.frames,
             "processed": self.processed,
             "motion_frames": self.motion_frames,

@@ -18,13 +18,16 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from camera.config import ConfigError, RondaConfig
 from camera.service.probe import quiet_logs
 from camera.types import Box, Frame, Region
+
+if TYPE_CHECKING:  # loading TFLite is the runtime check's job, not the import's
+    from camera.detect.tflite import TFLiteDetector
 
 Status = Literal["ok", "warn", "FAIL", "skip"]
 CHECKS = ("config", "models", "runtime", "camera", "broker", "sensors", "disk")
@@ -40,10 +43,13 @@ class Check:
     status: Status
     detail: str
     fix: str = ""
+    more: tuple[str, ...] = ()
+    """Indented lines printed under the check (the model table)."""
 
     def line(self) -> str:
         text = f"{self.status:<4}  {self.name:<8} {self.detail}"
-        return f"{text}  -> fix: {self.fix}" if self.fix else text
+        text = f"{text}  -> fix: {self.fix}" if self.fix else text
+        return "\n".join([text, *(f"              {extra}" for extra in self.more)])
 
 
 def run_doctor(args: argparse.Namespace, out: Callable[[str], None]) -> int:
@@ -130,7 +136,8 @@ def check_runtime(config: RondaConfig) -> Check:
     from camera.detect import ModelError, load_detector
 
     try:
-        detector = load_detector(config.detector)
+        # The same timings `ronda run` uses: read from the state directory, measured if absent.
+        detector = load_detector(config.detector, cache_dir=_state(config))
     except ModelError as error:
         return Check(
             "runtime", "FAIL", str(error), "see the models line; pip install ai-edge-litert"
@@ -145,15 +152,33 @@ def check_runtime(config: RondaConfig) -> Check:
         ms = (time.perf_counter() - started) * 1000
     finally:
         detector.close()
-    detail = f"{detector.backend}, {detector.precision}, one {size}px inference in {ms:.0f} ms"
+    detail = f"{detector.backend}, {detector.variant}, one {size}px inference in {ms:.0f} ms"
+    table = model_table(detector)
     if ms > SLOW_INFERENCE_MS:
         return Check(
             "runtime",
             "warn",
             f"{detail}: slow",
-            "use detector.precision int8, and fewer threads if the Pi throttles",
+            "pin a cheaper detector.variant (ronda models), and fewer threads if the Pi throttles",
+            table,
         )
-    return Check("runtime", "ok", detail)
+    return Check("runtime", "ok", detail, more=table)
+
+
+def model_table(detector: TFLiteDetector) -> tuple[str, ...]:
+    """Each variant's latency on this device, the one that runs and the governor's ladder."""
+    selection, timings = detector.selection, detector.timings
+    if selection is None or timings is None:
+        return ()
+    rungs = [s.name for s in selection.ladder]
+    lines = [
+        f"{name:<24} {ms:>8.1f} ms"
+        + ("  <- runs" if name == selection.normal.name else "")
+        + (f"  (ladder rung {rungs.index(name)})" if name in rungs[1:] else "")
+        for name, ms in selection.timings_ms.items()
+    ]
+    lines.append(f"{selection.reason}; timings {timings.source}, {timings.threads} thread(s)")
+    return tuple(lines)
 
 
 def check_camera(config: RondaConfig, timeout: float) -> Check:
@@ -167,7 +192,7 @@ def check_camera(config: RondaConfig, timeout: float) -> Check:
         else "check source.uri and that the device or stream is reachable"
     )
     try:
-        source = open_source(config.source)
+        source = open_source(config.source, config.motion.resolve().height)
     except SourceError as error:
         if "python3-picamera2" in str(error):
             fix = "sudo apt install python3-picamera2, then reinstall the service"

@@ -124,11 +124,15 @@ def summarise_stats(payload: bytes) -> str:
         return "unreadable stats message"
     age = time.time() - float(stats.get("time", time.time()))
     temperature = stats.get("soc_temp_c")
+    frame_age = stats.get("frame_age_p50_ms"), stats.get("frame_age_p95_ms")
     parts = [
         f"{age:.0f} s old",
         f"{stats.get('fps', 0)} fps",
-        f"detector {stats.get('detector_ms', 0)} ms ({stats.get('precision')}, "
-        f"{stats.get('backend')})",
+        f"frame age p50 {frame_age[0]:.0f} ms / p95 {frame_age[1]:.0f} ms"
+        if None not in frame_age
+        else "frame age unknown",
+        f"detector {stats.get('detector_ms', 0)} ms "
+        f"({stats.get('variant') or stats.get('precision')}, {stats.get('backend')})",
         f"governor {stats.get('governor_level') or stats.get('policy', {}).get('level')}",
         f"SoC {temperature} °C" if temperature is not None else "SoC temperature unknown",
         f"outbox {stats.get('outbox_depth', 0)}",

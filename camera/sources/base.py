@@ -37,3 +37,19 @@ class FrameSource(Protocol):
     def close(self) -> None:
         """Release the device or file; ``frames()`` ends soon after."""
         ...
+
+
+@runtime_checkable
+class LiveTiming(Protocol):
+    """A source whose frames happen in real time (a camera, a realtime replay).
+
+    ``full_fps`` is the rate it delivers at full speed (``None`` while unknown): the governor's
+    load reading is relative to it.  ``stale_dropped`` counts frames it dropped because the
+    pipeline was still busy with an earlier one (see ``camera.sources.latest``).
+    """
+
+    @property
+    def full_fps(self) -> float | None: ...
+
+    @property
+    def stale_dropped(self) -> int: ...

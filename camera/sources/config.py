@@ -22,10 +22,12 @@ class SourceConfig(Section):
     """Main stream height in px."""
     fps: float = Field(10.0, gt=0, le=60)
     """Capture rate; the governor may lower it."""
-    lores_width: int = Field(320, ge=64, le=1280)
-    """picamera2 only: width of the small YUV stream whose Y plane feeds motion."""
-    lores_height: int = Field(240, ge=48, le=960)
-    """picamera2 only: height of that stream."""
+    lores_width: int | None = Field(None, ge=64, le=1280)
+    """picamera2 only: width of the small YUV stream whose Y plane feeds motion; ``null``: the
+    main stream's aspect ratio at ``lores_height``."""
+    lores_height: int | None = Field(None, ge=48, le=960)
+    """picamera2 only: its height; ``null``: the motion stage's working height (``motion.height``,
+    100 rows at the default sensitivity), so motion needs no resize at all."""
     reconnect_min_s: float = Field(1.0, gt=0, le=60)
     """A camera or stream that fails is reopened after this, doubling each time up to
     ``reconnect_max_s`` (jittered); Ronda never exits because of it."""

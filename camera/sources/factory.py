@@ -9,8 +9,10 @@ from camera.sources.config import SourceConfig
 from camera.sources.video import VideoFileSource
 
 
-def open_source(config: SourceConfig) -> FrameSource:
-    """Open the live source the configuration names (``ronda run``)."""
+def open_source(config: SourceConfig, motion_height: int | None = None) -> FrameSource:
+    """Open the live source the configuration names (``ronda run``).
+
+    ``motion_height`` (the motion stage's working height) sizes the Pi's lores stream."""
     kind = config.kind
     if kind == "auto":
         if config.uri == "picamera2":
@@ -22,7 +24,9 @@ def open_source(config: SourceConfig) -> FrameSource:
     if kind == "picamera2":
         from camera.sources.picamera2_source import Picamera2Source
 
-        return Picamera2Source(config)
+        if motion_height is None:
+            return Picamera2Source(config)
+        return Picamera2Source(config, motion_height)
     if kind == "file":
         return VideoFileSource(Path(config.uri), realtime=True, loop=config.loop)
     from camera.sources.opencv_live import OpenCVSource

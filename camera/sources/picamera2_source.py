@@ -44,6 +44,8 @@ _POLL_S = 0.2
 """How often a wait for the next frame looks at ``close()``: the bound on stop latency."""
 _MAX_TIMESTAMP_AGE_S = 5.0
 """A sensor timestamp older than this (or in the future) is not trusted: the wall clock is."""
+DEFAULT_MOTION_HEIGHT = 100
+"""The motion stage's working height at the default sensitivity (``motion.height``)."""
 
 
 class CameraStalled(Exception):
@@ -64,14 +66,23 @@ def frame_duration_us(fps: float) -> int:
     return round(1_000_000 / fps)
 
 
-def wall_time(metadata: dict[str, Any]) -> float:
-    """The wall-clock time of the frame's exposure, from ``SensorTimestamp`` when plausible."""
-    now = time.time()
+def exposure_age(metadata: dict[str, Any]) -> float:
+    """Seconds since the frame's exposure, from ``SensorTimestamp`` when plausible, else 0."""
     sensor_ns = metadata.get("SensorTimestamp")
     if not isinstance(sensor_ns, int):
-        return now
+        return 0.0
     age = (time.clock_gettime_ns(time.CLOCK_BOOTTIME) - sensor_ns) / 1e9
-    return now - age if 0.0 <= age <= _MAX_TIMESTAMP_AGE_S else now
+    return age if 0.0 <= age <= _MAX_TIMESTAMP_AGE_S else 0.0
+
+
+def lores_size(main: tuple[int, int], height: int) -> tuple[int, int]:
+    """The lores stream: the main stream's aspect ratio at ``height`` rows (even sizes, as
+    YUV420 needs), never larger than main.  The ISP scales for free; a 4:3 lores under a 16:9
+    main would squeeze the picture and cost motion a resize it does not need."""
+    width, main_height = main
+    h = min(height, main_height)
+    w = min(width, round(h * width / main_height))
+    return (max(2, w - w % 2), max(2, h - h % 2))
 
 
 class Picamera2Source:
@@ -80,14 +91,30 @@ class Picamera2Source:
     live = True
     name = "picamera2"
 
-    def __init__(self, config: SourceConfig) -> None:
+    def __init__(self, config: SourceConfig, motion_height: int = DEFAULT_MOTION_HEIGHT) -> None:
+        """``motion_height``: the rows the motion stage works on; the lores stream is made that
+        tall unless ``source.lores_width``/``lores_height`` say otherwise."""
         self.config = config
         self._picamera2 = import_picamera2()
         self._stop = threading.Event()
         self._fps = config.fps
         self._applied_fps: float | None = None
         self._index = 0
-        self._lores_size = (config.lores_width, config.lores_height)
+        main = (config.width, config.height)
+        auto = lores_size(main, config.lores_height or motion_height)
+        self._lores_request = (config.lores_width or auto[0], config.lores_height or auto[1])
+        self._lores_size = self._lores_request
+
+    @property
+    def full_fps(self) -> float | None:
+        """The configured sensor rate (what the camera delivers when the governor asks nothing)."""
+        return self.config.fps
+
+    @property
+    def stale_dropped(self) -> int:
+        """Always 0: libcamera recycles buffers the loop did not collect, and picamera2 hands
+        over the most recent completed request, so stale frames never reach Ronda to count."""
+        return 0
 
     # -- FrameSource -------------------------------------------------------------------------
     def frames(self) -> Iterator[Frame]:
@@ -137,8 +164,7 @@ class Picamera2Source:
             duration = frame_duration_us(self._fps)
             configuration = camera.create_video_configuration(
                 main={"size": (self.config.width, self.config.height), "format": "RGB888"},
-                lores={"size": (self.config.lores_width, self.config.lores_height),
-                       "format": "YUV420"},
+                lores={"size": self._lores_request, "format": "YUV420"},
                 controls={"FrameDurationLimits": (duration, duration)},
             )  # fmt: skip
             camera.configure(configuration)
@@ -176,10 +202,12 @@ class Picamera2Source:
             finally:
                 request.release()
             self._index += 1
+            age = exposure_age(metadata)
             yield Frame(
                 image=image,
-                timestamp=wall_time(metadata),
+                timestamp=time.time() - age,
                 index=self._index,
+                captured=time.monotonic() - age,
                 # YUV420 is the Y plane (height rows, maybe padded to the stride), then U, V.
                 gray_small=np.ascontiguousarray(lores[:height, :width]),
             )

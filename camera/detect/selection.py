@@ -1,0 +1,114 @@
+"""Which model variant this device runs, and which cheaper ones the governor may step down to.
+
+Two inputs: the manifest's variants and how long one inference of each takes *here* (measured at
+start and cached, see ``camera.detect.timing``).  Two answers:
+
+- the **normal** variant: the configured one when ``detector.variant`` names it, otherwise
+  (``auto``) the most accurate variant whose latency fits ``detector.budget_ms``, or the fastest
+  when none fits;
+- the **ladder**: the normal variant, then repeatedly the most accurate variant that is both less
+  accurate and clearly cheaper (at least ``MIN_SAVING``) than the rung above.  On a Pi where int8
+  pays this is float32 416 -> int8 416 -> int8 320; on a CPU where int8 is no faster (an x86
+  without VNNI) precision is skipped and the ladder steps down in input size instead, because a
+  rung that saves nothing would only cost accuracy.
+
+Accuracy order: a larger input first (it sees smaller, farther people), then float32 before int8
+at the same size.  ``bench/detector.py`` measures both effects on the footage; int8 is kept
+within about a point of float32 there, so the order never inverts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from camera.detect.errors import ModelError
+from camera.detect.manifest import ModelSpec
+
+AUTO = "auto"
+MIN_SAVING = 0.10
+"""A cheaper rung must cut the measured latency by at least this share, or it is no rung."""
+
+
+def accuracy_key(spec: ModelSpec) -> tuple[int, bool]:
+    """Sort key, larger is more accurate: input size, then float32 over int8."""
+    return (spec.input_size, spec.precision == "float32")
+
+
+def by_accuracy(specs: Sequence[ModelSpec]) -> list[ModelSpec]:
+    """``specs`` from most to least accurate (stable for equal keys: manifest order)."""
+    return sorted(specs, key=accuracy_key, reverse=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The outcome: the normal variant, the ladder below it, and why."""
+
+    normal: ModelSpec
+    ladder: tuple[ModelSpec, ...]
+    """``ladder[0]`` is ``normal``; each next rung is cheaper and less accurate."""
+    reason: str
+    timings_ms: dict[str, float]
+    budget_ms: float
+    pinned: bool
+
+
+def select(
+    specs: Sequence[ModelSpec], timings_ms: Mapping[str, float], variant: str, budget_ms: float
+) -> Selection:
+    """Choose the normal variant (pinned by name, or ``auto``) and build the ladder below it.
+
+    Raises ModelError for a pinned name the manifest does not list, or a variant without timing.
+    """
+    missing = [s.name for s in specs if s.name not in timings_ms]
+    if missing:
+        raise ModelError(f"no latency measured for model variant(s) {', '.join(missing)}")
+    names = [s.name for s in specs]
+    if variant != AUTO:
+        normal = next((s for s in specs if s.name == variant), None)
+        if normal is None:
+            raise ModelError(
+                f"detector.variant {variant!r} is not in the models manifest; use auto or one of: "
+                + ", ".join(names)
+            )
+        reason = f"pinned by detector.variant ({timings_ms[normal.name]:.0f} ms here)"
+    else:
+        normal, reason = _auto(specs, timings_ms, budget_ms)
+    return Selection(
+        normal=normal,
+        ladder=tuple(ladder(specs, timings_ms, normal)),
+        reason=reason,
+        timings_ms={s.name: float(timings_ms[s.name]) for s in specs},
+        budget_ms=budget_ms,
+        pinned=variant != AUTO,
+    )
+
+
+def _auto(
+    specs: Sequence[ModelSpec], timings_ms: Mapping[str, float], budget_ms: float
+) -> tuple[ModelSpec, str]:
+    for spec in by_accuracy(specs):
+        ms = timings_ms[spec.name]
+        if ms <= budget_ms:
+            return spec, f"auto: the most accurate within {budget_ms:g} ms ({ms:.0f} ms here)"
+    fastest = min(specs, key=lambda s: timings_ms[s.name])
+    ms = timings_ms[fastest.name]
+    return fastest, f"auto: none fits {budget_ms:g} ms, so the fastest ({ms:.0f} ms here)"
+
+
+def ladder(
+    specs: Sequence[ModelSpec], timings_ms: Mapping[str, float], normal: ModelSpec
+) -> list[ModelSpec]:
+    """``normal`` and the cheaper, less accurate rungs below it (see the module docstring)."""
+    rungs = [normal]
+    while True:
+        top = rungs[-1]
+        limit = timings_ms[top.name] * (1.0 - MIN_SAVING)
+        below = [
+            s
+            for s in by_accuracy(specs)
+            if accuracy_key(s) < accuracy_key(top) and timings_ms[s.name] <= limit
+        ]
+        if not below:
+            return rungs
+        rungs.append(below[0])
