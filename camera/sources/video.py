@@ -15,6 +15,7 @@ a camera that drops frames.  That is what ``ronda replay --realtime``, ``source.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -33,6 +34,11 @@ log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 DEFAULT_FOLDER_FPS = 10.0
+
+
+def _shifted(skip: Callable[[int], bool], first: int, index: int) -> bool:
+    """``skip`` asked about a frame of a later pass: its index on the whole timeline."""
+    return skip(first + index)
 
 
 def _natural_key(path: Path) -> list[object]:
@@ -160,7 +166,7 @@ class VideoFileSource:
         while True:
             count = 0
             first = done
-            pass_skip = None if skip is None else (lambda index: skip(first + index))
+            pass_skip = None if skip is None else functools.partial(_shifted, skip, first)
             for index, image in self._decode(pass_skip):
                 count = index + 1
                 yield first + index, image
