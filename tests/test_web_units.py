@@ -18,7 +18,11 @@ from camera.store import Database, EventFilter, EventStore
 from camera.types import Frame, Policy
 from camera.web.areas import AreaError, Areas, render
 from camera.web.auth import LoginThrottle, PasswordFile, Sessions
+from camera.web.broker_stats import BrokerStats
+from camera.web.context import WebContext
+from camera.web.health import health_payload
 from camera.web.live import LiveFeed
+from tests.broker import Mosquitto
 from tests.conftest import footage
 from tests.web_helpers import event_update
 
@@ -163,3 +167,61 @@ def test_config_file_watch_returns_each_valid_change_once(
     os.utime(path, ns=(1, 2 * 10**18))
     assert watch.poll() is None
     assert "not used (the running one stays)" in caplog.text and "outside 0..1" in caplog.text
+
+
+def test_removing_a_zone_an_alert_rule_needs_is_refused_naming_the_rule() -> None:
+    text = (
+        "zones:\n  door: {points: [[0, 0], [1, 0], [1, 1]]}\n"
+        "tracker:\n  labels:\n    person: {alert_zones: [door]}  # alerts only at the door\n"
+    )
+    with pytest.raises(AreaError) as error:
+        render(text, Areas(masks=[], zones={}), "f")
+    assert error.value.issues[0].path.startswith("tracker.labels.person.alert_zones")
+    kept, config = render(text, Areas(masks=[], zones={"door": WHOLE_FRAME}), "f")
+    assert "# alerts only at the door" in kept and list(config.zones) == ["door"]
+
+
+def test_browsing_without_a_camera_shows_the_services_stats_from_the_broker(
+    tmp_path: Path, broker: Mosquitto
+) -> None:
+    import json
+    import time
+
+    import paho.mqtt.client as mqtt
+    import paho.mqtt.publish as publish
+
+    config = parse_config(
+        {
+            "camera": {"name": "yard"},
+            "store": {"path": str(tmp_path)},
+            "mqtt": {"host": broker.host, "port": broker.port},
+        }
+    )
+    stats = {"camera": "yard", "time": time.time() - 30, "fps": 9.5, "governor_level": "warm"}
+    publish.single(
+        "ronda/yard/stats",
+        json.dumps(stats),
+        qos=1,
+        retain=True,
+        hostname=broker.host,
+        port=broker.port,
+        protocol=mqtt.MQTTv311,
+    )
+    database = Database(tmp_path / "ronda.sqlite3")
+    context = WebContext(
+        config=config, config_path=None, database=database, stats=BrokerStats(config)
+    )
+    health = health_payload(context)
+    assert health["camera_running"] is False and health["fps"] == 9.5
+    assert health["governor_level"] == "warm" and 29 <= health["stats_age_s"] < 60
+    broker.stop()  # within the cache time the page does not ask again
+    assert health_payload(context)["fps"] == 9.5
+    closed = config.model_copy(update={"mqtt": config.mqtt.model_copy(update={"port": 1})})
+    nobody = WebContext(
+        config=closed,
+        config_path=None,
+        database=database,
+        stats=BrokerStats(closed, timeout_s=0.5),
+    )
+    assert "unreachable" in health_payload(nobody)["stats_problem"]
+    database.close()

@@ -17,6 +17,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from camera.config import RondaConfig
@@ -89,13 +90,23 @@ def local_state(config: RondaConfig, limit: int, out: Out) -> None:
         database.close()
 
 
-def retained_stats(config: RondaConfig, timeout: float) -> str:
-    """The retained stats message, summarised on one line."""
+@dataclass(frozen=True, slots=True)
+class RetainedStats:
+    """The last stats message the service left on the broker, or why there is none."""
+
+    payload: bytes | None
+    problem: str | None
+    broker: str = ""
+
+
+def fetch_retained_stats(config: RondaConfig, timeout: float) -> RetainedStats:
+    """Subscribe to the retained stats topic and wait up to ``timeout`` for the message
+    (``ronda status``, and the web page when ``ronda web`` has no camera of its own)."""
     from camera.mqtt import Topics
     from camera.service.probe import probe_link, wait_connected
 
     if not config.mqtt.enabled:
-        return "stats     mqtt.enabled is false"
+        return RetainedStats(None, "mqtt.enabled is false")
     received: list[bytes] = []
     arrived = threading.Event()
 
@@ -107,14 +118,23 @@ def retained_stats(config: RondaConfig, timeout: float) -> str:
         link.subscribe(Topics(config.topic_prefix).stats, keep)
         link.start()
         if not wait_connected(link, timeout):
-            return f"stats     broker unreachable: {link.last_error or 'timeout'}"
+            return RetainedStats(None, f"broker unreachable: {link.last_error or 'timeout'}")
         if not arrived.wait(timeout):
-            return (
-                f"stats     none retained on {link.broker} yet (published every "
-                f"{config.mqtt.stats_interval_s:g} s while the service runs)"
+            return RetainedStats(
+                None,
+                f"none retained on {link.broker} yet (published every "
+                f"{config.mqtt.stats_interval_s:g} s while the service runs)",
+                link.broker,
             )
-        broker = link.broker
-    return f"stats     {broker}: {summarise_stats(received[-1])}"
+        return RetainedStats(received[-1], None, link.broker)
+
+
+def retained_stats(config: RondaConfig, timeout: float) -> str:
+    """The retained stats message, summarised on one line."""
+    stats = fetch_retained_stats(config, timeout)
+    if stats.payload is None:
+        return f"stats     {stats.problem}"
+    return f"stats     {stats.broker}: {summarise_stats(stats.payload)}"
 
 
 def summarise_stats(payload: bytes) -> str:

@@ -1,12 +1,15 @@
 """Health at a glance: the status page and ``/api/health`` (the same numbers as JSON).
 
 Live (inside ``ronda run``) the numbers come from ``Runtime.stats_payload()``; when ``ronda web``
-browses a state directory there is no frame loop in the process, so only what the state
-directory knows is shown (events, outbox, disk) and ``camera_running`` is false.
+browses a state directory there is no frame loop in the process (``camera_running`` is false):
+the frame numbers come from the service's last stats message retained on the broker (with its
+age), and the rest from what the state directory knows (events, outbox, disk).  Building the
+payload reads the database and may ask the broker, so it runs on the web's worker thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import time
 from dataclasses import asdict
@@ -55,10 +58,15 @@ def health_payload(context: WebContext) -> dict[str, Any]:
     governor = stats.get("governor") if isinstance(stats.get("governor"), dict) else None
     readings = governor.get("readings", {}) if governor else {}
     events = context.events.recent(LAST_EVENTS)
+    stats_time = stats.get("time")
     return {
         "ok": True,
         "camera": context.config.camera.name,
-        "camera_running": context.stats is not None,
+        "camera_running": context.live is not None,
+        "stats_age_s": round(time.time() - stats_time, 1)
+        if isinstance(stats_time, int | float)
+        else None,
+        "stats_problem": stats.get("stats_problem"),
         "time": round(time.time(), 3),
         "uptime_s": round(time.time() - context.started, 1),
         "system_uptime_s": system_uptime(),
@@ -102,13 +110,17 @@ def health_payload(context: WebContext) -> dict[str, Any]:
     }
 
 
+async def _health(context: WebContext) -> dict[str, Any]:
+    return await asyncio.get_running_loop().run_in_executor(context.worker, health_payload, context)
+
+
 async def api_health(request: web.Request) -> web.StreamResponse:
-    return web.json_response(health_payload(request.app[CONTEXT]))
+    return web.json_response(await _health(request.app[CONTEXT]))
 
 
 async def status_page(request: web.Request) -> web.StreamResponse:
     context = request.app[CONTEXT]
-    health = health_payload(context)
+    health = await _health(context)
     return render(
         request,
         "status.html",

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from camera.app import DATABASE_NAME
 from camera.config import RondaConfig
 from camera.store import Database
+from camera.web.broker_stats import BrokerStats
 from camera.web.context import WebContext
 from camera.web.live import LiveFeed
 from camera.web.server import WebError, WebServer
@@ -57,7 +58,9 @@ def _follow(context: WebContext, config: RondaConfig) -> None:
 def browse(config: RondaConfig, config_path: Path | None, port: int | None) -> WebServer:
     """``ronda web``: the page over a state directory, with no camera in this process."""
     database = Database(config.store.directory() / DATABASE_NAME)
-    context = WebContext(config=config, config_path=config_path, database=database)
+    context = WebContext(
+        config=config, config_path=config_path, database=database, stats=BrokerStats(config)
+    )
     server = WebServer(context, port=port)
     server.start()
     return server
