@@ -11,6 +11,7 @@ import http.client
 import json
 import logging
 import re
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from camera.config import ConfigError, load_config
 from camera.store import Database, EventStore
 from camera.web.context import WebContext
 from camera.web.server import WebServer
-from tests.broker import free_port
+from tests.broker import Certificates, free_port
 from tests.web_helpers import event_update
 
 PASSWORD = "s3cret-horse-battery"
@@ -264,3 +265,42 @@ def test_password_never_in_a_response_or_a_log_line(
         assert PASSWORD.encode() not in body
     assert all(PASSWORD not in record.getMessage() for record in caplog.records)
     assert any("wrong password" in record.getMessage() for record in caplog.records)
+
+
+def test_https_with_the_owners_certificate_and_secure_cookies(tmp_path: Path) -> None:
+    certificates = Certificates(tmp_path / "certs")
+    state = tmp_path / "state"
+    config_path = tmp_path / "ronda.yaml"
+    config_path.write_text(
+        CONFIG.format(state=state)
+        + f"  tls_cert: {certificates.path('server.crt')}\n"
+        + f"  tls_key: {certificates.path('server.key')}\n"
+    )
+    config, _ = load_config(config_path)
+    context = WebContext(config=config, config_path=config_path, database=Database(state / "db"))
+    context.passwords.set(PASSWORD)
+    server = WebServer(context, port=free_port())
+    server.start()
+    try:
+        assert server.url.startswith("https://")
+        trust = ssl.create_default_context(cafile=str(certificates.path("ca.crt")))
+        connection = http.client.HTTPSConnection("127.0.0.1", server.port, context=trust)
+        connection.request("GET", "/login")
+        response = connection.getresponse()
+        assert response.status == 200
+        cookie = response.headers["Set-Cookie"]
+        assert "Secure" in cookie and "HttpOnly" in cookie
+        plain = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+        with pytest.raises((http.client.HTTPException, ConnectionError)):
+            plain.request("GET", "/login")
+            plain.getresponse().read()
+    finally:
+        server.stop()
+        context.database.close()
+
+
+def test_a_missing_certificate_is_a_config_error_naming_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "ronda.yaml"
+    path.write_text(f"web:\n  tls_cert: {tmp_path}/nope.pem\n  tls_key: {tmp_path}/nope.key\n")
+    with pytest.raises(ConfigError, match=r"web: .*nope.pem does not exist"):
+        load_config(path)
