@@ -96,6 +96,8 @@ def test_status_page_shows_the_running_camera(page: Any) -> None:
     wait_for(lambda: page.locator("[data-field=fps]").inner_text() not in ("", "–"), 15, "fps")
     assert float(page.locator("[data-field=fps]").inner_text()) > 0
     assert page.locator("[data-field=governor_level]").inner_text() == "normal"
+    status = health(page)
+    assert status["ok"] is True and status["last_frame_s"] < 5
     shot(page, "status")
     phone = page.context.new_page()  # the same session on a phone-sized screen
     phone.set_viewport_size({"width": 390, "height": 844})

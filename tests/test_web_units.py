@@ -225,3 +225,20 @@ def test_browsing_without_a_camera_shows_the_services_stats_from_the_broker(
     )
     assert "unreachable" in health_payload(nobody)["stats_problem"]
     database.close()
+
+
+def test_health_is_not_ok_when_frames_stop(tmp_path: Path) -> None:
+    import time
+
+    config = parse_config({"store": {"path": str(tmp_path)}, "mqtt": {"enabled": False}})
+    database = Database(tmp_path / "ronda.sqlite3")
+    feed = LiveFeed(fps=2, width=320)
+    context = WebContext(config=config, config_path=None, database=database, live=feed)
+    assert health_payload(context)["ok"] is False  # no frame yet
+    feed(_outcome(1))  # nobody watching: still noted, nothing published
+    assert feed.latest is None
+    assert health_payload(context)["ok"] is True
+    feed.last_frame = time.monotonic() - 31
+    payload = health_payload(context)
+    assert payload["ok"] is False and payload["last_frame_s"] >= 31
+    database.close()

@@ -23,6 +23,8 @@ from camera.web.context import CONTEXT, WebContext
 from camera.web.render import render
 
 LAST_EVENTS = 5
+STALL_S = 30.0
+"""No frame through the loop for this long: ``ok`` is false (the systemd watchdog's span)."""
 DISK_CACHE_S = 60.0
 _disk_cache: dict[Path, tuple[float, int]] = {}
 
@@ -59,8 +61,13 @@ def health_payload(context: WebContext) -> dict[str, Any]:
     readings = governor.get("readings", {}) if governor else {}
     events = context.events.recent(LAST_EVENTS)
     stats_time = stats.get("time")
+    frame_age = None
+    if context.live is not None and context.live.last_frame is not None:
+        frame_age = round(time.monotonic() - context.live.last_frame, 2)
     return {
-        "ok": True,
+        # A running camera is healthy while frames flow; a browsing page while it answers.
+        "ok": context.live is None or (frame_age is not None and frame_age < STALL_S),
+        "last_frame_s": frame_age,
         "camera": context.config.camera.name,
         "camera_running": context.live is not None,
         "stats_age_s": round(time.time() - stats_time, 1)
@@ -71,6 +78,7 @@ def health_payload(context: WebContext) -> dict[str, Any]:
         "uptime_s": round(time.time() - context.started, 1),
         "system_uptime_s": system_uptime(),
         "fps": stats.get("fps"),
+        "frame_age_p50_ms": stats.get("frame_age_p50_ms"),
         "motion_share": stats.get("motion_share"),
         "frames": stats.get("frames"),
         "motion_frames": stats.get("motion_frames"),

@@ -64,6 +64,8 @@ class LiveFeed:
         self._sequence = 0
         self._detections: tuple[Detection, ...] = ()
         self._detections_at = 0.0
+        self.last_frame: float | None = None
+        """``time.monotonic()`` when the loop last handed over a frame: the health check."""
 
     # -- server side -------------------------------------------------------------------------
     @property
@@ -84,9 +86,9 @@ class LiveFeed:
 
     # -- frame loop side ---------------------------------------------------------------------
     def __call__(self, outcome: FrameOutcome) -> None:
+        self.last_frame = now = time.monotonic()
         if not self._viewers:
             return
-        now = time.monotonic()
         if outcome.detector_ran:
             self._detections, self._detections_at = tuple(outcome.detections), now
         if now < self._next_due:
