@@ -59,7 +59,7 @@ def cmd_web(args: argparse.Namespace) -> int:
     config, path = load_service_config(args.config, args.state_dir)
     if args.action == "passwd":
         return set_password(config.store.directory(), args.stdin)
-    return serve(config, path, args.port)
+    return serve(config, path, args.port, getattr(args, "verbose", False))
 
 
 def set_password(state_dir: Path, from_stdin: bool) -> int:
@@ -85,15 +85,15 @@ def set_password(state_dir: Path, from_stdin: bool) -> int:
     return 0
 
 
-def serve(config: RondaConfig, path: Path | None, port: int | None) -> int:
-    import logging
+def serve(config: RondaConfig, path: Path | None, port: int | None, verbose: bool) -> int:
     import signal
     import threading
 
+    from camera.console import setup_logging
     from camera.web.server import WebError
     from camera.web.service import browse
 
-    logging.basicConfig(level=config.logging.level, format="%(levelname)s %(name)s: %(message)s")
+    setup_logging(config.logging.level, verbose=verbose)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
