@@ -59,9 +59,11 @@ class Mosquitto:
         port: int | None = None,
         *,
         persistence: bool = False,
+        settings: str = "",
     ) -> None:
         """``persistence``: sessions and queued QoS 1 messages survive ``stop()``/``start()``
-        (a subscriber with ``clean_session=False`` then misses nothing across an outage)."""
+        (a subscriber with ``clean_session=False`` then misses nothing across an outage).
+        ``settings``: more mosquitto.conf lines (limits, an ACL file), after the listener."""
         binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         if not Path(binary).exists():
             raise RuntimeError("mosquitto is not installed (apt-get install mosquitto)")
@@ -78,7 +80,7 @@ class Mosquitto:
             if persistence
             else "persistence false\n"
         )
-        self.config_path.write_text(f"{store}{run_as}{listener}")
+        self.config_path.write_text(f"{store}{run_as}{listener}{settings}")
         self.log_path = workdir / "mosquitto.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -122,6 +124,9 @@ class Received:
     retain: bool
     at: float = field(default_factory=time.monotonic)
     """``time.monotonic()`` when the subscriber got it (latency measurements)."""
+    dup: bool = False
+    """The broker re-sent it to this subscriber (its DUP flag): a redelivery by the broker after
+    its own restart, as opposed to a second publish by the sender, which arrives as new."""
 
     def json(self) -> dict:
         return json.loads(self.payload)
@@ -172,7 +177,9 @@ class Subscriber:
 
     def _on_message(self, client, userdata, message) -> None:
         with self._lock:
-            self.messages.append(Received(message.topic, bytes(message.payload), message.retain))
+            self.messages.append(
+                Received(message.topic, bytes(message.payload), message.retain, dup=message.dup)
+            )
 
     def on(self, topic_suffix: str) -> list[Received]:
         with self._lock:
@@ -257,6 +264,8 @@ class Blackhole:
             self._selector.register(upstream, selectors.EVENT_READ, None)
 
     def _forward(self, sock: socket.socket) -> None:
+        if sock not in self._pairs:  # closed with its peer earlier in this select() round
+            return
         peer, generation = self._pairs[sock]
         try:
             data = sock.recv(65536)

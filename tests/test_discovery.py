@@ -13,7 +13,7 @@ from camera.mqtt import MqttConfig, Topics
 from camera.mqtt.config import DiscoveryConfig
 from camera.mqtt.discovery import STAT_SENSORS, DiscoveryPublisher, attach_discovery
 from tests.broker import Mosquitto, Subscriber
-from tests.test_mqtt_link import PREFIX, make_link
+from tests.link_helpers import PREFIX, make_link
 
 TOPICS = Topics(PREFIX)
 

@@ -15,7 +15,7 @@ import pytest
 from camera.mqtt import MqttAlertSink, Topics
 from tests.broker import Certificates, Mosquitto, Subscriber, tls_broker, wait_until
 from tests.cli_helpers import ronda, write_config
-from tests.test_mqtt_link import PREFIX, make_link, update
+from tests.link_helpers import PREFIX, make_link, update
 
 SECRET = "correct horse battery staple"
 

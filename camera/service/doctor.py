@@ -251,7 +251,7 @@ def check_broker(config: RondaConfig) -> Check:
 
 
 def _broker_fix(error: str) -> str:
-    """The fix for the link's error line (its wording is the link's, see camera.mqtt.link)."""
+    """The fix for the link's error line (its wording is in camera.mqtt.wording)."""
     if "refused the login" in error:
         return (
             "check mqtt.username and the password (mqtt.password_file or $RONDA_MQTT_PASSWORD) "

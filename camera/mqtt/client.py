@@ -1,0 +1,38 @@
+"""The paho client as the configuration asks for it: credentials, TLS, Last Will, window."""
+
+from __future__ import annotations
+
+import ssl
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+
+from camera.mqtt.config import MqttConfig
+
+
+def make_client(config: MqttConfig, client_id: str, will_topic: str | None) -> paho.Client:
+    """A client with no callbacks yet; ``will_topic`` None sets no Last Will (helpers such as
+    ``ronda flush`` must not announce the camera offline)."""
+    client = paho.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        clean_session=True,
+        protocol=paho.MQTTv311,
+    )
+    password, _ = config.resolve_password()
+    if config.username or password:
+        client.username_pw_set(config.username, password)
+    tls = config.tls
+    if tls.enabled:
+        client.tls_set(
+            ca_certs=str(tls.ca_file) if tls.ca_file else None,
+            certfile=str(tls.cert_file) if tls.cert_file else None,
+            keyfile=str(tls.key_file) if tls.key_file else None,
+            cert_reqs=ssl.CERT_REQUIRED,
+        )
+        client.tls_insecure_set(tls.insecure)
+    if will_topic is not None:
+        client.will_set(will_topic, b"offline", qos=1, retain=True)
+    client.max_inflight_messages_set(config.max_inflight)
+    client.max_queued_messages_set(0)
+    return client

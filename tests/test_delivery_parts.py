@@ -1,0 +1,219 @@
+"""The parts of the broker link, each alone, without a broker: the in-flight window and its
+batched acknowledgements, retained state and transitions, subscriptions, the error wording and
+the reconnect timer.  (Together, against a real mosquitto: tests/test_delivery_link.py.)"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+import threading
+import time
+
+import paho.mqtt.client as paho
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+
+from camera.mqtt import wording
+from camera.mqtt.retained import RetainedState
+from camera.mqtt.subscriptions import Subscriptions
+from camera.mqtt.transport import ReconnectTimer, Transport
+from camera.mqtt.window import InFlightWindow
+
+
+# -- in-flight window --------------------------------------------------------------------------
+def test_window_keeps_room_order_and_the_cursor() -> None:
+    window = InFlightWindow(3)
+    for mid, seq in ((1, 10), (2, 11), (3, 12)):
+        window.sent(mid, seq, now=0.0)
+    assert window.room() == 0 and len(window) == 3
+    assert window.last_sent_seq == 12  # the next rows come after it, never again before
+    assert window.acknowledged(2, now=1.0) == 11
+    assert window.acknowledged(99, now=1.0) is None  # not an outbox row (state, availability)
+    assert window.room() == 1
+    assert window.take_room_opened() and not window.take_room_opened()
+
+
+def test_window_batches_acknowledgements_until_due() -> None:
+    window = InFlightWindow(500, flush_s=0.25, flush_count=3)
+    window.sent(1, 1, now=0.0)
+    window.sent(2, 2, now=0.0)
+    window.acknowledged(1, now=10.0)
+    assert window.take_acks(now=10.1, force=False) == []  # neither old nor many enough
+    assert window.unflushed() == 1
+    assert window.take_acks(now=10.3, force=False) == [1]  # a quarter second later
+    window.acknowledged(2, now=11.0)
+    assert window.take_acks(now=11.0, force=True) == [2]  # the connection ended
+    for mid in range(10, 13):
+        window.sent(mid, mid, now=12.0)
+        window.acknowledged(mid, now=12.0)
+    assert window.take_acks(now=12.0, force=False) == [10, 11, 12]  # count reached
+
+
+def test_window_overdue_measures_silence_not_age() -> None:
+    window = InFlightWindow(10)
+    assert window.overdue(now=100.0, timeout_s=15) is None  # nothing in flight
+    window.sent(1, 1, now=0.0)
+    window.sent(2, 2, now=0.0)
+    assert window.overdue(now=14.0, timeout_s=15) is None
+    window.acknowledged(1, now=14.0)  # the broker is alive: the clock restarts
+    assert window.overdue(now=20.0, timeout_s=15) is None
+    assert window.overdue(now=29.5, timeout_s=15) == pytest.approx(15.5)
+    window.restart_clock(now=30.0)  # reconnected: paho re-sends the rest now
+    assert window.overdue(now=31.0, timeout_s=15) is None
+
+
+def test_window_release_frees_room_without_acknowledging() -> None:
+    window = InFlightWindow(2)
+    window.sent(7, 70, now=0.0)
+    assert window.released(7, now=1.0) == 70
+    assert window.room() == 2
+    assert window.take_acks(now=5.0, force=True) == []  # a refusal deletes nothing
+
+
+# -- retained state ----------------------------------------------------------------------------
+def test_latest_value_wins_but_transitions_keep_their_order() -> None:
+    state = RetainedState()
+    state.put("stats", b"1", retain=True, transitions=False)
+    state.put("stats", b"2", retain=True, transitions=False)
+    state.put("person", b"ON", retain=True, transitions=True)
+    state.put("person", b"OFF", retain=True, transitions=True)
+    taken = [(topic, m.payload) for topic, m in state.take()]
+    assert taken == [("stats", b"2"), ("person", b"ON"), ("person", b"OFF")]
+    assert state.take() == []
+
+
+def test_resend_all_puts_pending_transitions_first_and_requeue_keeps_order() -> None:
+    state = RetainedState()
+    state.put("a", b"1", retain=True, transitions=False)
+    state.put("person", b"ON", retain=True, transitions=True)
+    state.take()
+    state.put("person", b"OFF", retain=True, transitions=True)
+    state.resend_all()
+    items = state.take()
+    assert [(t, m.payload) for t, m in items] == [("person", b"OFF"), ("a", b"1")]
+    state.requeue(items[1:])  # paho took the first only
+    assert [t for t, _ in state.take()] == ["a"]
+
+
+def test_state_is_busy_until_acknowledged_and_bounded() -> None:
+    state = RetainedState(limit=5)
+    assert not state.busy()
+    for i in range(20):
+        state.put("person", b"ON" if i % 2 else b"OFF", retain=True, transitions=True)
+    assert 1 <= len(state.take()) <= 5  # bounded: beyond the limit only latest values are kept
+    state.sent(4)
+    assert state.busy()
+    state.acknowledged(4)
+    assert not state.busy()
+
+
+def test_pending_transitions_collapse_to_latest_values_beyond_the_limit() -> None:
+    state = RetainedState(limit=3)
+    for i in range(4):
+        state.put("person", str(i).encode(), retain=True, transitions=True)
+    assert [(t, m.payload) for t, m in state.take()] == [("person", b"3")]
+
+
+# -- subscriptions -----------------------------------------------------------------------------
+def test_subscriptions_are_due_once_and_again_after_a_reconnect(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    subscriptions = Subscriptions()
+    got: list[bytes] = []
+    subscriptions.add("a", got.append)
+    subscriptions.add("b", lambda payload: 1 / 0)  # type: ignore[func-returns-value]
+    assert subscriptions.take_due() == ["a", "b"]
+    assert subscriptions.take_due() == []
+    subscriptions.sent(5)
+    assert subscriptions.busy()
+    subscriptions.reconnected()  # SUBACKs of the old connection will never come
+    assert not subscriptions.busy()
+    assert subscriptions.take_due() == ["a", "b"]
+    subscriptions.dispatch("a", b"x")
+    subscriptions.dispatch("b", b"y")  # raises inside: logged, not propagated
+    subscriptions.dispatch("c", b"z")  # nobody listens
+    assert got == [b"x"]
+    assert "handler for MQTT topic b failed" in caplog.text
+
+
+# -- wording -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (ConnectionRefusedError(), "MQTT broker h:1 refused the connection (is it running?)"),
+        (socket.gaierror(-2, "Name or service not known"), "host 'h' cannot be resolved"),
+        (TimeoutError(), "MQTT broker h:1 did not answer (timeout)"),
+        (OSError(113, "No route to host"), "MQTT broker h:1 is unreachable: No route to host"),
+        (ssl.SSLError(1, "WRONG_VERSION_NUMBER"), "TLS handshake with broker h:1 failed"),
+    ],
+)
+def test_each_connection_failure_has_its_line(error: OSError, expected: str) -> None:
+    assert expected in wording.connect_failure(error, "h:1", "h")
+
+
+def test_untrusted_certificate_names_the_option() -> None:
+    error = ssl.SSLCertVerificationError(1, "certificate verify failed")
+    error.verify_message = "self-signed certificate"
+    line = wording.connect_failure(error, "h:8883", "h")
+    assert line.startswith("TLS: the certificate of broker h:8883 is not trusted")
+    assert line.endswith("check mqtt.tls.ca_file")
+
+
+def test_login_lines_name_the_source_of_the_password_not_the_password() -> None:
+    line = wording.login_refused("h:1", "Not authorized", None, "file /etc/ronda/pw")
+    assert line == (
+        "MQTT broker h:1 refused the login: Not authorized (user (none), password from file "
+        "/etc/ronda/pw)"
+    )
+    missing = wording.closed_during_login(
+        "h:1", "tlsv13 alert certificate required", tls=True, client_certificate=False
+    )
+    assert "the broker requires a client certificate" in missing
+    guess = wording.closed_during_login("h:1", "EOF", tls=True, client_certificate=False)
+    assert "if the broker requires a client certificate" in guess
+    plain = wording.closed_during_login("h:1", "EOF", tls=False, client_certificate=False)
+    assert plain == "MQTT broker h:1 closed the connection during the login (EOF)"
+
+
+def test_reporter_logs_a_problem_once(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    reporter = wording.Reporter()
+    for _ in range(3):
+        reporter.report("broker down")
+    reporter.report("broker refused")
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == ["broker down; retrying with backoff", "broker refused; retrying with backoff"]
+    reporter.clear()
+    assert reporter.last is None
+
+
+# -- transport and timer -----------------------------------------------------------------------
+def test_reconnect_timer_retry_now_ends_a_long_sleep() -> None:
+    timer = ReconnectTimer(30.0, 60.0)
+    done = threading.Event()
+
+    def sleep() -> None:
+        timer.wait()
+        done.set()
+
+    sleeper = threading.Thread(target=sleep)
+    started = time.monotonic()
+    sleeper.start()
+    timer.retry_now()
+    assert done.wait(5), "retry_now did not end the backoff sleep"
+    assert time.monotonic() - started < 5
+    sleeper.join()
+    timer.stop()
+    timer.wait()  # stopped: returns at once, however long the delay
+
+
+def test_transport_without_a_connection_says_so() -> None:
+    client = paho.Client(callback_api_version=CallbackAPIVersion.VERSION2)
+    transport = Transport(client)
+    transport.wake()
+    transport.wake()  # twice, before any select(): harmless
+    assert transport.loop_once(0.01) == MQTTErrorCode.MQTT_ERR_NO_CONN
+    transport.drop()  # nothing to close
+    transport.close()
+    transport.wake()  # closed: ignored, not an error
