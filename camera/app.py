@@ -105,6 +105,8 @@ class Runtime:
             ConfigFileWatch(options.config_path) if options.config_path is not None else None
         )
         self._next_stats = 0.0
+        self.dead_letters = 0
+        """Messages kept as dead letters when the runtime closed (``ronda outbox list``)."""
         if self.link is not None:
             self.link.start()
 
@@ -172,6 +174,7 @@ class Runtime:
             "policy": self.pipeline.policy.as_dict(),
             "outbox_depth": self.outbox.depth(),
             "outbox_dropped": self.outbox.dropped(),
+            "dead_letters": self.outbox.dead.count(),
             "events_today": self.events.count_since(local_midnight()),
             # Flat copies for Home Assistant's value templates (null when there is no sensor).
             "governor_level": self.pipeline.policy.level,
@@ -212,6 +215,7 @@ class Runtime:
         left = self.drain()
         if self.link is not None:
             self.link.stop()
+        self.dead_letters = self.outbox.dead.count()
         self.detector.close()
         self.database.close()
         return left

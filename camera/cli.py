@@ -93,6 +93,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def _report_left(runtime: Runtime, left: int) -> int:
+    if runtime.dead_letters:
+        print(
+            f"{runtime.dead_letters} message(s) could not be delivered and are kept as dead "
+            "letters: see `ronda outbox list`",
+            file=sys.stderr,
+        )
     if left and runtime.link is not None:
         reason = runtime.link.last_error or "broker did not acknowledge in time"
         print(
@@ -202,6 +208,12 @@ def cmd_flush(args: argparse.Namespace) -> int:
     finally:
         database.close()
     print(f"delivered {result.delivered} queued message(s); {result.left} left")
+    if result.dead_letters:
+        print(
+            f"{result.dead_letters} message(s) could not be delivered and are kept as dead "
+            "letters: see `ronda outbox list`",
+            file=sys.stderr,
+        )
     if result.left:
         reason = result.error or "broker did not acknowledge in time"
         print(f"{result.left} alert message(s) are still queued ({reason})", file=sys.stderr)
@@ -323,12 +335,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_extensions(add: Callable[..., argparse.ArgumentParser]) -> None:
-    """Commands whose modules live with what they inspect: doctor, status, service, flush."""
+    """Commands whose modules live with what they inspect: doctor, status, service, web, outbox."""
     from camera.service.commands import register
+    from camera.store.commands import register as register_outbox
     from camera.web.commands import register as register_web
 
     register(add)
     register_web(add)
+    register_outbox(add)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from camera.config import ConfigError
 from camera.demo import DemoSceneError
 from camera.detect import ModelError
+from camera.mqtt.topics import TopicError
 from camera.sources import SourceError
 from camera.store.database import DatabaseError
 
@@ -17,9 +18,10 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     DemoSceneError,
     ModelError,
     SourceError,
+    TopicError,
 )
 
 
 def exit_code_for(error: Exception) -> int:
     """2 for configuration mistakes (fix the file), 1 for everything else."""
-    return 2 if isinstance(error, ConfigError) else 1
+    return 2 if isinstance(error, (ConfigError, TopicError)) else 1

@@ -103,3 +103,59 @@ def test_running_totals_match_the_table(tmp_path: Path) -> None:
     outbox.database.close()
     outbox = Outbox(Database(path), OutboxConfig(max_messages=100, max_megabytes=1.0))
     assert (outbox.depth(), outbox.queued_bytes()) == table()
+
+
+# -- dead letters ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("values", "reason"),
+    [
+        ("CAST(X'ff' AS TEXT), X'00', 1, 0", "its topic is not UTF-8 text"),
+        ("X'7468', X'00', 1, 0", "its topic is blob, not text"),
+        ("'t', 3.5, 1, 0", "its payload is float, not bytes"),
+        ("'t', X'00', 7, 0", "QoS 7 / retain 0 are not valid"),
+    ],
+)
+def test_an_unreadable_row_is_buried_and_the_next_one_is_read(
+    tmp_path: Path, values: str, reason: str
+) -> None:
+    outbox = Outbox(Database(tmp_path / "db"), OutboxConfig())
+    with outbox.database.transaction() as db:
+        db.execute(
+            "INSERT INTO outbox(topic, payload, qos, retain, event_id, created_at) "
+            f"VALUES ({values}, 'e', CAST(strftime('%s', 'now') AS REAL))"
+        )
+    outbox.put([message(1)])
+    assert [m.payload for m in outbox.pending()] == [b"m1"]
+    (letter,) = outbox.dead.entries()
+    assert letter.reason == f"unreadable outbox row: {reason}"
+    assert (outbox.depth(), outbox.dead.count()) == (1, 1)
+
+
+def test_bury_revive_drop_keep_the_totals_right(tmp_path: Path) -> None:
+    outbox = Outbox(Database(tmp_path / "db"), OutboxConfig())
+    outbox.put([thumbnail(i, 1000) for i in range(3)])
+    first = outbox.pending()[0]
+    assert outbox.bury(first.seq, "refused by the broker 5 times: Not authorized", attempts=5)
+    assert not outbox.bury(first.seq, "again", attempts=1)  # already gone
+    assert (outbox.depth(), outbox.queued_bytes()) == (2, 2000)
+    (letter,) = outbox.dead.entries()
+    assert (letter.topic, letter.size, letter.attempts) == (first.topic, 1000, 5)
+    assert outbox.revive([letter.id, 12345]) == 1  # an unknown id is skipped
+    assert (outbox.depth(), outbox.queued_bytes(), outbox.dead.count()) == (3, 3000, 0)
+    assert outbox.pending()[-1].payload == first.payload  # back at the end of the queue
+    outbox.put_dead([OutgoingMessage("a/+/b", b"x")], "invalid MQTT topic")
+    outbox.put_dead([OutgoingMessage("a/#", b"y")], "invalid MQTT topic")
+    ids = outbox.dead.existing(None)
+    assert outbox.dead.existing([ids[1], 999]) == [ids[1]]
+    assert outbox.dead.drop(ids) == 2
+    assert (outbox.dead.count(), outbox.dead.dropped()) == (0, 2)
+
+
+def test_dead_letters_are_capped_and_the_cap_is_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("camera.store.dead_letters.MAX_DEAD_LETTERS", 3)
+    outbox = Outbox(Database(tmp_path / "db"), OutboxConfig())
+    outbox.put_dead([message(i) for i in range(5)], "invalid MQTT topic")
+    assert outbox.dead.count() == 3
+    assert outbox.dead.dropped() == 2

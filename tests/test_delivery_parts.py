@@ -15,8 +15,10 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from camera.mqtt import wording
+from camera.mqtt.refusals import Refusals
 from camera.mqtt.retained import RetainedState
 from camera.mqtt.subscriptions import Subscriptions
+from camera.mqtt.topics import TopicError, Topics, check_topic, topic_problem
 from camera.mqtt.transport import ReconnectTimer, Transport
 from camera.mqtt.window import InFlightWindow
 
@@ -217,3 +219,46 @@ def test_transport_without_a_connection_says_so() -> None:
     transport.drop()  # nothing to close
     transport.close()
     transport.wake()  # closed: ignored, not an error
+
+
+# -- refusals and topics -----------------------------------------------------------------------
+def test_refusals_are_retried_with_growing_pauses_then_buried() -> None:
+    refusals = Refusals(max_attempts=3, min_delay_s=1.0, max_delay_s=60.0)
+    assert refusals.refused(7, now=0.0) is None
+    assert refusals.due(now=0.5, limit=10) == []
+    assert refusals.due(now=1.0, limit=10) == [7]
+    assert refusals.due(now=99.0, limit=10) == []  # in flight again: not due twice
+    assert refusals.refused(7, now=2.0) is None  # second refusal: 2 s pause
+    assert refusals.due(now=3.9, limit=10) == []
+    assert refusals.due(now=4.0, limit=10) == [7]
+    assert refusals.refused(7, now=5.0) == 3  # the last try: bury it
+    assert len(refusals) == 0
+    refusals.refused(8, now=0.0)
+    refusals.forget(8)  # delivered after all
+    assert refusals.attempts(8) == 0
+    assert refusals.first_time("0x87") and not refusals.first_time("0x87")
+
+
+@pytest.mark.parametrize(
+    ("topic", "problem"),
+    [
+        ("ronda/a+b/events", "it contains '+'"),
+        ("ronda/#", "it contains '#'"),
+        ("ronda/\0", "it contains a NUL character"),
+        ("", "it is empty"),
+        ("é" * 40_000, "it is 80000 bytes long (MQTT allows 65535)"),
+        ("ronda/\udcff", "it is not valid UTF-8 text"),
+    ],
+)
+def test_topics_mqtt_would_refuse_are_named(topic: str, problem: str) -> None:
+    assert str(topic_problem(topic)).startswith(problem)
+    with pytest.raises(TopicError, match="cannot be used"):
+        Topics(topic)
+
+
+def test_a_good_prefix_makes_good_topics() -> None:
+    topics = Topics("ronda/front door")  # spaces and UTF-8 are fine in MQTT
+    assert topic_problem(topics.thumbnail("abc")) is None
+    assert check_topic(topics.events) == "ronda/front door/events"
+    with pytest.raises(TopicError):
+        Topics("x" * 65_400)  # fits MQTT alone, but not with /events/<id>/thumbnail after it

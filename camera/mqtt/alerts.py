@@ -6,7 +6,7 @@ import logging
 
 from camera.events import EventUpdate
 from camera.mqtt.link import MqttLink
-from camera.mqtt.topics import Topics
+from camera.mqtt.topics import Topics, topic_problem
 from camera.store import Outbox, OutgoingMessage
 
 log = logging.getLogger(__name__)
@@ -35,9 +35,22 @@ class MqttAlertSink:
         ]
         if thumbnail and update.thumbnail_topic:
             messages.append(OutgoingMessage(update.thumbnail_topic, thumbnail, event_id=update.id))
-        self.outbox.put(messages)
+        self._queue(messages)
         self.link.wake()
         self._update_state(update, thumbnail)
+
+    def _queue(self, messages: list[OutgoingMessage]) -> None:
+        """Into the outbox; a message whose topic MQTT forbids straight to the dead letters,
+        where it is visible and retryable instead of blocking every later alert."""
+        problems = [topic_problem(m.topic) for m in messages]
+        good = [m for m, problem in zip(messages, problems, strict=True) if problem is None]
+        if good:
+            self.outbox.put(good)
+        for message, problem in zip(messages, problems, strict=True):
+            if problem is not None:
+                reason = f"invalid MQTT topic: {problem}"
+                self.outbox.put_dead([message], reason)
+                log.warning("alert message on %r kept as a dead letter: %s", message.topic, reason)
 
     def _update_state(self, update: EventUpdate, thumbnail: bytes | None) -> None:
         before = set(self._open.values())

@@ -84,6 +84,10 @@ class MqttConfig(Section):
     ack_timeout_s: float = Field(15.0, ge=1, le=600)
     """No PUBACK for this long while alerts are in flight means the connection is dead without a
     TCP reset (a cut cable, a Wi-Fi drop): reconnect and resend rather than wait for keepalive."""
+    refused_attempts: int = Field(5, ge=1, le=100)
+    """A message the broker refuses (an MQTT 5 PUBACK with a failure reason code, e.g. an ACL
+    that denies the topic) is tried this often, with growing pauses, then kept as a dead letter
+    (``ronda outbox list``); the alerts behind it are delivered meanwhile."""
     drain_timeout_s: float = Field(10.0, ge=0, le=600)
     """On stop or at the end of a replay, wait this long for queued alerts to be acknowledged."""
     stats_interval_s: float = Field(60.0, ge=1, le=86400)

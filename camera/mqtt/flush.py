@@ -31,6 +31,8 @@ class FlushResult:
     delivered: int
     left: int
     error: str | None
+    dead_letters: int = 0
+    """Dead letters in the outbox afterwards (``ronda outbox list``)."""
 
 
 def flush_outbox(
@@ -59,4 +61,6 @@ def flush_outbox(
     finally:
         link.stop(publish_offline=False)
     left = outbox.depth()
-    return FlushResult(delivered=link.acked, left=left, error=link.last_error)
+    return FlushResult(
+        delivered=link.acked, left=left, error=link.last_error, dead_letters=outbox.dead.count()
+    )

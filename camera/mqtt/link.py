@@ -9,14 +9,21 @@ The parts, each with its own rules (read their docstrings):
   batched acknowledgements;
 * ``camera.mqtt.retained``: latest-value state and ON/OFF transitions, re-sent on connect;
 * ``camera.mqtt.subscriptions``: what we listen to, re-subscribed on connect;
+* ``camera.mqtt.refusals``: messages the broker refused, tried again a bounded number of times;
 * ``camera.mqtt.wording``: one clear line per connection problem, logged once.
 
 What this class adds is the order of things on the link thread, and the rules that need more
 than one part:
 
-* A message leaves the outbox only when its PUBACK arrives.  A publish that paho refuses (its
-  queue is full, a message id is still taken) is not recorded and the row stays pending; only
-  publishes paho accepted, sent or queued for the next connection, are waited for.
+* A message leaves the outbox only when a PUBACK without a failure reason code arrives.  A
+  publish that paho cannot take *now* (its queue is full, a message id is still taken) is not
+  recorded and the row stays pending; only publishes paho accepted, sent or queued for the next
+  connection, are waited for.
+* The outbox never blocks on one message: a row the client refuses for good (a topic with a
+  wildcard, too long) or cannot read (a corrupt row) goes to the dead letters at once, one the
+  broker refused goes there after ``refused_attempts`` tries; the rows behind it are delivered
+  meanwhile.  Rows another process put back (``ronda outbox retry``) are picked up within a
+  second.
 * With alerts in flight, ``ack_timeout_s`` without any PUBACK closes the connection and
   reconnects (paho then re-sends them), so alerts are not stuck behind a dead socket (a network
   cut without a TCP reset leaves it "open" for up to two keepalives).  A broker that accepts TCP
@@ -45,16 +52,18 @@ from paho.mqtt.reasoncodes import ReasonCode
 from camera.mqtt import wording
 from camera.mqtt.client import make_client
 from camera.mqtt.config import MqttConfig
+from camera.mqtt.refusals import Refusals
 from camera.mqtt.retained import RetainedState
 from camera.mqtt.subscriptions import Handler, Subscriptions
 from camera.mqtt.transport import ReconnectTimer, Transport
 from camera.mqtt.window import InFlightWindow
-from camera.store import Outbox
+from camera.store import Outbox, QueuedMessage
 
 log = logging.getLogger(__name__)
 
 _IDLE_TIMEOUT_S = 0.25  # select() wakes at once for traffic or a new alert; this is the idle tick
 _ACCEPTED = (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN)
+_POLL_S = 1.0  # look for rows another process queued (``ronda outbox retry``) this often
 
 
 class MqttLink:
@@ -80,6 +89,8 @@ class MqttLink:
         self.connected = threading.Event()
         self.on_connect_hooks: list[Callable[[], None]] = []
         self.acked = 0
+        self.buried = 0
+        """Messages this link moved to the dead letters."""
         self.reconnects = 0
         self.resent = 0
         """Rows in flight when a connection was re-established: paho publishes them again, so
@@ -88,6 +99,10 @@ class MqttLink:
         self.window = InFlightWindow(config.max_inflight)
         self.state = RetainedState()
         self.subscriptions = Subscriptions()
+        self.refusals = Refusals(
+            config.refused_attempts, config.reconnect_min_s, config.reconnect_max_s
+        )
+        self._next_poll = 0.0
         self._reporter = wording.Reporter()
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -241,25 +256,70 @@ class MqttLink:
         woken = self._wake.is_set()
         self._wake.clear()
         self._flush_state()
-        if self.window.take_room_opened() or woken:
+        now = time.monotonic()
+        if self.window.take_room_opened() or woken or now >= self._next_poll:
+            self._next_poll = now + _POLL_S
             self._drain()
 
     def _drain(self) -> None:
-        """Hand the next rows to paho, in order, up to ``max_inflight`` unacknowledged."""
+        """Hand rows to paho, up to ``max_inflight`` unacknowledged: refused rows whose retry
+        is due first, then the next rows in order."""
         room = self.window.room()
         if room <= 0:
             return
-        for message in self.outbox.pending(after_seq=self.window.last_sent_seq, limit=room):
+        retries = [self.outbox.get(seq) for seq in self.refusals.due(time.monotonic(), room)]
+        rows = [m for m in retries if m is not None]
+        rows += self.outbox.pending(after_seq=self.window.last_sent_seq, limit=room - len(rows))
+        for message in rows:
+            if not self._publish_row(message):
+                return
+
+    def _publish_row(self, message: QueuedMessage) -> bool:
+        """Hand one row to paho; False when paho cannot take more now."""
+        try:
             info = self._client.publish(
                 message.topic, message.payload, qos=message.qos, retain=message.retain
             )
-            if info.rc not in _ACCEPTED:
-                log.warning("paho refused to queue an alert (%s); retrying", info.rc)
-                self.window.open_room()  # try again at the next turn
-                return
-            self.window.sent(info.mid, message.seq, time.monotonic())
-            if message.qos == 0:
-                self.window.acknowledged(info.mid, time.monotonic())
+        except (ValueError, TypeError) as error:  # never publishable as it is
+            self.window.skip(message.seq)
+            self._bury(message, f"refused by the MQTT client: {error}", attempts=1)
+            return True
+        if info.rc not in _ACCEPTED:
+            log.warning("paho refused to queue an alert (%s); retrying", info.rc)
+            self.window.open_room()  # try again at the next turn
+            return False
+        self.window.sent(info.mid, message.seq, time.monotonic())
+        if message.qos == 0:
+            self.window.acknowledged(info.mid, time.monotonic())
+        return True
+
+    def _refused(self, seq: int, reason: str) -> None:
+        """The broker refused row ``seq``: try again later, or bury it after the last try."""
+        attempts = self.refusals.refused(seq, time.monotonic())
+        if self.refusals.first_time(reason):
+            log.warning(
+                "MQTT broker %s refused an alert message: %s; it is tried %d times, then kept "
+                "as a dead letter (ronda outbox list); the alerts behind it are delivered",
+                self.broker,
+                reason,
+                self.config.refused_attempts,
+            )
+        if attempts is not None:
+            message = self.outbox.get(seq)
+            if message is not None:
+                self._bury(message, f"refused by the broker {attempts} times: {reason}", attempts)
+        self.window.open_room()
+
+    def _bury(self, message: QueuedMessage, reason: str, attempts: int) -> None:
+        if self.outbox.bury(message.seq, reason, attempts=attempts):
+            self.buried += 1
+            level = logging.WARNING if self.refusals.first_time(f"bury:{reason}") else logging.DEBUG
+            log.log(
+                level,
+                "moved an alert message on %s to the dead letters (%s); see ronda outbox list",
+                message.topic[:120],
+                reason,
+            )
 
     def _flush_state(self) -> None:
         pending = self.state.take()
@@ -374,8 +434,23 @@ class MqttLink:
         reason_code: ReasonCode,
         properties: Properties | None,
     ) -> None:
-        if self.window.acknowledged(mid, time.monotonic()) is None:
+        now = time.monotonic()
+        if reason_code.is_failure:
+            seq = self.window.released(mid, now)
+            if seq is not None:
+                self._refused(seq, f"{reason_code} (reason code 0x{reason_code.value:02X})")
+            else:
+                self.state.acknowledged(mid)
+                if self.refusals.first_time(f"state:{reason_code}"):
+                    log.warning(
+                        "MQTT broker %s refused a state message: %s", self.broker, reason_code
+                    )
+            return
+        seq = self.window.acknowledged(mid, now)
+        if seq is None:
             self.state.acknowledged(mid)
+        else:
+            self.refusals.forget(seq)
 
     def _on_subscribe(
         self,

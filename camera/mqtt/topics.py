@@ -1,13 +1,61 @@
-"""Topic names, in one place, so the publisher, discovery and tests agree."""
+"""Topic names, in one place, so the publisher, discovery and tests agree, and checked where
+they are made.
+
+MQTT forbids ``+`` and ``#`` (wildcards) and NUL in a topic a message is published to, and
+limits a topic to 65,535 bytes of UTF-8.  A prefix that breaks a rule would make every alert
+unpublishable; it is refused when ``Topics`` is built (the configuration reports it first), and
+any topic the outbox is asked to carry is checked again by ``check_topic``.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+MAX_TOPIC_BYTES = 65_535
+"""MQTT's limit: the topic length is a two-byte integer."""
+LONGEST_SUFFIX_BYTES = 200
+"""Room kept after the prefix for ``/events/<event id>/thumbnail`` and discovery topics."""
+
+
+class TopicError(ValueError):
+    """A topic MQTT would refuse (one user-facing line)."""
+
+
+def topic_problem(topic: str) -> str | None:
+    """Why MQTT would refuse ``topic`` as a publish topic, or ``None`` when it is fine."""
+    if not topic:
+        return "it is empty"
+    for char, name in (("+", "'+'"), ("#", "'#'"), ("\0", "a NUL character")):
+        if char in topic:
+            return f"it contains {name} (MQTT wildcards and NUL cannot be published to)"
+    try:
+        size = len(topic.encode("utf-8"))
+    except UnicodeEncodeError:
+        return "it is not valid UTF-8 text"
+    if size > MAX_TOPIC_BYTES:
+        return f"it is {size} bytes long (MQTT allows {MAX_TOPIC_BYTES})"
+    return None
+
+
+def check_topic(topic: str) -> str:
+    """``topic`` if MQTT accepts it; else ``TopicError`` saying why."""
+    problem = topic_problem(topic)
+    if problem is not None:
+        raise TopicError(f"MQTT topic {topic[:80]!r} cannot be used: {problem}")
+    return topic
+
 
 @dataclass(frozen=True, slots=True)
 class Topics:
     prefix: str
+
+    def __post_init__(self) -> None:
+        problem = topic_problem(self.prefix)
+        room = MAX_TOPIC_BYTES - LONGEST_SUFFIX_BYTES
+        if problem is None and len(self.prefix.encode()) > room:
+            problem = f"it leaves no room for the topics under it (at most {room} bytes)"
+        if problem is not None:
+            raise TopicError(f"MQTT topic prefix {self.prefix[:80]!r} cannot be used: {problem}")
 
     @property
     def availability(self) -> str:
@@ -18,7 +66,7 @@ class Topics:
         return f"{self.prefix}/events"
 
     def thumbnail(self, event_id: str) -> str:
-        return f"{self.prefix}/events/{event_id}/thumbnail"
+        return check_topic(f"{self.prefix}/events/{event_id}/thumbnail")
 
     def label_state(self, label: str) -> str:
         return f"{self.prefix}/{label}"

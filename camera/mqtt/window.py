@@ -58,6 +58,11 @@ class InFlightWindow:
             self._rows[mid] = _InFlight(seq, now)
             self.last_sent_seq = max(self.last_sent_seq, seq)
 
+    def skip(self, seq: int) -> None:
+        """Row ``seq`` will never be in flight (it went to the dead letters): move past it."""
+        with self._lock:
+            self.last_sent_seq = max(self.last_sent_seq, seq)
+
     def acknowledged(self, mid: int, now: float) -> int | None:
         """The broker acknowledged ``mid``: its row (``None`` if not an outbox row) joins the
         batch to delete."""

@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # loading TFLite is the runtime check's job, not the import's
     from camera.detect.tflite import TFLiteDetector
 
 Status = Literal["ok", "warn", "FAIL", "skip"]
-CHECKS = ("config", "models", "runtime", "camera", "broker", "sensors", "disk")
+CHECKS = ("config", "models", "runtime", "camera", "broker", "outbox", "sensors", "disk")
 SLOW_INFERENCE_MS = 1000.0
 DISK_WARN_BYTES = 1 << 30
 DISK_FAIL_BYTES = 100 << 20
@@ -84,6 +84,7 @@ def _checks(args: argparse.Namespace, skip: set[str]) -> Iterator[Check]:
         ("runtime", check_runtime),
         ("camera", lambda c: check_camera(c, args.frame_timeout)),
         ("broker", check_broker),
+        ("outbox", check_outbox),
         ("sensors", check_sensors),
         ("disk", check_disk),
     ):
@@ -265,6 +266,36 @@ def _broker_fix(error: str) -> str:
         "check mqtt.host and mqtt.port, that the broker runs (systemctl status mosquitto) "
         "and listens on that address, not only on localhost"
     )
+
+
+def check_outbox(config: RondaConfig) -> Check:
+    """Alerts waiting for the broker, and dead letters (alerts that could not be delivered)."""
+    from camera.app import DATABASE_NAME
+    from camera.store import Database, Outbox
+    from camera.store.database import DatabaseError
+
+    path = _state(config) / DATABASE_NAME
+    if not path.exists():
+        return Check("outbox", "ok", "empty (no state yet)")
+    try:
+        database = Database(path)
+    except DatabaseError as error:
+        return Check("outbox", "FAIL", str(error), "the service's files belong to ronda: sudo")
+    try:
+        outbox = Outbox(database, config.mqtt.outbox)
+        queued, dead = outbox.depth(), outbox.dead.count()
+        detail = f"{queued} queued, {dead} dead letter(s)"
+        if dead:
+            return Check(
+                "outbox",
+                "warn",
+                f"{detail}; latest: {outbox.dead.latest_reason()}",
+                "ronda outbox list; fix the cause (broker ACL, topic), then ronda outbox retry "
+                "--all (or drop them)",
+            )
+        return Check("outbox", "ok", detail)
+    finally:
+        database.close()
 
 
 def check_sensors(config: RondaConfig) -> Check:

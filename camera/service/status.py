@@ -78,6 +78,7 @@ def local_state(config: RondaConfig, limit: int, out: Out) -> None:
         out(
             f"state     {state}: {events.count()} events ({events.count_since(local_midnight())} "
             f"today), outbox {outbox.depth()} queued, {outbox.dropped()} dropped"
+            + _dead_letters(outbox.dead.count())
         )
         for event in events.recent(limit):
             end = _clock(event.end_time) if event.end_time is not None else "open"
@@ -156,8 +157,13 @@ def summarise_stats(payload: bytes) -> str:
         f"governor {stats.get('governor_level') or stats.get('policy', {}).get('level')}",
         f"SoC {temperature} °C" if temperature is not None else "SoC temperature unknown",
         f"outbox {stats.get('outbox_depth', 0)}",
+        f"dead letters {stats.get('dead_letters', 0)}",
     ]
     return ", ".join(parts)
+
+
+def _dead_letters(count: int) -> str:
+    return f", {count} dead letter(s) (ronda outbox list)" if count else ", no dead letters"
 
 
 def _clock(epoch: float) -> str:

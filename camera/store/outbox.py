@@ -23,11 +23,13 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import Field
 
 from camera.section import Section
 from camera.store.database import Database
+from camera.store.dead_letters import DeadLetters
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,8 @@ class Outbox:
     def __init__(self, database: Database, config: OutboxConfig) -> None:
         self.database = database
         self.config = config
+        self.dead = DeadLetters(database)
+        self._reported: set[str] = set()  # why rows were unreadable, logged once each
         ((self._count, self._bytes),) = self.database.query(
             "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM outbox"
         )
@@ -160,16 +164,95 @@ class Outbox:
         return dropped
 
     def pending(self, after_seq: int = 0, limit: int = 100) -> list[QueuedMessage]:
-        """The oldest messages with ``seq > after_seq``, in queue order."""
+        """The oldest messages with ``seq > after_seq``, in queue order.  A row that cannot be
+        read as a message (a corrupt database, a foreign writer) is moved to the dead letters
+        on the spot, so it never blocks the rows behind it."""
         rows = self.database.query(
-            "SELECT seq, topic, payload, qos, retain, event_id, created_at FROM outbox "
-            "WHERE seq > ? ORDER BY seq LIMIT ?",
+            f"SELECT {_ROW_COLUMNS} FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
             (after_seq, limit),
         )
-        return [
-            QueuedMessage(seq, topic, bytes(payload), qos, bool(retain), event_id, created)
-            for seq, topic, payload, qos, retain, event_id, created in rows
-        ]
+        messages = []
+        for row in rows:
+            decoded = _decode(row)
+            if isinstance(decoded, str):
+                reason = f"unreadable outbox row: {decoded}"
+                self.bury(int(row[0]), reason, attempts=0)
+                if reason not in self._reported:
+                    self._reported.add(reason)
+                    log.warning("moved an outbox row to the dead letters (%s)", reason)
+            else:
+                messages.append(decoded)
+        return messages
+
+    def get(self, seq: int) -> QueuedMessage | None:
+        """Row ``seq`` if it is still queued and readable (a refused message tried again)."""
+        rows = self.database.query(f"SELECT {_ROW_COLUMNS} FROM outbox WHERE seq = ?", (seq,))
+        decoded = _decode(rows[0]) if rows else None
+        return decoded if isinstance(decoded, QueuedMessage) else None
+
+    def bury(self, seq: int, reason: str, *, attempts: int) -> bool:
+        """Move row ``seq`` to the dead letters with why; False if it is no longer queued."""
+        with self.database.transaction() as db:
+            found = db.execute(
+                "SELECT COALESCE(LENGTH(payload), 0) FROM outbox WHERE seq = ?", (seq,)
+            ).fetchone()
+            if found is None:
+                return False
+            db.execute(
+                "INSERT INTO dead_letters(topic, payload, qos, retain, event_id, created_at, "
+                "attempts, reason, buried_at) SELECT CAST(COALESCE(topic, '') AS BLOB), "
+                "CAST(COALESCE(payload, X'') AS BLOB), COALESCE(qos, 1), COALESCE(retain, 0), "
+                "CAST(event_id AS TEXT), COALESCE(created_at, 0), ?, ?, ? FROM outbox "
+                "WHERE seq = ?",
+                (attempts, reason, time.time(), seq),
+            )
+            db.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
+            self._count -= 1
+            self._bytes -= int(found[0])
+            self.dead.cap(db)
+        return True
+
+    def put_dead(self, messages: list[OutgoingMessage], reason: str) -> None:
+        """Keep messages that can never be published (a topic MQTT forbids) as dead letters
+        right away: visible and retryable, never in the way of the queue."""
+        now = time.time()
+        with self.database.transaction() as db:
+            db.executemany(
+                "INSERT INTO dead_letters(topic, payload, qos, retain, event_id, created_at, "
+                "attempts, reason, buried_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
+                [_dead_row(m, reason, now) for m in messages],
+            )
+            self.dead.cap(db)
+
+    def revive(self, ids: list[int]) -> int:
+        """Move dead letters back to the end of the outbox (the owner fixed the cause);
+        returns how many.  They are tried afresh, after everything already queued."""
+        now = time.time()
+        moved = 0
+        with self.database.transaction() as db:
+            for dead_id in ids:
+                row = db.execute(
+                    "SELECT topic, payload, qos, retain, event_id FROM dead_letters WHERE id = ?",
+                    (dead_id,),
+                ).fetchone()
+                if row is None:
+                    continue
+                topic, payload, qos, retain, event_id = row
+                text = (
+                    topic.decode("utf-8", "surrogateescape") if isinstance(topic, bytes) else topic
+                )
+                db.execute(
+                    "INSERT INTO outbox(topic, payload, qos, retain, event_id, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (text, payload, qos, retain, event_id, now),
+                )
+                db.execute("DELETE FROM dead_letters WHERE id = ?", (dead_id,))
+                self._count += 1
+                self._bytes += len(payload)
+                moved += 1
+        if moved:
+            log.info("moved %d dead letter(s) back to the outbox", moved)
+        return moved
 
     def ack(self, seq: int) -> None:
         self.ack_many([seq])
@@ -203,3 +286,38 @@ class Outbox:
     def dropped(self) -> int:
         """Messages dropped by a bound since the state directory was created."""
         return self.database.counter(DROPPED_COUNTER)
+
+
+def _dead_row(message: OutgoingMessage, reason: str, now: float) -> tuple[object, ...]:
+    topic = message.topic.encode("utf-8", "surrogateescape")
+    payload, qos, retain = message.payload, message.qos, int(message.retain)
+    return (topic, payload, qos, retain, message.event_id, now, reason, now)
+
+
+# topic and event_id as bytes: a TEXT value that is not UTF-8 would fail the whole query.
+_ROW_COLUMNS = (
+    "seq, typeof(topic), CAST(topic AS BLOB), payload, qos, retain, CAST(event_id AS BLOB), "
+    "created_at"
+)
+_Row = tuple[Any, ...]
+
+
+def _decode(row: _Row) -> QueuedMessage | str:
+    """The message in an outbox row, or what is wrong with the row."""
+    seq, topic_type, topic_bytes, payload, qos, retain, event_id, created = row
+    if topic_type != "text" or not topic_bytes:
+        return f"its topic is {topic_type}, not text"
+    try:
+        topic = bytes(topic_bytes).decode("utf-8")
+    except UnicodeDecodeError:
+        return "its topic is not UTF-8 text"
+    if isinstance(payload, str):
+        payload = payload.encode("utf-8", "surrogateescape")
+    if not isinstance(payload, bytes):
+        return f"its payload is {type(payload).__name__}, not bytes"
+    if qos not in (0, 1, 2) or retain not in (0, 1):
+        return f"QoS {qos!r} / retain {retain!r} are not valid"
+    if not isinstance(created, (int, float)):
+        created = time.time()  # only the age bound reads it: the row stays deliverable
+    event = bytes(event_id).decode("utf-8", "replace") if event_id is not None else None
+    return QueuedMessage(int(seq), topic, payload, int(qos), bool(retain), event, float(created))
