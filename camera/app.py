@@ -175,6 +175,7 @@ class Runtime:
             "outbox_depth": self.outbox.depth(),
             "outbox_dropped": self.outbox.dropped(),
             "dead_letters": self.outbox.dead.count(),
+            "thumbnails_omitted": self.outbox.omitted(),
             "events_today": self.events.count_since(local_midnight()),
             # Flat copies for Home Assistant's value templates (null when there is no sensor).
             "governor_level": self.pipeline.policy.level,

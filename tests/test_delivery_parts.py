@@ -4,17 +4,27 @@ the reconnect timer.  (Together, against a real mosquitto: tests/test_delivery_l
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import ssl
 import threading
 import time
 
+import cv2
+import numpy as np
 import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from camera.mqtt import wording
+from camera.mqtt.fit import (
+    PacketLimit,
+    announced_thumbnail,
+    packet_size,
+    shrink_jpeg,
+    without_thumbnail,
+)
 from camera.mqtt.refusals import Refusals
 from camera.mqtt.retained import RetainedState
 from camera.mqtt.subscriptions import Subscriptions
@@ -262,3 +272,44 @@ def test_a_good_prefix_makes_good_topics() -> None:
     assert check_topic(topics.events) == "ronda/front door/events"
     with pytest.raises(TopicError):
         Topics("x" * 65_400)  # fits MQTT alone, but not with /events/<id>/thumbnail after it
+
+
+# -- packet size -------------------------------------------------------------------------------
+def test_packet_size_counts_header_topic_id_properties_and_payload() -> None:
+    # fixed header 1 + length 1 + topic length 2 + "a" + packet id 2 + properties 1 (MQTT 5)
+    assert packet_size("a", 0, 1, v5=True) == 8
+    assert packet_size("a", 0, 1, v5=False) == 7
+    assert packet_size("a", 0, 0, v5=False) == 5
+    assert packet_size("a", 121, 1, v5=True) == 2 + 127  # remaining length 127: one byte
+    assert packet_size("a", 122, 1, v5=True) == 3 + 128  # 128: two bytes
+    limit = PacketLimit(4096, v5=True)
+    budget = limit.payload_budget("ronda/x/events/e1/thumbnail", 1)
+    assert limit.fits("ronda/x/events/e1/thumbnail", budget, 1)
+    assert not limit.fits("ronda/x/events/e1/thumbnail", 4096, 1)
+
+
+def test_shrink_jpeg_fits_the_budget_or_says_it_cannot() -> None:
+    rng = np.random.default_rng(1)
+    noisy = rng.integers(0, 255, (480, 480, 3), dtype=np.uint8)  # the worst case for JPEG
+    jpeg = cv2.imencode(".jpg", noisy, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes()
+    smaller = shrink_jpeg(jpeg, 4000)
+    assert smaller is not None and len(smaller) <= 4000
+    picture = cv2.imdecode(np.frombuffer(smaller, np.uint8), cv2.IMREAD_COLOR)
+    assert 32 <= picture.shape[0] < 480 and picture.shape[0] == picture.shape[1]  # same aspect
+    assert shrink_jpeg(jpeg, 100) is None  # not even 32 px fits
+    assert shrink_jpeg(b"\xff\xd8 not a picture", 4000) is None
+
+
+def test_an_event_json_says_its_thumbnail_was_left_out() -> None:
+    event = b'{"has_thumbnail":true,"id":"e1","thumbnail_topic":"r/events/e1/thumbnail"}'
+    assert announced_thumbnail(event) == "r/events/e1/thumbnail"
+    changed = json.loads(without_thumbnail(event, "larger than the broker's maximum"))
+    assert changed == {
+        "has_thumbnail": False,
+        "id": "e1",
+        "thumbnail_omitted": "larger than the broker's maximum",
+        "thumbnail_topic": "r/events/e1/thumbnail",
+    }
+    assert announced_thumbnail(without_thumbnail(event, "x")) is None
+    assert announced_thumbnail(b"\xff\xd8jpeg") is None
+    assert announced_thumbnail(b"{not json") is None

@@ -13,12 +13,19 @@ from camera.mqtt.config import MqttConfig
 def make_client(config: MqttConfig, client_id: str, will_topic: str | None) -> paho.Client:
     """A client with no callbacks yet; ``will_topic`` None sets no Last Will (helpers such as
     ``ronda flush`` must not announce the camera offline)."""
-    client = paho.Client(
-        callback_api_version=CallbackAPIVersion.VERSION2,
-        client_id=client_id,
-        clean_session=True,
-        protocol=paho.MQTTv311,
-    )
+    if config.protocol == "5":
+        client = paho.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=paho.MQTTv5,
+        )
+    else:
+        client = paho.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=True,
+            protocol=paho.MQTTv311,
+        )
     password, _ = config.resolve_password()
     if config.username or password:
         client.username_pw_set(config.username, password)
@@ -36,3 +43,12 @@ def make_client(config: MqttConfig, client_id: str, will_topic: str | None) -> p
     client.max_inflight_messages_set(config.max_inflight)
     client.max_queued_messages_set(0)
     return client
+
+
+def connect(client: paho.Client, config: MqttConfig) -> None:
+    """Open the connection (raises ``OSError``); a clean session either way, as the outbox,
+    not the broker, keeps what is undelivered."""
+    if config.protocol == "5":
+        client.connect(config.host, config.port, config.keepalive_s, clean_start=True)
+    else:
+        client.connect(config.host, config.port, config.keepalive_s)

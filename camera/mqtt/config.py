@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from camera.section import Section
 from camera.store import OutboxConfig
@@ -84,6 +85,15 @@ class MqttConfig(Section):
     ack_timeout_s: float = Field(15.0, ge=1, le=600)
     """No PUBACK for this long while alerts are in flight means the connection is dead without a
     TCP reset (a cut cable, a Wi-Fi drop): reconnect and resend rather than wait for keepalive."""
+    protocol: Literal["5", "3.1.1"] = "5"
+    """MQTT version.  ``5`` (mosquitto 1.6 and later, Home Assistant's Mosquitto add-on, EMQX,
+    HiveMQ) lets the broker tell us when it refuses a message and how large a packet it takes;
+    ``3.1.1`` for older brokers, which acknowledge a refused message like a delivered one (see
+    the delivery page)."""
+    max_packet_bytes: int | None = Field(None, ge=1024, le=268_435_456)
+    """Largest MQTT packet to send; null = the limit an MQTT 5 broker announces, else none.
+    Set it for a 3.1.1 broker with ``max_packet_size``: larger thumbnails are then shrunk or
+    left out instead of making the broker drop the connection."""
     refused_attempts: int = Field(5, ge=1, le=100)
     """A message the broker refuses (an MQTT 5 PUBACK with a failure reason code, e.g. an ACL
     that denies the topic) is tried this often, with growing pauses, then kept as a dead letter
@@ -95,6 +105,12 @@ class MqttConfig(Section):
     tls: TlsConfig = TlsConfig()
     outbox: OutboxConfig = OutboxConfig()
     discovery: DiscoveryConfig = DiscoveryConfig()
+
+    @field_validator("protocol", mode="before")
+    @classmethod
+    def _protocol_as_text(cls, value: object) -> object:
+        """``protocol: 5`` in YAML is a number; ``5.0`` too."""
+        return "5" if value in (5, 5.0) else value
 
     @model_validator(mode="after")
     def _password_file_exists(self) -> MqttConfig:

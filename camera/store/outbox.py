@@ -34,6 +34,7 @@ from camera.store.dead_letters import DeadLetters
 log = logging.getLogger(__name__)
 
 DROPPED_COUNTER = "outbox_dropped"
+OMITTED_COUNTER = "thumbnails_omitted"
 _ACK_CHUNK = 500  # SQLite allows at least 999 parameters per statement
 
 
@@ -211,6 +212,24 @@ class Outbox:
             self._bytes -= int(found[0])
             self.dead.cap(db)
         return True
+
+    def discard(self, seq: int) -> None:
+        """Remove a thumbnail that will not be published (larger than the broker takes, even
+        shrunk; its event JSON said so), counted as ``thumbnails_omitted``."""
+        with self.database.transaction() as db:
+            found = db.execute(
+                "SELECT COALESCE(LENGTH(payload), 0) FROM outbox WHERE seq = ?", (seq,)
+            ).fetchone()
+            if found is None:
+                return
+            db.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
+            self._count -= 1
+            self._bytes -= int(found[0])
+            self.database.add_counter(db, OMITTED_COUNTER, 1)
+
+    def omitted(self) -> int:
+        """Thumbnails left out because the broker takes no packet that large."""
+        return self.database.counter(OMITTED_COUNTER)
 
     def put_dead(self, messages: list[OutgoingMessage], reason: str) -> None:
         """Keep messages that can never be published (a topic MQTT forbids) as dead letters
