@@ -208,6 +208,12 @@ class Runtime:
         self.link.wait_drained(self.config.mqtt.drain_timeout_s if timeout is None else timeout)
         return self.outbox.depth()
 
+    def cancel_drain(self) -> None:
+        """Stop waiting for acknowledgements now (a second SIGTERM/Ctrl-C during ``close``);
+        what is undelivered stays in the outbox for the next run or ``ronda flush``."""
+        if self.link is not None:
+            self.link.cancel_drain()
+
     def close(self) -> int:
         """End open events, flush and disconnect; returns the alerts left queued on disk."""
         self.pipeline.end_stream()

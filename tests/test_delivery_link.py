@@ -324,3 +324,41 @@ def test_on_off_of_an_event_during_an_outage_both_arrive(
         assert phone.wait_for(lambda s: [e["type"] for e in s.events()] == ["start", "end"])
     finally:
         link.stop()
+
+
+# -- the drain at the end ----------------------------------------------------------------------
+def test_the_drain_retries_at_once_instead_of_finishing_a_long_backoff(tmp_path: Path) -> None:
+    broker = Mosquitto(tmp_path)
+    link, outbox = make_link(tmp_path, broker.port, reconnect_min_s=30, reconnect_max_s=60)
+    outbox.put(alerts(0, 3))
+    link.start()
+    try:
+        assert wait_until(lambda: link.last_error is not None, 5)  # now asleep for ~30 s
+        broker.start()
+        phone = Subscriber(broker.host, broker.port, topic=f"{PREFIX}/#").start()
+        try:
+            assert link.wait_drained(10)  # well before the backoff would have ended
+            assert phone.wait_for(lambda s: s.unique_event_keys() == keys(0, 3))
+        finally:
+            phone.stop()
+    finally:
+        link.stop()
+        broker.stop()
+
+
+def test_cancel_drain_ends_the_wait_at_once_and_keeps_the_queue(tmp_path: Path) -> None:
+    broker = Mosquitto(tmp_path)  # never started: nothing can be delivered
+    link, outbox = make_link(tmp_path, broker.port)
+    outbox.put(alerts(0, 3))
+    link.start()
+    results: list[bool] = []
+    waiter = threading.Thread(target=lambda: results.append(link.wait_drained(120)))
+    try:
+        waiter.start()
+        assert wait_until(lambda: link.last_error is not None, 5)
+        link.cancel_drain()  # what a second SIGTERM does
+        waiter.join(5)
+        assert results == [False]
+        assert outbox.depth() == 3
+    finally:
+        link.stop()

@@ -36,7 +36,10 @@ than one part:
   on; a dead network thread would silently stop every alert.  A broker that is down or refuses
   us never stops the camera: the link retries forever, with backoff.
 * ``wait_drained`` also waits for the PUBACKs of state messages and for SUBACKs, so a stop does
-  not cut off the final OFF.
+  not cut off the final OFF.  When it begins, a link asleep in its backoff tries again at once
+  (a replay that ends while the link sleeps a long backoff would otherwise spend its whole drain
+  timeout asleep while the broker is back); ``cancel_drain`` ends it at once (a second SIGTERM),
+  and the outbox keeps what is left.
 """
 
 from __future__ import annotations
@@ -113,6 +116,7 @@ class MqttLink:
         self._logged: set[str] = set()  # fitting notices, logged once each
         self._reporter = wording.Reporter()
         self._stop = threading.Event()
+        self._drain_cancelled = threading.Event()
         self._wake = threading.Event()
         self._ever_connected = False
         self._paho_error: str | None = None
@@ -178,6 +182,8 @@ class MqttLink:
                 timeout,
                 depth,
             )
+        if not self.connected.is_set():
+            self._timer.retry_now()  # not at the end of a backoff sleep: the drain is now
         deadline = time.monotonic() + timeout
         while True:
             busy = self.state.busy() or self.subscriptions.busy()
@@ -185,7 +191,14 @@ class MqttLink:
                 return True
             if time.monotonic() >= deadline:
                 return False
-            time.sleep(0.02)
+            if self._drain_cancelled.wait(0.02):
+                log.info("drain cancelled: %d alert message(s) stay queued", self.outbox.depth())
+                return False
+
+    def cancel_drain(self) -> None:
+        """End ``wait_drained`` now, and any later one at once (a second SIGTERM or Ctrl-C:
+        the owner wants the process gone; the outbox keeps what is undelivered)."""
+        self._drain_cancelled.set()
 
     def stop(self, *, publish_offline: bool = True) -> None:
         """Say ``offline`` (the clean counterpart of the Last Will) and disconnect."""
