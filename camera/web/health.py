@@ -96,6 +96,7 @@ def health_payload(context: WebContext) -> dict[str, Any]:
         "charging": readings.get("charging"),
         "outbox_depth": context.outbox.depth(),
         "outbox_dropped": context.outbox.dropped(),
+        "dead_letters": context.outbox.dead.count(),
         "events_total": context.events.count(),
         "events_today": context.events.count_since(local_midnight()),
         "disk": {
