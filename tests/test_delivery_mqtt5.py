@@ -146,5 +146,5 @@ def test_broker_max_packet_size_every_event_json_arrives_thumbnails_shrunk_or_le
         shrunk.shape
     )
     assert outbox.omitted() == 1 and outbox.dead.count() == 0
-    assert "takes packets up to 4096 bytes" in caplog.text
+    assert "takes packets up to 4096 bytes, 20 unacknowledged" in caplog.text
     assert [json.loads(m.payload)["id"] for m in phone.on("/events")] == ["broken", "tiny", "big"]

@@ -16,9 +16,13 @@ import numpy as np
 import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from camera.mqtt import wording
+from camera.mqtt.config import MqttConfig
 from camera.mqtt.fit import (
+    BrokerLimits,
     PacketLimit,
     announced_thumbnail,
     packet_size,
@@ -313,3 +317,15 @@ def test_an_event_json_says_its_thumbnail_was_left_out() -> None:
     assert announced_thumbnail(without_thumbnail(event, "x")) is None
     assert announced_thumbnail(b"\xff\xd8jpeg") is None
     assert announced_thumbnail(b"{not json") is None
+
+
+def test_broker_limits_combine_the_connack_with_the_config() -> None:
+    connack = Properties(PacketTypes.CONNACK)
+    connack.MaximumPacketSize = 4096
+    connack.ReceiveMaximum = 10
+    limits = BrokerLimits.from_connack(connack, MqttConfig(max_inflight=20))
+    assert (limits.packet, limits.window, limits.announced) == (PacketLimit(4096, True), 10, True)
+    assert limits.describe() == "takes packets up to 4096 bytes, 10 unacknowledged message(s)"
+    ours = BrokerLimits.from_connack(None, MqttConfig(protocol="3.1.1", max_packet_bytes=2048))
+    assert (ours.packet, ours.window, ours.announced) == (PacketLimit(2048, False), 20, False)
+    assert BrokerLimits.from_connack(None, MqttConfig()).packet is None  # no limit known

@@ -24,6 +24,9 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from paho.mqtt.properties import Properties
+
+from camera.mqtt.config import MqttConfig
 
 log = logging.getLogger("camera.mqtt.link")
 
@@ -100,3 +103,30 @@ class PacketLimit:
 
     def too_large(self, size: int) -> str:
         return f"larger than the broker's maximum packet size ({self.max_bytes} bytes, was {size})"
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerLimits:
+    """What bounds sending on one connection: the packet size and the in-flight window."""
+
+    packet: PacketLimit | None
+    window: int
+    announced: bool
+    """The broker announced a limit of its own (MQTT 5 CONNACK)."""
+
+    @classmethod
+    def from_connack(cls, properties: Properties | None, config: MqttConfig) -> BrokerLimits:
+        """MQTT 5: the broker's Maximum Packet Size and Receive Maximum (how many QoS 1
+        messages it takes unacknowledged), combined with ours; 3.1.1 announces neither."""
+        broker_max = getattr(properties, "MaximumPacketSize", None)
+        sizes = [size for size in (broker_max, config.max_packet_bytes) if size]
+        v5 = config.protocol == "5"
+        packet = PacketLimit(min(sizes), v5=v5) if sizes else None
+        receive_maximum = getattr(properties, "ReceiveMaximum", None) or config.max_inflight
+        window = min(config.max_inflight, receive_maximum)
+        announced = bool(broker_max) or receive_maximum < config.max_inflight
+        return cls(packet, window, announced)
+
+    def describe(self) -> str:
+        size = "any size" if self.packet is None else f"up to {self.packet.max_bytes} bytes"
+        return f"takes packets {size}, {self.window} unacknowledged message(s)"

@@ -10,8 +10,8 @@ The parts, each with its own rules (read their docstrings):
 * ``camera.mqtt.retained``: latest-value state and ON/OFF transitions, re-sent on connect;
 * ``camera.mqtt.subscriptions``: what we listen to, re-subscribed on connect;
 * ``camera.mqtt.refusals``: messages the broker refused, tried again a bounded number of times;
-* ``camera.mqtt.fit``: messages that fit the broker's Maximum Packet Size (thumbnails shrunk or
-  left out, the event JSON always sent);
+* ``camera.mqtt.fit`` and ``fitter``: messages that fit the broker's Maximum Packet Size
+  (thumbnails shrunk or left out, the event JSON always sent);
 * ``camera.mqtt.wording``: one clear line per connection problem, logged once.
 
 What this class adds is the order of things on the link thread, and the rules that need more
@@ -57,7 +57,8 @@ from paho.mqtt.reasoncodes import ReasonCode
 from camera.mqtt import wording
 from camera.mqtt.client import connect, make_client
 from camera.mqtt.config import MqttConfig
-from camera.mqtt.fit import PacketLimit, announced_thumbnail, shrink_jpeg, without_thumbnail
+from camera.mqtt.fit import BrokerLimits
+from camera.mqtt.fitter import PacketFitter, TooLarge
 from camera.mqtt.refusals import Refusals
 from camera.mqtt.retained import RetainedState
 from camera.mqtt.subscriptions import Handler, Subscriptions
@@ -109,11 +110,7 @@ class MqttLink:
             config.refused_attempts, config.reconnect_min_s, config.reconnect_max_s
         )
         self._next_poll = 0.0
-        self.limit: PacketLimit | None = None
-        """The largest packet this connection takes (``None``: no limit known)."""
-        self._shrunk: dict[int, bytes] = {}  # thumbnail row -> smaller JPEG that fits
-        self._left_out: set[int] = set()  # thumbnail rows whose event JSON said "omitted"
-        self._logged: set[str] = set()  # fitting notices, logged once each
+        self.fitter = PacketFitter(outbox, self.broker)
         self._reporter = wording.Reporter()
         self._stop = threading.Event()
         self._drain_cancelled = threading.Event()
@@ -299,15 +296,15 @@ class MqttLink:
 
     def _publish_row(self, message: QueuedMessage) -> bool:
         """Hand one row to paho; False when paho cannot take more now."""
-        payload = self._fitted(message)
-        if payload is None:  # left out or buried: nothing to wait for
-            self.window.skip(message.seq)
-            return True
         try:
+            payload = self.fitter.payload(message)
+            if payload is None:  # a thumbnail left out: nothing to wait for
+                self.window.skip(message.seq)
+                return True
             info = self._client.publish(
                 message.topic, payload, qos=message.qos, retain=message.retain
             )
-        except (ValueError, TypeError) as error:  # never publishable as it is
+        except (TooLarge, ValueError, TypeError) as error:  # never publishable as it is
             self.window.skip(message.seq)
             self._bury(message, f"refused by the MQTT client: {error}", attempts=1)
             return True
@@ -319,57 +316,6 @@ class MqttLink:
         if message.qos == 0:
             self.window.acknowledged(info.mid, time.monotonic())
         return True
-
-    def _fitted(self, message: QueuedMessage) -> bytes | None:
-        """The payload to publish within the broker's packet size (see ``camera.mqtt.fit``);
-        ``None`` when the row was left out or buried instead."""
-        limit = self.limit
-        if limit is None:
-            return message.payload
-        if message.seq in self._left_out:
-            self._left_out.discard(message.seq)
-            self.outbox.discard(message.seq)
-            return None
-        payload = self._shrunk.pop(message.seq, message.payload)
-        thumbnail_topic = announced_thumbnail(payload)
-        if thumbnail_topic is not None:
-            payload = self._fit_thumbnail_of(message, payload, thumbnail_topic, limit)
-        if limit.fits(message.topic, len(payload), message.qos):
-            return payload
-        if payload.startswith(b"\xff\xd8"):  # a JPEG whose event JSON went out earlier
-            smaller = shrink_jpeg(payload, limit.payload_budget(message.topic, message.qos))
-            if smaller is not None:
-                return smaller
-            self._notice("thumbnail", f"left out a thumbnail: {limit.too_large(len(payload))}")
-            self.outbox.discard(message.seq)
-            return None
-        self._bury(message, f"refused by the MQTT client: {limit.too_large(len(payload))}", 1)
-        return None
-
-    def _fit_thumbnail_of(
-        self, event: QueuedMessage, payload: bytes, topic: str, limit: PacketLimit
-    ) -> bytes:
-        """Before an event JSON goes out, make sure its thumbnail (the next row) will fit:
-        shrink it now, or say in the JSON that it was left out."""
-        following = self.outbox.pending(after_seq=event.seq, limit=1)
-        thumbnail = following[0] if following and following[0].topic == topic else None
-        if thumbnail is None or limit.fits(topic, len(thumbnail.payload), thumbnail.qos):
-            return payload
-        smaller = shrink_jpeg(thumbnail.payload, limit.payload_budget(topic, thumbnail.qos))
-        if smaller is not None:
-            self._shrunk[thumbnail.seq] = smaller
-            self._notice("shrunk", f"thumbnails re-encoded smaller to fit {limit.max_bytes} bytes")
-            return payload
-        reason = limit.too_large(len(thumbnail.payload))
-        self._left_out.add(thumbnail.seq)
-        self._notice("omitted", f"thumbnails left out ({reason}), counted as thumbnails_omitted")
-        return without_thumbnail(payload, reason)
-
-    def _notice(self, kind: str, text: str) -> None:
-        """Log a fitting decision once per link (it repeats for every event)."""
-        if kind not in self._logged:
-            self._logged.add(kind)
-            log.warning("MQTT broker %s: %s", self.broker, text)
 
     def _refused(self, seq: int, reason: str) -> None:
         """The broker refused row ``seq``: try again later, or bury it after the last try."""
@@ -402,7 +348,7 @@ class MqttLink:
     def _flush_state(self) -> None:
         pending = self.state.take()
         for index, (topic, message) in enumerate(pending):
-            payload = self._fitted_state(topic, message.payload, message.qos)
+            payload = self.fitter.state_payload(topic, message.payload, message.qos)
             if payload is None:
                 continue
             info = self._client.publish(topic, payload, qos=message.qos, retain=message.retain)
@@ -411,19 +357,6 @@ class MqttLink:
                 return
             if message.qos > 0:
                 self.state.sent(info.mid)
-
-    def _fitted_state(self, topic: str, payload: bytes, qos: int) -> bytes | None:
-        """A retained snapshot shrunk to the broker's packet size; ``None``: not published."""
-        limit = self.limit
-        if limit is None or limit.fits(topic, len(payload), qos):
-            return payload
-        smaller = shrink_jpeg(payload, limit.payload_budget(topic, qos))
-        if smaller is None:
-            self._notice(
-                "state",
-                f"a state message on {topic} is not published: {limit.too_large(len(payload))}",
-            )
-        return smaller
 
     def _ack_overdue(self) -> bool:
         """True when alerts have waited ``ack_timeout_s`` with no PUBACK at all."""
@@ -505,23 +438,13 @@ class MqttLink:
         self.connected.set()
 
     def _adopt_broker_limits(self, properties: Properties | None) -> None:
-        """MQTT 5: the broker's Maximum Packet Size and Receive Maximum (how many QoS 1
-        messages it takes unacknowledged) bound what we send on this connection."""
-        broker_max = getattr(properties, "MaximumPacketSize", None)
-        limits = [size for size in (broker_max, self.config.max_packet_bytes) if size]
-        self.limit = PacketLimit(min(limits), v5=self.config.protocol == "5") if limits else None
-        receive_maximum = getattr(properties, "ReceiveMaximum", None) or self.config.max_inflight
-        window = min(self.config.max_inflight, receive_maximum)
-        if window != self.window.size:
-            self.window.size = window
-            self._client.max_inflight_messages_set(window)
-        if broker_max or receive_maximum < self.config.max_inflight:
-            log.info(
-                "MQTT broker %s takes packets up to %s bytes, %d unacknowledged message(s)",
-                self.broker,
-                broker_max or "any",
-                window,
-            )
+        limits = BrokerLimits.from_connack(properties, self.config)
+        self.fitter.limit = limits.packet
+        if limits.window != self.window.size:
+            self.window.size = limits.window
+            self._client.max_inflight_messages_set(limits.window)
+        if limits.announced:
+            log.info("MQTT broker %s %s", self.broker, limits.describe())
 
     def _on_disconnect(
         self,
