@@ -13,7 +13,8 @@ Against a local mosquitto started here (on a free loopback port), in one process
   Baseline: a plain paho client publishing the same 2,000 messages (QoS 1, same in-flight window)
   and waiting for every PUBACK.
 
-Run from the repo root: ``.venv/bin/python bench/delivery.py [--clip PATH ...] [--events N]``.
+Run from the repo root: ``.venv/bin/python bench/delivery.py [--clip PATH ...] [--events N]
+[--protocol 5|3.1.1]``.
 """
 
 from __future__ import annotations
@@ -107,7 +108,9 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def latency(clips: list[Path], workdir: Path, broker: Mosquitto) -> tuple[dict, bytes]:
+def latency(
+    clips: list[Path], workdir: Path, broker: Mosquitto, protocol: str
+) -> tuple[dict, bytes]:
     subscriber = Subscriber(broker.host, broker.port, topic="#").start()
     timeline = Timeline()
     baseline = PlainPahoSink(broker.port, timeline)
@@ -133,7 +136,7 @@ def latency(clips: list[Path], workdir: Path, broker: Mosquitto) -> tuple[dict, 
         {
             "camera": {"name": "bench"},
             "store": {"path": str(workdir / "latency")},
-            "mqtt": {"host": broker.host, "port": broker.port},
+            "mqtt": {"host": broker.host, "port": broker.port, "protocol": protocol},
             "governor": {"enabled": False},
         }
     )
@@ -197,7 +200,7 @@ def queue_backlog(outbox: Outbox, events: int, thumbnail: bytes) -> list[Outgoin
     return messages
 
 
-def drain_once(workdir: Path, events: int, thumbnail: bytes) -> dict:
+def drain_once(workdir: Path, events: int, thumbnail: bytes, protocol: str) -> dict:
     """One outage: a phone subscribed (persistent session), the broker stops, the backlog
     queues on disk, the broker starts, the outbox drains."""
     broker = Mosquitto(workdir, persistence=True)
@@ -208,7 +211,11 @@ def drain_once(workdir: Path, events: int, thumbnail: bytes) -> dict:
     broker.stop()
     logging.getLogger("camera.mqtt.link").setLevel(logging.CRITICAL)  # the outage is planned
     config = MqttConfig(
-        host=broker.host, port=broker.port, reconnect_min_s=0.05, reconnect_max_s=0.2
+        host=broker.host,
+        port=broker.port,
+        reconnect_min_s=0.05,
+        reconnect_max_s=0.2,
+        protocol=protocol,  # type: ignore[arg-type]
     )
     database = Database(workdir / "drain.sqlite3")
     outbox = Outbox(database, OutboxConfig())
@@ -265,13 +272,13 @@ def plain_paho_once(workdir: Path, messages: list[OutgoingMessage], window: int)
     return {"drain_s": acked - started, "receive_s": received - started}
 
 
-def drain(workdir: Path, events: int, thumbnail: bytes, repeat: int) -> dict:
+def drain(workdir: Path, events: int, thumbnail: bytes, repeat: int, protocol: str) -> dict:
     """Medians over ``repeat`` runs of each (the machine may be busy with something else)."""
     runs, plains = [], []
     for index in range(repeat):
         folder = workdir / f"drain-{index}"
         folder.mkdir()
-        runs.append(drain_once(folder, events, thumbnail))
+        runs.append(drain_once(folder, events, thumbnail, protocol))
         (folder / "plain").mkdir()
         window = MqttConfig().max_inflight
         plains.append(plain_paho_once(folder / "plain", runs[-1]["payloads"], window))
@@ -332,6 +339,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1000, help="backlog size (default 1000)")
     parser.add_argument("--repeat", type=int, default=3, help="drain runs (median; default 3)")
     parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument("--protocol", choices=("5", "3.1.1"), default="5", help="Ronda's MQTT")
     args = parser.parse_args()
     clips = args.clip or [DEFAULT_CLIP]
     for clip in clips:
@@ -345,12 +353,12 @@ def main() -> None:
             broker = Mosquitto(workdir / "latency-broker")
             broker.start()
             try:
-                result, thumbnail = latency(clips, workdir, broker)
+                result, thumbnail = latency(clips, workdir, broker, args.protocol)
             finally:
                 broker.stop()
             show_latency(result)
             print()
-        show_drain(drain(workdir, args.events, thumbnail, args.repeat))
+        show_drain(drain(workdir, args.events, thumbnail, args.repeat, args.protocol))
 
 
 if __name__ == "__main__":
