@@ -337,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_extensions(add: Callable[..., argparse.ArgumentParser]) -> None:
     """Commands whose modules live with what they inspect: doctor, status, service, web, outbox."""
     from camera.service.commands import register
-    from camera.store.commands import register as register_outbox
+    from camera.service.outbox import register as register_outbox
     from camera.web.commands import register as register_web
 
     register(add)

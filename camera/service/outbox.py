@@ -6,6 +6,10 @@ A dead letter is an alert message that could not be delivered as it was (see
 the next ``ronda flush`` delivers it; ``drop`` deletes it for good (counted).  It works on the
 state directory the service uses, like ``ronda status``.
 
+It lives with the service's commands rather than in ``camera.store``: registering a command must
+import nothing heavy (``ronda --version`` and ``sudo python3 -m camera.service install`` run on a
+bare Python), and importing ``camera.store`` loads pydantic and SQLite models.
+
 Exit codes: 0 done; 2 an id that is not a dead letter, or neither ids nor ``--all``.
 """
 
