@@ -19,7 +19,7 @@ from camera.events import EventUpdate
 from tests.broker import free_port
 from tests.cli_helpers import REPO, ronda
 from tests.conftest import footage
-from tests.test_mqtt_link import update
+from tests.link_helpers import update
 
 PASSWORD = "correct horse battery staple"
 CHROMIUM = Path("/usr/bin/chromium")
