@@ -100,7 +100,7 @@ def _report_left(runtime: Runtime, left: int) -> int:
             file=sys.stderr,
         )
     if left and runtime.link is not None:
-        reason = runtime.link.last_error or "broker did not acknowledge in time"
+        reason = runtime.link.undelivered_reason() or "broker did not acknowledge in time"
         print(
             f"{left} alert message(s) are still queued in {runtime.state_dir} ({reason}); "
             "they will be delivered when Ronda next reaches the broker.",

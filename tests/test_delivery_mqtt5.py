@@ -70,6 +70,24 @@ def test_a_refused_publish_is_not_a_delivery_and_retry_delivers_after_the_fix(
         link.stop()
 
 
+def test_a_drain_that_ends_while_refused_messages_wait_says_why(
+    tmp_path: Path, denying_broker: Mosquitto
+) -> None:
+    link, outbox = make_link(tmp_path, denying_broker.port, reconnect_min_s=30)
+    outbox.put(alerts(0, 1))
+    link.start()
+    try:
+        assert wait_until(lambda: len(link.refusals) == 1, 10)
+        assert not link.wait_drained(0.2)  # the next try is 30 s away
+        assert link.undelivered_reason() == (
+            "the broker refused them (Not authorized (reason code 0x87)); tried again, then "
+            "dead letters"
+        )
+        assert outbox.depth() == 1 and link.acked == 0
+    finally:
+        link.stop()
+
+
 def test_mqtt_3_1_1_cannot_tell_a_refused_publish_from_a_delivery(
     tmp_path: Path, denying_broker: Mosquitto
 ) -> None:

@@ -62,5 +62,8 @@ def flush_outbox(
         link.stop(publish_offline=False)
     left = outbox.depth()
     return FlushResult(
-        delivered=link.acked, left=left, error=link.last_error, dead_letters=outbox.dead.count()
+        delivered=link.acked,
+        left=left,
+        error=link.undelivered_reason(),
+        dead_letters=outbox.dead.count(),
     )

@@ -118,6 +118,7 @@ class MqttLink:
         self._ever_connected = False
         self._paho_error: str | None = None
         self._login_refused = False
+        self._last_refusal: str | None = None
         self._client = make_client(config, client_id, will_topic if availability else None)
         self._install_callbacks(self._client)
         self._transport = Transport(self._client)
@@ -133,6 +134,15 @@ class MqttLink:
     def last_error(self) -> str | None:
         """The connection problem still standing (``None`` once connected)."""
         return self._reporter.last
+
+    def undelivered_reason(self) -> str | None:
+        """Why alerts may still be queued: the connection problem standing, else the last
+        refusal by the broker (they are tried again, then kept as dead letters)."""
+        if self.last_error is not None:
+            return self.last_error
+        if self._last_refusal is not None and len(self.refusals):
+            return f"the broker refused them ({self._last_refusal}); tried again, then dead letters"
+        return None
 
     @property
     def message_hooks(self) -> dict[str, Handler]:
@@ -320,6 +330,7 @@ class MqttLink:
     def _refused(self, seq: int, reason: str) -> None:
         """The broker refused row ``seq``: try again later, or bury it after the last try."""
         attempts = self.refusals.refused(seq, time.monotonic())
+        self._last_refusal = reason
         if self.refusals.first_time(reason):
             log.warning(
                 "MQTT broker %s refused an alert message: %s; it is tried %d times, then kept "
