@@ -23,6 +23,7 @@ from camera.mqtt import MqttAlertSink, MqttLink, Topics
 from camera.mqtt.discovery import DiscoveryPublisher, attach_discovery
 from camera.pipeline import EventSink, JsonlSink, Pipeline, StoreSink
 from camera.pipeline.loop import FrameHook, StageConfigs
+from camera.record.recorder import Recorder
 from camera.sources import FrameSource, LiveTiming
 from camera.store import Database, EventStore, Outbox
 from camera.types import Policy
@@ -86,6 +87,12 @@ class Runtime:
             sinks.append(JsonlSink(options.jsonl))
         sinks.extend(options.extra_sinks)
         self.sinks = sinks
+        # Clip links in alerts use the web page's address (web.public_url), when it is set.
+        self.recorder = (
+            Recorder(config.clips, self.events.clips, public_url=config.web.public_url)
+            if config.clips.enabled
+            else None
+        )
         self.pipeline = Pipeline(
             camera=config.camera.name,
             topic_prefix=config.topic_prefix,
@@ -97,6 +104,7 @@ class Runtime:
                 precision=self.detector.precision, variant=self.detector.variant, detect=True
             ),
             hooks=options.hooks,
+            recorder=self.recorder,
         )
         self.pipeline.on_policy_change.append(self._policy_changed)
         self._source: FrameSource | None = None
@@ -121,6 +129,8 @@ class Runtime:
         self._source = source
         timing = source if isinstance(source, LiveTiming) else None
         self.pipeline.begin_stream(source.name, timing.full_fps if timing else None)
+        if self.recorder is not None:
+            self.recorder.begin_stream(source)
         try:
             for frame in source.frames():
                 if timing is not None:
@@ -135,6 +145,8 @@ class Runtime:
                     break
         finally:
             self.pipeline.end_stream()
+            if self.recorder is not None:
+                self.recorder.end_stream()
             source.close()
             self._source = None
 
@@ -181,6 +193,7 @@ class Runtime:
             "governor_level": self.pipeline.policy.level,
             "soc_temp_c": None,
             "battery_pct": None,
+            "clips": self.recorder.stats() if self.recorder is not None else None,
         }
         if self.governor is not None:
             readings = self.governor.readings.as_dict()
@@ -217,6 +230,8 @@ class Runtime:
     def close(self) -> int:
         """End open events, flush and disconnect; returns the alerts left queued on disk."""
         self.pipeline.end_stream()
+        if self.recorder is not None:  # closes the open clip (its post-roll is cut short)
+            self.recorder.close()
         for sink in self.sinks:  # the alert sink's OFF states are then drained with the rest
             sink.close()
         left = self.drain()

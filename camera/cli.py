@@ -179,9 +179,16 @@ def cmd_events(args: argparse.Namespace) -> int:
     for event in events:
         end = f"{event.end_time:.1f}" if event.end_time is not None else "open"
         kind = "motion-only" if event.motion_only else event.subclass
+        clip = ""
+        if event.clip is not None:  # one line per event, the clip at its end
+            ref = event.clip
+            clip = (
+                f"  clip {ref.file} ({ref.duration_s or 0:.1f} s, "
+                f"{(ref.size_bytes or 0) / 1e6:.1f} MB; event at {ref.offset_s:.1f} s)"
+            )
         print(
             f"{event.id}  {event.label:<6} ({kind}) score {event.score:.2f}  "
-            f"{event.start_time:.1f} -> {end}  {event.source}  {event.thumbnail or ''}"
+            f"{event.start_time:.1f} -> {end}  {event.source}  {event.thumbnail or ''}{clip}"
         )
     database.close()
     return EXIT_OK
@@ -335,7 +342,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_extensions(add: Callable[..., argparse.ArgumentParser]) -> None:
-    """Commands whose modules live with what they inspect: doctor, status, service, web, outbox."""
+    """Commands whose modules live with what they inspect: doctor, status, service, web, outbox,
+    clip."""
+    from camera.record.commands import register as register_clip
     from camera.service.commands import register
     from camera.service.outbox import register as register_outbox
     from camera.web.commands import register as register_web
@@ -343,6 +352,7 @@ def _add_extensions(add: Callable[..., argparse.ArgumentParser]) -> None:
     register(add)
     register_web(add)
     register_outbox(add)
+    register_clip(add)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

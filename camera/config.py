@@ -23,6 +23,7 @@ from camera.events import ThumbnailConfig
 from camera.governor import GovernorConfig
 from camera.motion import MotionConfig, RegionConfig
 from camera.mqtt import MqttConfig
+from camera.record.config import ClipsConfig
 from camera.section import Section
 from camera.sources import SourceConfig
 from camera.store import StoreConfig
@@ -79,6 +80,7 @@ class RondaConfig(Section):
     tracker: TrackerConfig = TrackerConfig()
     thumbnail: ThumbnailConfig = ThumbnailConfig()
     store: StoreConfig = StoreConfig()
+    clips: ClipsConfig = ClipsConfig()
     mqtt: MqttConfig = MqttConfig()
     governor: GovernorConfig = GovernorConfig()
     zones: dict[ZoneName, Zone] = Field(default_factory=dict, max_length=32)

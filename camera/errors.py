@@ -9,6 +9,7 @@ from camera.config import ConfigError
 from camera.demo import DemoSceneError
 from camera.detect import ModelError
 from camera.mqtt.topics import TopicError
+from camera.record.errors import EncoderError
 from camera.sources import SourceError
 from camera.store.database import DatabaseError
 
@@ -16,6 +17,7 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     ConfigError,
     DatabaseError,
     DemoSceneError,
+    EncoderError,
     ModelError,
     SourceError,
     TopicError,

@@ -15,6 +15,10 @@ Label = Literal["person", "pet", "motion"]
 """``motion`` is used only for motion-only events, while the governor pauses the detector."""
 Precision = Literal["int8", "float32"]
 PRECISIONS: tuple[Precision, ...] = ("int8", "float32")
+ClipMode = Literal["full", "reduced", "paused"]
+"""What event clips may do: record at their own rate, at ``clips.reduced_fps``, or not at all."""
+CLIP_MODES: tuple[ClipMode, ...] = ("full", "reduced", "paused")
+"""From least to most restrictive."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +103,16 @@ class Frame:
 
 
 @dataclass(frozen=True, slots=True)
+class EncodedPacket:
+    """One H.264 access unit (Annex B, headers repeated at keyframes) and the time of its frame
+    on the source's clock: what a camera with its own encoder hands the clip recorder."""
+
+    data: bytes
+    time: float
+    keyframe: bool
+
+
+@dataclass(frozen=True, slots=True)
 class MotionResult:
     """What the motion stage saw in one frame.
 
@@ -150,7 +164,8 @@ class Policy:
     ``fps`` of ``None`` means the source's native rate.  ``variant`` names the detector model to
     run (a rung of the device's model ladder, see ``camera.detect.selection``) and ``precision``
     is that model's; ``None`` when no detector is known.  With ``detect`` False the detector is
-    paused and motion alone produces (motion-only) events.
+    paused and motion alone produces (motion-only) events.  ``clips`` says how event clips may
+    be recorded (the recorder applies it at the next frame, like everything else here).
     """
 
     level: str = "normal"
@@ -158,6 +173,7 @@ class Policy:
     precision: Precision | None = None
     detect: bool = True
     reason: str = "start"
+    clips: ClipMode = "full"
     readings: dict[str, object] = field(default_factory=dict, compare=False)
     variant: str | None = None
 
@@ -170,4 +186,5 @@ class Policy:
             "precision": self.precision,
             "detect": self.detect,
             "reason": self.reason,
+            "clips": self.clips,
         }

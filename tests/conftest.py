@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -81,6 +82,21 @@ def phone(persistent_broker: Mosquitto) -> Iterator[Subscriber]:
     ).start()
     yield client
     client.stop()
+
+
+@pytest.fixture
+def fake_picamera2(monkeypatch: pytest.MonkeyPatch):
+    """The fake picamera2 package (tests/fake_picamera2), importable as ``picamera2``, with a
+    fresh script; its submodules (encoders, outputs) are unloaded afterwards too."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent / "fake_picamera2"))
+    for name in [m for m in sys.modules if m == "picamera2" or m.startswith("picamera2.")]:
+        monkeypatch.delitem(sys.modules, name)
+    import picamera2
+
+    yield picamera2
+    picamera2.reset()
+    for name in [m for m in sys.modules if m == "picamera2" or m.startswith("picamera2.")]:
+        sys.modules.pop(name, None)
 
 
 @pytest.fixture(scope="session")

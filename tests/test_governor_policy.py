@@ -218,6 +218,7 @@ def test_snapshot_is_json_and_complete() -> None:
         "variant": I320.name,
         "precision": "int8",
         "detect": True,
+        "clips": "full",
         "reason": "heat normal→hot: SoC 78.0 °C ≥ 77.0",
     }
     assert snap["readings"]["soc_temp_c"] == 78.0

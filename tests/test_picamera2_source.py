@@ -8,7 +8,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,19 +17,10 @@ from camera.sources import picamera2_source as module
 from camera.sources.backoff import Backoff
 from tests.broker import wait_until
 
-FAKE = Path(__file__).parent / "fake_picamera2"
-
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch):
-    """The fake picamera2 module, importable as ``picamera2``, with a fresh script."""
-    monkeypatch.syspath_prepend(str(FAKE))
-    monkeypatch.delitem(sys.modules, "picamera2", raising=False)
-    import picamera2
-
-    yield picamera2
-    picamera2.reset()
-    sys.modules.pop("picamera2", None)
+def fake(fake_picamera2):
+    return fake_picamera2
 
 
 @pytest.fixture

@@ -11,6 +11,31 @@ SCHEMA_VERSION = 1
 
 
 @dataclass(frozen=True, slots=True)
+class ClipRef:
+    """Where an event's video is: published as the event's ``clip`` (docs/clips.md).
+
+    ``file`` is relative to the state directory; ``offset_s`` is the event's first confirming
+    frame within the file (the file starts ``clips.pre_s`` earlier, or at the recording's start).
+    ``duration_s`` and ``size_bytes`` describe the whole file, which overlapping events share:
+    null while it is still being recorded, ``duration_s`` as planned in the ``end`` update, both
+    final in the store once the file is closed.  ``url`` is null unless the web page serves it.
+    """
+
+    file: str
+    offset_s: float
+    duration_s: float | None = None
+    size_bytes: int | None = None
+    url: str | None = None
+
+
+def clip_url(public_url: str | None, event_id: str) -> str | None:
+    """The address a phone opens to play an event's clip, or None without a web address."""
+    if not public_url:
+        return None
+    return f"{public_url.rstrip('/')}/events/{event_id}/clip"
+
+
+@dataclass(frozen=True, slots=True)
 class EventUpdate:
     """What a subscriber receives.  Times are seconds since the epoch live, or seconds into the
     recording during a replay (``source`` tells which)."""
@@ -31,6 +56,7 @@ class EventUpdate:
     motion_only: bool
     source: str
     sequence: int
+    clip: ClipRef | None = None
     version: int = SCHEMA_VERSION
 
     def to_json(self) -> str:

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from camera.section import Section
+from camera.types import ClipMode
 
 Fps = Annotated[float, Field(gt=0)]
 Seconds = Annotated[float, Field(gt=0)]
@@ -103,6 +104,9 @@ class StepConfig(Section):
     (a smaller input); past the cheapest it stays there."""
     detect: bool = True
     """False pauses the detector: persistent motion alone becomes motion-only events."""
+    clips: ClipMode = "full"
+    """Event clips at this level: ``full``, ``reduced`` (at ``clips.reduced_fps``) or
+    ``paused``."""
 
     @model_validator(mode="before")
     @classmethod
@@ -129,7 +133,7 @@ class HeatConfig(Section):
     for little accuracy lost."""
     hot: StepConfig = StepConfig(at=77.0, fps=5.0, model_step=2)
     """Fewer frames and a smaller model: fewer, cheaper inferences."""
-    critical: StepConfig = StepConfig(at=82.0, fps=2.0, model_step=2, detect=False)
+    critical: StepConfig = StepConfig(at=82.0, fps=2.0, model_step=2, detect=False, clips="reduced")
     """The firmware throttles from 80 °C: pause the detector, keep motion-only alerts."""
 
     @model_validator(mode="after")
@@ -156,7 +160,7 @@ class BatteryConfig(Section):
     """Percentage points the thresholds drop by while charging, with ``when_charging: relax``."""
     low: StepConfig = StepConfig(at=20.0, fps=5.0, model_step=2)
     """Reached at or below ``at`` percent: fewer frames and a cheaper model."""
-    critical: StepConfig = StepConfig(at=10.0, fps=2.0, model_step=2, detect=False)
+    critical: StepConfig = StepConfig(at=10.0, fps=2.0, model_step=2, detect=False, clips="reduced")
     """Pause the detector, keep motion-only alerts."""
 
     @model_validator(mode="after")

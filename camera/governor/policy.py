@@ -1,11 +1,13 @@
 """What each level allows, and how the ladders combine into one ``Policy``.
 
-Restrictiveness, from most to least: detection off > a lower frame rate > a cheaper model.
+Restrictiveness, from most to least: detection off > a lower frame rate > a cheaper model >
+fewer clips.
 Pausing the detector removes nearly all of the CPU load, a lower frame rate removes a share of it,
 a cheaper model (int8, then a smaller input) mostly costs a little accuracy.  The ladders are
 honoured field by field — the lowest frame rate, the cheapest model any of them asks for,
 detection only if all allow it — so none can undo another's restriction; the level *named* in the
 policy is the most restrictive one by the order above.
+Clips follow the same rule: paused if any ladder pauses them, else reduced if any reduces them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from camera.governor.config import StepConfig
-from camera.types import ModelVariant, Policy
+from camera.types import CLIP_MODES, ClipMode, ModelVariant, Policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,15 +27,17 @@ class Allowance:
     fps: float | None
     model_step: int
     detect: bool
+    clips: ClipMode = "full"
 
     @classmethod
     def of(cls, step: StepConfig) -> Allowance:
-        return cls(step.fps, step.model_step, step.detect)
+        return cls(step.fps, step.model_step, step.detect, step.clips)
 
-    def severity(self) -> tuple[bool, float, int]:
-        """Sort key: larger is more restrictive (detect off, then lower fps, then cheaper model)."""
+    def severity(self) -> tuple[bool, float, int, int]:
+        """Sort key: larger is more restrictive (detect off, lower fps, cheaper model, fewer
+        clips)."""
         fps = math.inf if self.fps is None else self.fps
-        return (not self.detect, -fps, self.model_step)
+        return (not self.detect, -fps, self.model_step, CLIP_MODES.index(self.clips))
 
 
 def merge(*allowances: Allowance) -> Allowance:
@@ -43,6 +47,7 @@ def merge(*allowances: Allowance) -> Allowance:
         fps=min(rates) if rates else None,
         model_step=max((a.model_step for a in allowances), default=0),
         detect=all(a.detect for a in allowances),
+        clips=max((a.clips for a in allowances), key=CLIP_MODES.index),
     )
 
 
@@ -79,6 +84,7 @@ def compose(
         fps=allowed.fps,
         precision=model.precision if model else None,
         detect=allowed.detect,
+        clips=allowed.clips,
         reason=reason,
         readings=readings,
         variant=model.name if model else None,

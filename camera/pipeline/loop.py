@@ -9,7 +9,11 @@ The same code runs live and in replay: only the source and its clock differ.  Pe
 5. only if there is a region does the detector run, on crops at its input size;
 6. the tracker turns detections into event changes; with the detector paused, persistent
    motion itself becomes a (motion-only) event;
-7. each change becomes an event update with a thumbnail, handed to every sink.
+7. each change becomes an event update with a thumbnail (and, with a recorder, the clip it
+   points to), handed to every sink.
+
+A clip recorder sees every frame the source delivers, before the rate limit (it keeps its own
+clip frame rate), and names the clip of each update before the sinks see it.
 """
 
 from __future__ import annotations
@@ -18,11 +22,11 @@ import logging
 import queue
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from camera.detect import Detector
-from camera.events import EventUpdate, ThumbnailConfig, build_update, render_thumbnail
+from camera.events import ClipRef, EventUpdate, ThumbnailConfig, build_update, render_thumbnail
 from camera.governor import Governor
 from camera.motion import MotionConfig, MotionDetector, RegionConfig, RegionPlanner
 from camera.pipeline.rate import FrameRateLimiter
@@ -63,6 +67,15 @@ class Planner(Protocol):
 PlannerFactory = Callable[[RegionConfig, tuple[int, int], int], Planner]
 
 
+class ClipRecorder(Protocol):
+    """What the loop needs of a clip recorder (``camera.record.Recorder``).  Both calls are
+    bookkeeping only: the recorder does its encoding and writing on its own thread."""
+
+    def frame(self, frame: Frame, policy: Policy) -> None: ...
+
+    def clip_for(self, update: EventUpdate) -> ClipRef | None: ...
+
+
 @dataclass(frozen=True)
 class StageConfigs:
     """The configuration sections the frame loop needs (data handed in, not looked up)."""
@@ -89,6 +102,7 @@ class Pipeline:
         default_policy: Policy | None = None,
         hooks: Iterable[FrameHook] = (),
         planner_factory: PlannerFactory = RegionPlanner,
+        recorder: ClipRecorder | None = None,
     ) -> None:
         self.camera = camera
         self.topic_prefix = topic_prefix
@@ -98,6 +112,7 @@ class Pipeline:
         self.governor = governor
         self.hooks = list(hooks)
         self.planner_factory = planner_factory
+        self.recorder = recorder
         self.stats = PipelineStats()
         self.limiter = FrameRateLimiter()
         self.policy = default_policy or Policy(
@@ -172,6 +187,8 @@ class Pipeline:
         self._last_timestamp = frame.timestamp
         self._apply_policy(frame.timestamp)
         self._apply_stage_requests()
+        if self.recorder is not None:
+            self.recorder.frame(frame, self.policy)
         outcome = FrameOutcome(frame=frame, processed=False, policy=self.policy)
         if self.limiter.accept(frame.timestamp):
             started = time.monotonic()
@@ -271,6 +288,8 @@ class Pipeline:
                 sequence=sequence,
                 has_thumbnail=thumbnail is not None,
             )
+            if self.recorder is not None:
+                update = replace(update, clip=self.recorder.clip_for(update))
             self._record(update)
             for sink in self.sinks:
                 sink.emit(update, thumbnail)

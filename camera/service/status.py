@@ -159,6 +159,13 @@ def summarise_stats(payload: bytes) -> str:
         f"outbox {stats.get('outbox_depth', 0)}",
         f"dead letters {stats.get('dead_letters', 0)}",
     ]
+    clips = stats.get("clips")
+    if isinstance(clips, dict):
+        parts.append(
+            f"clips {clips.get('mode')} ({clips.get('recorded', 0)} recorded, "
+            f"{(clips.get('disk_bytes') or 0) / 1e6:.0f} MB, "
+            f"{clips.get('frames_dropped', 0)} frames dropped)"
+        )
     return ", ".join(parts)
 
 

@@ -36,6 +36,12 @@ import numpy as np
 from camera.sources.backoff import Backoff
 from camera.sources.base import SourceError
 from camera.sources.config import SourceConfig
+from camera.sources.picamera2_clips import (
+    CameraClipEncoder,
+    ClipEncoderSettings,
+    PacketSink,
+    available,
+)
 from camera.types import Frame
 
 log = logging.getLogger(__name__)
@@ -104,6 +110,10 @@ class Picamera2Source:
         auto = lores_size(main, config.lores_height or motion_height)
         self._lores_request = (config.lores_width or auto[0], config.lores_height or auto[1])
         self._lores_size = self._lores_request
+        self._clip_settings: ClipEncoderSettings | None = None
+        self._clip_encoder: CameraClipEncoder | None = None
+        self._clip_fps: float | None = None
+        self._applied_clip: tuple[float | None, float] | None = None
 
     @property
     def full_fps(self) -> float | None:
@@ -144,6 +154,8 @@ class Picamera2Source:
                     outage_since, f"failed: {error or type(error).__name__}"
                 )
             finally:
+                if self._clip_encoder is not None:
+                    self._clip_encoder.stop(camera)
                 _release(camera)
             if not self._stop.is_set() and not backoff.wait():
                 return
@@ -151,6 +163,21 @@ class Picamera2Source:
     def set_fps(self, fps: float | None) -> None:
         """Ask the sensor for ``fps`` (never above the configured rate); None: the configured."""
         self._fps = min(fps, self.config.fps) if fps else self.config.fps
+
+    # -- clips (camera.record.EncodingSource) --------------------------------------------------
+    def enable_clip_encoder(
+        self, sink: PacketSink, *, bitrate: int, keyframe_interval_s: float
+    ) -> tuple[int, int] | None:
+        """Run the camera's H.264 encoder for clips from the next camera start (see
+        ``picamera2_clips``); None when this picamera2 has no encoders."""
+        if not available(self._picamera2):
+            return None
+        self._clip_settings = ClipEncoderSettings(sink, bitrate, keyframe_interval_s)
+        return (self.config.width, self.config.height)
+
+    def set_clip_fps(self, fps: float | None) -> None:
+        """Encode at most ``fps`` frames a second for clips; None pauses the encoder."""
+        self._clip_fps = fps
 
     def close(self) -> None:
         """Only sets an event, so it is safe from a signal handler or another thread; the
@@ -170,6 +197,7 @@ class Picamera2Source:
             camera.configure(configuration)
             # The ISP may round sizes; read back what it actually gives.
             self._lores_size = tuple(camera.camera_configuration()["lores"]["size"])
+            self._start_clip_encoder(camera)
             camera.start()
         except BaseException:
             _release(camera)
@@ -192,6 +220,7 @@ class Picamera2Source:
                 camera.set_controls({"FrameDurationLimits": (duration, duration)})
                 self._applied_fps = self._fps
                 log.info("camera frame rate set to %.1f fps", self._fps)
+            self._apply_clip_rate(camera)
             request = self._next_request(camera)
             if request is None:
                 return
@@ -211,6 +240,23 @@ class Picamera2Source:
                 # YUV420 is the Y plane (height rows, maybe padded to the stride), then U, V.
                 gray_small=np.ascontiguousarray(lores[:height, :width]),
             )
+
+    def _start_clip_encoder(self, camera: Any) -> None:
+        self._clip_encoder = None
+        self._applied_clip = None
+        if self._clip_settings is None or self._clip_fps is None:
+            return
+        self._clip_encoder = CameraClipEncoder(self._picamera2, self._clip_settings, self._fps)
+        self._apply_clip_rate(camera)
+
+    def _apply_clip_rate(self, camera: Any) -> None:
+        wanted = (self._clip_fps, self._fps)
+        if self._clip_settings is None or wanted == self._applied_clip:
+            return
+        if self._clip_encoder is None:
+            self._clip_encoder = CameraClipEncoder(self._picamera2, self._clip_settings, self._fps)
+        self._clip_encoder.apply(camera, self._clip_fps, self._fps)
+        self._applied_clip = wanted
 
     def _next_request(self, camera: Any) -> Any | None:
         """The next completed request, None once closed; CameraStalled after the timeout."""

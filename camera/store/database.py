@@ -64,6 +64,20 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     reason TEXT NOT NULL,
     buried_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS clips (
+    file TEXT PRIMARY KEY,
+    start_time REAL NOT NULL,
+    state TEXT NOT NULL,
+    duration_s REAL,
+    size_bytes INTEGER,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS event_clips (
+    event_id TEXT PRIMARY KEY,
+    file TEXT NOT NULL,
+    offset_s REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS event_clips_file ON event_clips(file);
 CREATE TABLE IF NOT EXISTS counters (
     name TEXT PRIMARY KEY,
     value INTEGER NOT NULL

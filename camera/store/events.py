@@ -3,7 +3,7 @@ updates each event went through (start, better snapshots, label changes, end).
 
 Kept even when MQTT is off (``ronda demo``, ``--no-mqtt``) so that ``ronda events`` and the web
 page can always answer "what happened?".  Retention is by age and by count; the thumbnail files
-go with their rows.
+go with their rows, and so do the clip files that no remaining event shows.
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from camera.events import EventUpdate
+from camera.events import ClipRef, EventUpdate
+from camera.store.clips import ClipStore
 from camera.store.config import StoreConfig
 from camera.store.database import Database
 
@@ -42,6 +43,8 @@ class StoredEvent:
     thumbnail: Path | None
     recorded_at: float = 0.0
     """Wall-clock time the event was first stored (event times are recording time in replay)."""
+    clip: ClipRef | None = None
+    """The event's finished clip (``camera.store.clips``), None without one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +101,7 @@ class EventStore:
         self.state_dir = database.path.parent
         self.thumbnail_dir = self.state_dir / "thumbnails"
         self.thumbnail_dir.mkdir(parents=True, exist_ok=True)
+        self.clips = ClipStore(database)
 
     def record(self, update: EventUpdate, thumbnail: bytes | None) -> None:
         path: Path | None = None
@@ -146,6 +150,8 @@ class EventStore:
                     now,
                 ),
             )
+            if update.clip is not None:
+                self.clips.link(db, update.id, update.clip)
 
     def recent(self, limit: int = 20) -> list[StoredEvent]:
         return self.find(EventFilter(limit=limit))
@@ -168,11 +174,15 @@ class EventStore:
             " ORDER BY recorded_at DESC, rowid DESC LIMIT ? OFFSET ?",
             (*params, query.limit, query.offset),
         )
-        return [_event(r) for r in rows]
+        return [self._with_clip(_event(r)) for r in rows]
 
     def get(self, event_id: str) -> StoredEvent | None:
         rows = self.database.query(f"SELECT {_EVENT_COLUMNS} FROM events WHERE id = ?", (event_id,))
-        return _event(rows[0]) if rows else None
+        return self._with_clip(_event(rows[0])) if rows else None
+
+    def _with_clip(self, event: StoredEvent) -> StoredEvent:
+        clip = self.clips.for_event(event.id)
+        return event if clip is None else replace(event, clip=clip)
 
     def updates(self, event_id: str) -> list[StoredUpdate]:
         """The updates of one event in the order they were published."""
@@ -197,7 +207,8 @@ class EventStore:
             rows = doomed.fetchall()
             db.execute("DELETE FROM events WHERE id = ?", (event_id,))
             db.execute("DELETE FROM event_updates WHERE event_id = ?", (event_id,))
-        self._remove_files(rows)
+            clips = self.clips.unlink_events(db, [event_id])
+        self._remove_files(rows, clips)
         if rows:
             log.info("event %s deleted", event_id)
         return bool(rows)
@@ -225,12 +236,16 @@ class EventStore:
             db.executemany(
                 "DELETE FROM event_updates WHERE event_id = ?", [(d[0],) for d in doomed]
             )
-        self._remove_files(doomed)
+            clips = self.clips.unlink_events(db, [d[0] for d in doomed])
+        self._remove_files(doomed, clips)
         if doomed:
-            log.info("retention: removed %d old event(s)", len(doomed))
+            log.info("retention: removed %d old event(s) and %d clip(s)", len(doomed), len(clips))
         return len(doomed)
 
-    def _remove_files(self, rows: list[tuple]) -> None:
+    def _remove_files(self, rows: list[tuple], clips: list[str]) -> None:
+        """Thumbnails of removed events, and clips no remaining event shows."""
         for _, thumbnail in rows:
             if thumbnail:
                 Path(thumbnail).unlink(missing_ok=True)
+        for file in clips:
+            self.clips.path(file).unlink(missing_ok=True)

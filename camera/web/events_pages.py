@@ -11,7 +11,6 @@ import logging
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 
@@ -48,23 +47,14 @@ def inside_state_dir(context: WebContext, path: Path | None) -> Path | None:
 
 
 def clip_file(context: WebContext, event: StoredEvent) -> tuple[Path, float] | None:
-    """The event's clip and where the event starts in it, when the store knows one.
-
-    The clip's record (``clip``: ``file`` relative to the state directory, ``offset_s``) comes
-    with recording (issue 10), as the event JSON's mapping or the store's record; until then
-    events have none.
-    """
-    clip: Any = getattr(event, "clip", None)
-    if isinstance(clip, dict):
-        file, offset = clip.get("file"), clip.get("offset_s")
-    else:
-        file, offset = getattr(clip, "file", None), getattr(clip, "offset_s", None)
-    if not isinstance(file, str):
+    """The event's clip and where the event starts in it, when the store knows a finished one
+    (``StoredEvent.clip``: file relative to the state directory, ``offset_s``)."""
+    if event.clip is None:
         return None
-    path = inside_state_dir(context, Path(file))
+    path = inside_state_dir(context, Path(event.clip.file))
     if path is None:
         return None
-    return path, float(offset or 0.0)
+    return path, event.clip.offset_s
 
 
 def _day(text: str | None, end: bool = False) -> float | None:

@@ -6,6 +6,10 @@ an error or stalls.  Frames are synthetic but shaped like the real thing: ``main
 ``RGB888`` array (BGR byte order, as picamera2 returns it), ``lores`` a ``YUV420`` buffer of
 ``height * 3 // 2`` rows padded to a 128-byte stride, metadata carries ``SensorTimestamp`` on
 CLOCK_BOOTTIME.  Every call is recorded on the instance (``calls``) for assertions.
+
+Encoders (``picamera2.encoders.H264Encoder``) started with ``start_encoder`` get every completed
+request's ``main`` frame, as picamera2's own encoder thread does.  ``Script.fps`` paces frames
+like a sensor (a real camera delivers at its frame rate, not as fast as it is asked).
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ class Session:
 @dataclass
 class Script:
     open_failures: int = 0
+    fps: float | None = None
+    """Deliver at most this many frames a second (None: as fast as asked)."""
     sessions: list[Session] = field(default_factory=list)
     instances: list[Picamera2] = field(default_factory=list)
 
@@ -54,6 +60,7 @@ class CompletedRequest:
         self.camera = camera
         self.number = number
         self.released = False
+        self.sensor_ns = time.clock_gettime_ns(time.CLOCK_BOOTTIME) - 1_000_000
 
     def make_array(self, name: str) -> np.ndarray:
         assert not self.released, "make_array after release"
@@ -73,7 +80,7 @@ class CompletedRequest:
 
     def get_metadata(self) -> dict:
         return {
-            "SensorTimestamp": time.clock_gettime_ns(time.CLOCK_BOOTTIME) - 1_000_000,
+            "SensorTimestamp": self.sensor_ns,
             "FrameDuration": self.camera.frame_duration,
         }
 
@@ -102,6 +109,8 @@ class Picamera2:
         self.started = False
         self.closed = False
         self.stalled = threading.Event()
+        self.encoders: list = []
+        self._next_frame = time.monotonic()
 
     def create_video_configuration(self, main=None, lores=None, controls=None) -> dict:
         self.calls.append("create_video_configuration")
@@ -143,9 +152,34 @@ class Picamera2:
             else:
                 self.stalled.set()  # never completes, like a wedged camera
             return job
+        if SCRIPT.fps:
+            delay = self._next_frame - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)  # the sensor's frame time, not test synchronisation
+            self._next_frame = max(self._next_frame, time.monotonic()) + 1 / SCRIPT.fps
         self.delivered += 1
-        job.set_result(CompletedRequest(self, self.delivered))
+        request = CompletedRequest(self, self.delivered)
+        if self.encoders:
+            for encoder in self.encoders:
+                encoder.encode(request.make_array("main"), request.sensor_ns)
+        job.set_result(request)
         return job
+
+    def start_encoder(self, encoder=None, output=None, pts=None, quality=None, name=None):
+        assert self.config, "Camera has not been configured"
+        assert name in (None, "main"), "clips encode the main stream"
+        self.calls.append("start_encoder")
+        if output is not None:
+            encoder.output = output
+        encoder.name = name or "main"
+        encoder.start()
+        self.encoders.append(encoder)
+
+    def stop_encoder(self, encoders=None):
+        self.calls.append("stop_encoder")
+        for encoder in list(self.encoders) if encoders is None else [encoders]:
+            encoder.stop()
+            self.encoders.remove(encoder)
 
     def wait(self, job: Future, timeout=None):
         return job.result(timeout=timeout)

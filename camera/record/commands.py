@@ -1,0 +1,74 @@
+"""``ronda clip ID [--out FILE]``: copy one event's clip out of the store.
+
+Only argparse wiring and a file copy: the store says which file shows the event.  The copy is
+the same browser-playable MP4 (index at the front); a clip shared by overlapping events is the
+whole recording, and the event's ``offset_s`` says where in it the event starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+Add = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
+
+EXIT_OK, EXIT_FAILURE = 0, 1
+
+
+def register(add: Add) -> None:
+    """Called by ``camera.cli`` with its ``add(name, handler, help)``."""
+    clip = add("clip", cmd_clip, "Copy one event's clip (an MP4) out of the local store.")
+    clip.add_argument("event_id", metavar="ID", help="the event id (see `ronda events`)")
+    clip.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="where to write it (default: ./<ID>.mp4; '-' writes to stdout)",
+    )
+
+
+def cmd_clip(args: argparse.Namespace) -> int:
+    from camera.app import DATABASE_NAME
+    from camera.config import load_config
+    from camera.store import ClipStore, Database
+
+    config, _ = load_config(args.config)
+    state_dir = Path(args.state_dir) if args.state_dir else config.store.directory()
+    database_path = state_dir / DATABASE_NAME
+    if not database_path.exists():
+        return _fail(f"no events yet ({database_path} does not exist)")
+    database = Database(database_path)
+    try:
+        store = ClipStore(database)
+        clip = store.for_event(args.event_id)
+        if clip is None:
+            return _fail(
+                f"event {args.event_id} has no clip (unknown id, no clip recorded for its label, "
+                "still recording, or deleted by clips.retention_days / clips.max_gigabytes)"
+            )
+        source = store.path(clip.file)
+        if str(args.out) == "-":
+            with source.open("rb") as data:
+                shutil.copyfileobj(data, sys.stdout.buffer)
+            return EXIT_OK
+        target = args.out or Path(f"{args.event_id}.mp4")
+        try:
+            shutil.copyfile(source, target)
+        except OSError as error:
+            return _fail(f"cannot write {target}: {error.strerror}")
+    finally:
+        database.close()
+    sys.stdout.write(
+        f"{target}: {clip.duration_s or 0:.1f} s, {(clip.size_bytes or 0) / 1e6:.1f} MB; "
+        f"the event starts at {clip.offset_s:.1f} s\n"
+    )
+    return EXIT_OK
+
+
+def _fail(message: str) -> int:
+    sys.stderr.write(f"ronda clip: {message}\n")
+    return EXIT_FAILURE
