@@ -123,3 +123,15 @@ def _yaml(path: Path) -> dict:
     import yaml
 
     return yaml.safe_load(path.read_text())
+
+
+def test_a_topic_prefix_mqtt_forbids_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """Backstop for the configuration's own check: topics are validated where they are made."""
+    config = write_config(tmp_path, mqtt={"topic_prefix": "ronda/front+door", "port": 1})
+    result = ronda("flush", "--config", config, "--timeout", "1", timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "ronda: MQTT topic prefix 'ronda/front+door' cannot be used: it contains '+' (MQTT "
+        "wildcards and NUL cannot be published to)"
+    )
+    assert "Traceback" not in result.stderr

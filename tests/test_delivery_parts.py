@@ -329,3 +329,10 @@ def test_broker_limits_combine_the_connack_with_the_config() -> None:
     ours = BrokerLimits.from_connack(None, MqttConfig(protocol="3.1.1", max_packet_bytes=2048))
     assert (ours.packet, ours.window, ours.announced) == (PacketLimit(2048, False), 20, False)
     assert BrokerLimits.from_connack(None, MqttConfig()).packet is None  # no limit known
+
+
+def test_protocol_5_may_be_written_as_a_number_in_yaml() -> None:
+    assert MqttConfig.model_validate({"protocol": 5}).protocol == "5"
+    assert MqttConfig.model_validate({"protocol": "3.1.1"}).protocol == "3.1.1"
+    with pytest.raises(ValueError, match="protocol"):
+        MqttConfig.model_validate({"protocol": "3.1"})
