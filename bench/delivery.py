@@ -11,7 +11,8 @@ Against a local mosquitto started here (on a free loopback port), in one process
   the broker is down; the broker starts and the outbox drains.  Messages/s from the broker's
   start to the last row acknowledged (deleted), and to the subscriber having all of them.
   Baseline: a plain paho client publishing the same 2,000 messages (QoS 1, same in-flight window)
-  and waiting for every PUBACK.
+  and waiting for every PUBACK.  Also the process's CPU time for queueing plus drain, which a
+  busy machine barely moves (wall-clock rates vary by a factor of two with the load).
 
 Run from the repo root: ``.venv/bin/python bench/delivery.py [--clip PATH ...] [--events N]
 [--protocol 5|3.1.1]``.
@@ -221,6 +222,7 @@ def drain_once(workdir: Path, events: int, thumbnail: bytes, protocol: str) -> d
     outbox = Outbox(database, OutboxConfig())
     link = MqttLink(config, outbox, client_id="ronda-bench", will_topic=Topics(PREFIX).availability)
     link.start()  # the broker is down: everything queues on disk
+    cpu_started = time.process_time()
     started = time.monotonic()
     messages = queue_backlog(outbox, events, thumbnail)
     queue_s = time.monotonic() - started
@@ -230,6 +232,7 @@ def drain_once(workdir: Path, events: int, thumbnail: bytes, protocol: str) -> d
     connected = time.monotonic()
     assert wait_until(lambda: outbox.depth() == 0, 600), "the outbox did not drain"
     drained = time.monotonic()
+    cpu_s = time.process_time() - cpu_started
     wait_until(lambda: len(phone.on("/events")) + len(phone.thumbnails()) >= len(messages), 60)
     received = time.monotonic()
     link.stop()
@@ -244,6 +247,7 @@ def drain_once(workdir: Path, events: int, thumbnail: bytes, protocol: str) -> d
         "connect_s": connected - up,
         "drain_s": drained - connected,
         "receive_s": received - connected,
+        "cpu_s": cpu_s,
         "received_events": events_received,
         "payloads": messages,
     }
@@ -283,7 +287,7 @@ def drain(workdir: Path, events: int, thumbnail: bytes, repeat: int, protocol: s
         window = MqttConfig().max_inflight
         plains.append(plain_paho_once(folder / "plain", runs[-1]["payloads"], window))
     result = {key: runs[0][key] for key in ("messages", "megabytes")}
-    for key in ("queue_s", "connect_s", "drain_s", "receive_s"):
+    for key in ("queue_s", "connect_s", "drain_s", "receive_s", "cpu_s"):
         result[key] = statistics.median(run[key] for run in runs)
     result["received_events"] = min(run["received_events"] for run in runs)
     result["plain_s"] = statistics.median(p["drain_s"] for p in plains)
@@ -330,6 +334,10 @@ def show_drain(result: dict) -> None:
         throughput = result["megabytes"] / seconds
         print(f"{label:<44}{seconds:>9.2f}{n / seconds:>10.0f}{throughput:>8.1f}")
     print(f"outbox drain rate / plain paho rate: {result['plain_s'] / result['drain_s']:.2f}")
+    print(
+        f"CPU time of this process, queueing + drain (all threads; robust to the machine's "
+        f"load): {result['cpu_s']:.2f} s"
+    )
     print(f"events received by the subscriber: {result['received_events']} of {n // 2}")
 
 
