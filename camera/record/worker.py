@@ -18,6 +18,7 @@ Nothing here touches the alert path.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -163,6 +164,7 @@ class ClipWorker:
     _busy = False
 
     def _run(self) -> None:
+        _lower_priority()
         while True:
             with self._condition:
                 self._condition.wait_for(lambda: bool(self._queue))
@@ -285,6 +287,19 @@ class ClipWorker:
         else:
             log.exception("clips: unexpected failure; the open clip is dropped")
             self._abort(str(error))
+
+
+NICENESS = 5
+"""How much lower than the frame loop the recorder's thread runs: when the two compete for a
+core, detection and alerts go first (a live camera then drops clip frames, counted)."""
+
+
+def _lower_priority() -> None:
+    """Best effort: Linux schedules threads separately, so this thread alone gets nicer."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICENESS)
+    except (AttributeError, OSError) as error:
+        log.debug("clips: the recorder's priority stays as it is: %s", error)
 
 
 def _disk_full(error: Exception) -> bool:
