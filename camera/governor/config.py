@@ -8,15 +8,16 @@ address) is here, so sensors never hard-code a path.
 
 from __future__ import annotations
 
+import shlex
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from camera.section import Section
 from camera.types import ClipMode
 
-Fps = Annotated[float, Field(gt=0)]
-Seconds = Annotated[float, Field(gt=0)]
+Fps = Annotated[float, Field(gt=0, le=120)]
+Seconds = Annotated[float, Field(gt=0, le=3600)]
 Percent = Annotated[float, Field(ge=0, le=100)]
 
 
@@ -71,7 +72,7 @@ class PiSugarConfig(Section):
     """pisugar-server's TCP text protocol port."""
     socket: str | None = None
     """e.g. /tmp/pisugar-server.sock; when set it is used instead of host/port."""
-    timeout_s: Seconds = 0.5
+    timeout_s: Annotated[float, Field(gt=0, le=5)] = 0.5
     """For the whole query, so a hung server costs the frame loop at most this."""
 
 
@@ -82,12 +83,29 @@ class SensorsConfig(Section):
     """Where thermal zones and power supplies are read from (tests use a fake tree)."""
     vcgencmd: str = "vcgencmd"
     """The vcgencmd command line (split like a shell would); tests point it at a fake script."""
-    command_timeout_s: Seconds = 1.0
-    """A vcgencmd call never blocks the frame loop longer than this."""
+    command_timeout_s: Annotated[float, Field(gt=0, le=5)] = 1.0
+    """A vcgencmd call never blocks the frame loop longer than this (it is killed, with
+    whatever it started)."""
     temperature: TemperatureSensorConfig = TemperatureSensorConfig()
     throttle: ThrottleSensorConfig = ThrottleSensorConfig()
     battery: BatterySensorConfig = BatterySensorConfig()
     pisugar: PiSugarConfig = PiSugarConfig()
+
+    @field_validator("sysfs_root")
+    @classmethod
+    def _root(cls, root: str) -> str:
+        if not root:
+            raise ValueError("is empty; leave it out for /sys")
+        return root
+
+    @field_validator("vcgencmd")
+    @classmethod
+    def _splits(cls, command: str) -> str:
+        try:
+            shlex.split(command)
+        except ValueError as error:  # "No closing quotation", "No escaped character"
+            raise ValueError(f"cannot be split like a shell would: {error}") from None
+        return command
 
 
 class StepConfig(Section):
@@ -125,7 +143,7 @@ class HeatConfig(Section):
     is reached at ``at`` and left once the temperature is below ``at - hysteresis`` for
     ``dwell_s``."""
 
-    hysteresis: Annotated[float, Field(ge=0)] = 5.0
+    hysteresis: Annotated[float, Field(ge=0, le=50)] = 5.0
     """A level is left once the temperature is below ``at - hysteresis`` for
     ``dwell_s``, so the governor does not flap."""
     warm: StepConfig = StepConfig(at=70.0, model_step=1)
@@ -149,7 +167,7 @@ class HeatConfig(Section):
 class BatteryConfig(Section):
     """The battery ladder, ok → low → critical, on the charge in percent."""
 
-    hysteresis: Annotated[float, Field(ge=0)] = 5.0
+    hysteresis: Annotated[float, Field(ge=0, le=50)] = 5.0
     """A level is left once the charge is above ``at + hysteresis`` for
     ``dwell_s``."""
     when_charging: Literal["ignore", "relax", "none"] = "relax"
@@ -206,7 +224,7 @@ class GovernorConfig(Section):
     """False: never read sensors, never restrict."""
     interval_s: Seconds = 5.0
     """Seconds of the frame clock between two sensor reads."""
-    dwell_s: Annotated[float, Field(ge=0)] = 30.0
+    dwell_s: Annotated[float, Field(ge=0, le=86_400)] = 30.0
     """A lower level must be justified at every read for this long before the governor
     steps down to it (stepping up to a stricter level is immediate)."""
     normal_fps: Fps | None = None

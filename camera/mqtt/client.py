@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import ssl
-
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from camera.mqtt.config import MqttConfig
+from camera.mqtt.credentials import tls_context
 
 
 def make_client(config: MqttConfig, client_id: str, will_topic: str | None) -> paho.Client:
@@ -30,13 +29,8 @@ def make_client(config: MqttConfig, client_id: str, will_topic: str | None) -> p
     if config.username or password:
         client.username_pw_set(config.username, password)
     tls = config.tls
-    if tls.enabled:
-        client.tls_set(
-            ca_certs=str(tls.ca_file) if tls.ca_file else None,
-            certfile=str(tls.cert_file) if tls.cert_file else None,
-            keyfile=str(tls.key_file) if tls.key_file else None,
-            cert_reqs=ssl.CERT_REQUIRED,
-        )
+    if tls.enabled:  # each file checked on its own: a mistake names its file
+        client.tls_set_context(tls_context(tls))
         client.tls_insecure_set(tls.insecure)
     if will_topic is not None:
         client.will_set(will_topic, b"offline", qos=1, retain=True)

@@ -8,10 +8,32 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from camera.files import UnusableFile, file_problem, read_small
+from camera.mqtt.topics import (
+    MAX_CLIENT_ID_BYTES,
+    MAX_HOST_CHARS,
+    MAX_STRING_BYTES,
+    check_length,
+    check_topic_prefix,
+)
 from camera.section import Section
 from camera.store import OutboxConfig
 
 DEFAULT_PASSWORD_ENV = "RONDA_MQTT_PASSWORD"
+MAX_PASSWORD_FILE_BYTES = MAX_STRING_BYTES + 2  # the password and a line ending
+
+
+class CredentialsError(Exception):
+    """The password or a TLS file cannot be used; ``str()`` is one line naming the option and
+    the file, never the secret (exit code 2: the owner fixes the configuration)."""
+
+
+def _regular_file(path: Path | None) -> Path | None:
+    """Config-time check of a file option: it must be an existing regular file.  The content is
+    read later, by the process that connects (``ronda status`` may not be allowed to read it)."""
+    if path is not None and (problem := file_problem(Path(path).expanduser())) is not None:
+        raise ValueError(f"{path}: {problem}")
+    return path
 
 
 class DiscoveryConfig(Section):
@@ -19,11 +41,16 @@ class DiscoveryConfig(Section):
 
     enabled: bool = True
     """Publish Home Assistant discovery so the camera appears by itself."""
-    prefix: str = Field("homeassistant", pattern=r"^[^#+]+$")
+    prefix: str = "homeassistant"
     """Home Assistant's discovery prefix (its MQTT integration option of the same name)."""
     remove: bool = False
     """Publish empty configs instead, so Home Assistant deletes this camera's entities; run once
     (``ronda flush`` is enough), then set ``enabled: false``."""
+
+    @field_validator("prefix")
+    @classmethod
+    def _publishable(cls, prefix: str) -> str:
+        return check_topic_prefix(prefix)
 
 
 class TlsConfig(Section):
@@ -40,12 +67,13 @@ class TlsConfig(Section):
     insecure: bool = False
     """Skip the hostname check (a certificate for another name); the chain is still verified."""
 
+    @field_validator("ca_file", "cert_file", "key_file")
+    @classmethod
+    def _file_exists(cls, path: Path | None) -> Path | None:
+        return _regular_file(path)
+
     @model_validator(mode="after")
-    def _files_exist(self) -> TlsConfig:
-        for name in ("ca_file", "cert_file", "key_file"):
-            path = getattr(self, name)
-            if path is not None and not Path(path).expanduser().is_file():
-                raise ValueError(f"{name} {path} does not exist")
+    def _pairs(self) -> TlsConfig:
         if (self.cert_file is None) != (self.key_file is None):
             raise ValueError("cert_file and key_file go together")
         return self
@@ -112,17 +140,66 @@ class MqttConfig(Section):
         """``protocol: 5`` in YAML is a number; ``5.0`` too."""
         return "5" if value in (5, 5.0) else value
 
-    @model_validator(mode="after")
-    def _password_file_exists(self) -> MqttConfig:
-        if self.password_file is not None and not self.password_file.expanduser().is_file():
-            raise ValueError(f"password_file {self.password_file} does not exist")
-        return self
+    @field_validator("host")
+    @classmethod
+    def _host_name(cls, host: str) -> str:
+        if not host:
+            raise ValueError("is empty; name the broker (a host name or an IP address)")
+        if len(host) > MAX_HOST_CHARS:
+            raise ValueError(f"is {len(host):,} characters long; a host name has at most 253")
+        if any(c.isspace() or c == "/" for c in host):
+            raise ValueError("must be a bare host name or address (no spaces, no '/' or URL)")
+        return host
+
+    @field_validator("client_id")
+    @classmethod
+    def _client_id(cls, client_id: str | None) -> str | None:
+        if client_id is not None:
+            if not client_id:
+                raise ValueError("is empty; leave it out for the default ronda-<camera name>")
+            check_length(client_id, MAX_CLIENT_ID_BYTES)
+        return client_id
+
+    @field_validator("topic_prefix")
+    @classmethod
+    def _topic_prefix(cls, prefix: str | None) -> str | None:
+        return None if prefix is None else check_topic_prefix(prefix)
+
+    @field_validator("username")
+    @classmethod
+    def _username(cls, username: str | None) -> str | None:
+        return None if username is None else check_length(username, MAX_STRING_BYTES)
+
+    @field_validator("password")
+    @classmethod
+    def _password(cls, password: SecretStr | None) -> SecretStr | None:
+        if password is not None:
+            check_length(password.get_secret_value(), MAX_STRING_BYTES)
+        return password
+
+    @field_validator("password_file")
+    @classmethod
+    def _password_file_exists(cls, path: Path | None) -> Path | None:
+        return _regular_file(path)
 
     def resolve_password(self) -> tuple[str | None, str]:
-        """The password and where it came from (for messages: never the password itself)."""
+        """The password and where it came from (for messages: never the password itself).
+
+        Raises :class:`CredentialsError` when the password file cannot be used."""
         if self.password_file is not None:
-            text = self.password_file.expanduser().read_text(encoding="utf-8")
-            return text.strip("\r\n"), f"file {self.password_file}"
+            where = f"mqtt.password_file {self.password_file}"
+            try:
+                data = read_small(self.password_file.expanduser(), MAX_PASSWORD_FILE_BYTES)
+                text = data.decode("utf-8").strip("\r\n")
+            except UnusableFile as problem:
+                raise CredentialsError(f"{where}: {problem}") from None
+            except UnicodeDecodeError:
+                raise CredentialsError(
+                    f"{where} is not UTF-8 text (a binary file?); it must hold only the password"
+                ) from None
+            if not text:
+                raise CredentialsError(f"{where} is empty; it must hold the password")
+            return text, f"file {self.password_file}"
         if value := os.environ.get(self.password_env):
             return value, f"environment variable {self.password_env}"
         if self.password is not None:

@@ -77,3 +77,45 @@ class Topics:
     @property
     def stats(self) -> str:
         return f"{self.prefix}/stats"
+
+
+# -- what a topic or an MQTT string may be ---------------------------------------------------------
+MAX_PREFIX_BYTES = 200
+"""A prefix this long keeps the longest topic Ronda makes (``<prefix>/events/<id>/thumbnail``)
+under 256 bytes, the limit of the strictest brokers (AWS IoT); MQTT itself allows 65,535."""
+MAX_CLIENT_ID_BYTES = 256
+"""MQTT 3.1.1 only obliges brokers to accept 23; mosquitto takes far more.  256 leaves room for
+any readable name and refuses a pasted blob before a broker does."""
+MAX_STRING_BYTES = 65_535
+"""The longest UTF-8 string an MQTT packet can carry (user name, password)."""
+MAX_HOST_CHARS = 253
+"""The longest DNS name."""
+
+
+def check_topic_prefix(prefix: str) -> str:
+    """Raise ``ValueError`` unless every topic made from ``prefix`` can be published.
+
+    ``+`` and ``#`` are subscription wildcards: a broker refuses a publish to a topic holding
+    them, so every alert made with such a prefix would be refused forever.  A leading ``$`` is
+    reserved for the broker (``$SYS``); a trailing ``/`` would make an empty topic level.
+    """
+    for character, why in (("+", "a wildcard"), ("#", "a wildcard"), ("\0", "a NUL byte")):
+        if character in prefix:
+            raise ValueError(f"contains {character!r} ({why}); topics cannot hold it")
+    if not prefix.strip("/"):
+        raise ValueError("is empty")
+    if prefix.startswith("$"):
+        raise ValueError("starts with '$', which brokers reserve for themselves ($SYS)")
+    if prefix.endswith("/"):
+        raise ValueError("ends with '/' (an empty topic level)")
+    check_length(prefix, MAX_PREFIX_BYTES)
+    return prefix
+
+
+def check_length(text: str, limit: int) -> str:
+    """Raise ``ValueError`` if ``text`` is longer than ``limit`` bytes of UTF-8 (MQTT counts
+    bytes, not characters: an accented letter takes two)."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > limit:
+        raise ValueError(f"is {size:,} bytes long in UTF-8; at most {limit:,} fit")
+    return text

@@ -235,19 +235,23 @@ def first_frame(source: object, timeout: float) -> tuple[Frame | None, str | Non
 
 
 def check_broker(config: RondaConfig) -> Check:
+    from camera.mqtt.config import CredentialsError
     from camera.service.probe import probe_link, wait_connected
 
     mqtt = config.mqtt
     if not mqtt.enabled:
         return Check("broker", "skip", "mqtt.enabled is false")
-    _, password_source = mqtt.resolve_password()
-    who = f"user {mqtt.username or '(none)'}, password from {password_source}"
-    tls = "TLS" if mqtt.tls.enabled else "no TLS"
-    with probe_link(config, "doctor") as link:
-        link.start()
-        if wait_connected(link, BROKER_TIMEOUT_S):
-            return Check("broker", "ok", f"logged in to {link.broker} ({tls}, {who})")
-        error = link.last_error or f"no answer from {link.broker} in {BROKER_TIMEOUT_S:g} s"
+    try:
+        _, password_source = mqtt.resolve_password()
+        who = f"user {mqtt.username or '(none)'}, password from {password_source}"
+        tls = "TLS" if mqtt.tls.enabled else "no TLS"
+        with probe_link(config, "doctor") as link:
+            link.start()
+            if wait_connected(link, BROKER_TIMEOUT_S):
+                return Check("broker", "ok", f"logged in to {link.broker} ({tls}, {who})")
+            error = link.last_error or f"no answer from {link.broker} in {BROKER_TIMEOUT_S:g} s"
+    except CredentialsError as problem:
+        return Check("broker", "FAIL", str(problem), "correct the file the line names")
     return Check("broker", "FAIL", error, _broker_fix(error))
 
 
