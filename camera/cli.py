@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from camera import __version__
+from camera.arguments import OneLineParser, count, path, seconds
+from camera.shutdown import Shutdown
 
 if TYPE_CHECKING:  # the heavy modules load only for the command that needs them
     from camera.app import Runtime
@@ -46,13 +46,6 @@ def _load(args: argparse.Namespace) -> tuple[RondaConfig, Path | None]:
     return config, path
 
 
-def _stop_on_signals(stop: threading.Event) -> None:
-    def handler(signum: int, _frame: object) -> None:
-        log.info("received %s: stopping", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
 
 
 class ConsoleSink:
@@ -79,16 +72,19 @@ def cmd_replay(args: argparse.Namespace) -> int:
     _setup_logging(config.logging.level, quiet=args.quiet, verbose=args.verbose)
     sources = [open_replay(Path(p), realtime=args.realtime) for p in args.videos]
     total = sum(s.frame_count for s in sources)
-    options = RunOptions(use_mqtt=not args.no_mqtt, jsonl=args.events_jsonl)
+    shutdown = Shutdown()
+    options = RunOptions(use_mqtt=not args.no_mqtt, jsonl=args.events_jsonl, shutdown=shutdown)
     runtime = Runtime(config, options)
-    stop = threading.Event()
-    _stop_on_signals(stop)
+    shutdown.install()
     try:
         with ProgressBar(total) as progress:
-            replay_files(runtime, sources, stop, progress)
+            replay_files(runtime, sources, shutdown.stop, progress)
     finally:
         left = runtime.close()
     print(runtime.pipeline.stats.summary())
+    if runtime.jsonl is not None and runtime.jsonl.failure is not None:
+        print(f"ronda: {runtime.jsonl.failure}", file=sys.stderr)
+        return EXIT_FAILURE
     return _report_left(runtime, left)
 
 
@@ -102,8 +98,8 @@ def _report_left(runtime: Runtime, left: int) -> int:
     if left and runtime.link is not None:
         reason = runtime.link.undelivered_reason() or "broker did not acknowledge in time"
         print(
-            f"{left} alert message(s) are still queued in {runtime.state_dir} ({reason}); "
-            "they will be delivered when Ronda next reaches the broker.",
+            f"ronda: {left} alert message(s) are still queued in {runtime.state_dir} "
+            f"({reason}); they will be delivered when Ronda next reaches the broker.",
             file=sys.stderr,
         )
         return EXIT_UNDELIVERED
@@ -122,16 +118,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     # Under systemd: READY at the first processed frame, WATCHDOG from the frame loop only.
     monitor = ServiceMonitor.from_environment()
     monitor.status("loading the detector")
-    runtime = Runtime(config, RunOptions(hooks=[monitor], config_path=path))
+    shutdown = Shutdown()
+    runtime = Runtime(config, RunOptions(hooks=[monitor], config_path=path, shutdown=shutdown))
     monitor.attach(runtime.pipeline)
     web = attach_web(runtime, path)
-    stop = threading.Event()
-    _stop_on_signals(stop)
+    shutdown.install()
     try:
         source = open_source(config.source, config.motion.resolve().height)
         monitor.stop_on_signals(source)
         monitor.status(f"waiting for the first frame from {source.name}")
-        runtime.run_source(source, stop)
+        runtime.run_source(source, shutdown.stop)
     finally:
         monitor.stopping()
         if web is not None:
@@ -150,12 +146,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     folder = build_scene(config.store.directory() / "demo-scene")
     print(f"Ronda demo: a person, then a cat, walk through a room ({folder}).")
     print("Alerts as they happen:")
-    options = RunOptions(use_mqtt=False, extra_sinks=[ConsoleSink()], use_governor=False)
+    shutdown = Shutdown()
+    options = RunOptions(
+        use_mqtt=False, extra_sinks=[ConsoleSink()], use_governor=False, shutdown=shutdown
+    )
     runtime = Runtime(config, options)
-    stop = threading.Event()
-    _stop_on_signals(stop)
+    shutdown.install()
     try:
-        replay_files(runtime, [open_replay(folder)], stop)
+        replay_files(runtime, [open_replay(folder)], shutdown.stop)
     finally:
         runtime.close()
     print(runtime.pipeline.stats.summary())
@@ -172,7 +170,7 @@ def cmd_events(args: argparse.Namespace) -> int:
     if not database_path.exists():
         print(f"no events yet ({database_path} does not exist)")
         return EXIT_OK
-    database = Database(database_path)
+    database = Database(database_path, readonly=True)
     events = EventStore(database, config.store).recent(args.limit)
     if not events:
         print("no events yet")
@@ -203,6 +201,7 @@ def cmd_flush(args: argparse.Namespace) -> int:
     config, _ = _load(args)
     _setup_logging(config.logging.level, verbose=args.verbose)
     database = Database(config.store.directory() / DATABASE_NAME)
+    shutdown = Shutdown(first_abandons=True).install()  # nothing to stop but the wait itself
     try:
         result = flush_outbox(
             config.mqtt,
@@ -211,6 +210,7 @@ def cmd_flush(args: argparse.Namespace) -> int:
             client_id=config.client_id,
             camera=config.camera.name,
             timeout=args.timeout,
+            shutdown=shutdown,
         )
     finally:
         database.close()
@@ -223,7 +223,9 @@ def cmd_flush(args: argparse.Namespace) -> int:
         )
     if result.left:
         reason = result.error or "broker did not acknowledge in time"
-        print(f"{result.left} alert message(s) are still queued ({reason})", file=sys.stderr)
+        if shutdown.abandoned.is_set():
+            reason = "stopped by a signal"
+        print(f"ronda: {result.left} alert message(s) are still queued ({reason})", file=sys.stderr)
         return EXIT_UNDELIVERED
     return EXIT_OK
 
@@ -257,7 +259,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 # -- parser --------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="ronda",
         description="Ronda: an on-device person/pet security camera with MQTT alerts.",
     )
@@ -270,14 +272,14 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.add_argument(
             "--config",
-            type=Path,
+            type=path,
             default=None,
             help="YAML configuration file (default: "
             "$RONDA_CONFIG, /etc/ronda/ronda.yaml, ~/.config/ronda/ronda.yaml, built-ins)",
         )
         sub.add_argument(
             "--state-dir",
-            type=Path,
+            type=path,
             default=None,
             help="override store.path (event store, outbox, thumbnails)",
         )
@@ -297,7 +299,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Run the full pipeline on recorded files (mp4, avi, gif or a folder of numbered "
         "images), as fast as the CPU allows; timestamps come from the video's timeline.",
     )
-    replay.add_argument("videos", nargs="+", metavar="VIDEO", help="files or image folders")
+    replay.add_argument(
+        "videos", nargs="+", type=path, metavar="VIDEO", help="files or image folders"
+    )
     replay.add_argument(
         "--realtime",
         action="store_true",
@@ -306,7 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument(
         "--events-jsonl",
-        type=Path,
+        type=path,
         default=None,
         metavar="FILE",
         help="append every event update as one JSON line (the MQTT payload)",
@@ -322,7 +326,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     events = add("events", cmd_events, "List recent events from the local store.")
-    events.add_argument("--limit", type=int, default=20, help="how many (default 20)")
+    events.add_argument(
+        "--limit", type=count(1, 1_000_000), default=20, help="how many (default 20)"
+    )
 
     flush = add(
         "flush",
@@ -330,13 +336,18 @@ def build_parser() -> argparse.ArgumentParser:
         "Deliver the alerts queued on disk (after a crash or an outage) to the broker and exit.",
     )
     flush.add_argument(
-        "--timeout", type=float, default=60.0, help="seconds to wait for the broker (default 60)"
+        "--timeout",
+        type=seconds(0, 86_400),
+        default=60.0,
+        help="seconds to wait for the broker (default 60; a signal stops the wait at once)",
     )
 
     models = add(
         "models", cmd_models, "List the model variants with size, checksum and latency here."
     )
-    models.add_argument("--runs", type=int, default=20, help="timed inferences per variant")
+    models.add_argument(
+        "--runs", type=count(1, 1000), default=20, help="timed inferences per variant"
+    )
     _add_extensions(add)
     return parser
 
@@ -364,8 +375,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except Exception as error:
         # Imported here, not at the top: `ronda service install` must run on a bare Python.
+        import sqlite3
+
         from camera.errors import USER_ERRORS, exit_code_for
 
+        if isinstance(error, sqlite3.Error):  # the state database failed under us
+            print(f"ronda: state database: {' '.join(str(error).split())}", file=sys.stderr)
+            return EXIT_FAILURE
         if not isinstance(error, USER_ERRORS):
             raise
         print(f"ronda: {error}", file=sys.stderr)

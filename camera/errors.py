@@ -8,22 +8,29 @@ from __future__ import annotations
 from camera.config import ConfigError
 from camera.demo import DemoSceneError
 from camera.detect import ModelError
+from camera.mqtt.config import CredentialsError
 from camera.mqtt.topics import TopicError
+from camera.pipeline.sinks import OutputError
 from camera.record.errors import EncoderError
 from camera.sources import SourceError
 from camera.store.database import DatabaseError
+from camera.store.outbox import OutboxError
 
 USER_ERRORS: tuple[type[Exception], ...] = (
     ConfigError,
+    CredentialsError,
     DatabaseError,
     DemoSceneError,
     EncoderError,
     ModelError,
+    OutboxError,
+    OutputError,
     SourceError,
     TopicError,
 )
+CONFIG_ERRORS: tuple[type[Exception], ...] = (ConfigError, CredentialsError, TopicError)
 
 
 def exit_code_for(error: Exception) -> int:
     """2 for configuration mistakes (fix the file), 1 for everything else."""
-    return 2 if isinstance(error, (ConfigError, TopicError)) else 1
+    return 2 if isinstance(error, CONFIG_ERRORS) else 1

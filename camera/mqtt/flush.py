@@ -21,6 +21,7 @@ from camera.mqtt.config import MqttConfig
 from camera.mqtt.discovery import attach_discovery
 from camera.mqtt.link import MqttLink
 from camera.mqtt.topics import Topics
+from camera.shutdown import Shutdown
 from camera.store import Outbox
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,10 @@ def flush_outbox(
     client_id: str,
     camera: str,
     timeout: float,
+    shutdown: Shutdown | None = None,
 ) -> FlushResult:
-    """Publish every queued message and wait up to ``timeout`` s for the acknowledgements."""
+    """Publish every queued message and wait up to ``timeout`` s for the acknowledgements;
+    ``shutdown`` abandoned (a signal) ends the wait at once."""
     link = MqttLink(
         config,
         outbox,
@@ -53,6 +56,8 @@ def flush_outbox(
         availability=False,
     )
     attach_discovery(link, config.discovery, topics, camera)
+    if shutdown is not None:
+        shutdown.on_abandon(link.cancel_drain)
     queued = outbox.depth()
     log.info("flushing %d queued message(s) to MQTT broker %s", queued, link.broker)
     link.start()

@@ -12,6 +12,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from camera.arguments import count, seconds
+
 Add = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
 
 
@@ -81,7 +83,7 @@ def register(add: Add) -> None:
     )
     doctor.add_argument(
         "--frame-timeout",
-        type=float,
+        type=seconds(0, 600),
         default=20.0,
         metavar="S",
         help="how long to wait for the first camera frame (default 20 s)",
@@ -96,10 +98,12 @@ def register(add: Add) -> None:
     status = add(
         "status", cmd_status, "Show the service state, recent events, the outbox and last stats."
     )
-    status.add_argument("--limit", type=int, default=5, help="recent events to show (default 5)")
+    status.add_argument(
+        "--limit", type=count(1, 1000), default=5, help="recent events to show (default 5)"
+    )
     status.add_argument(
         "--timeout",
-        type=float,
+        type=seconds(0, 600),
         default=3.0,
         metavar="S",
         help="how long to wait for the retained stats on the broker (default 3 s)",
