@@ -8,11 +8,14 @@ path.  It is deterministic: the same frames every time, so the same events.
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from camera.files import describe_os_error, shown
 
 WIDTH, HEIGHT, FPS = 640, 360, 10
 SCENE_VERSION = 2  # bump when the scene changes, so a cached copy is rebuilt
@@ -96,18 +99,25 @@ def build_scene(folder: Path) -> Path:
         Walk(person, 2.0, 7.5, -person.shape[1], WIDTH, HEIGHT - 240 - 20),
         Walk(cat, 9.5, 14.0, WIDTH, -cat.shape[1], HEIGHT - 150 - 10),
     ]
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("frame_*.jpg"):
-        old.unlink()
-    for index in range(int(16.0 * FPS)):
-        t = index / FPS
-        frame = room.copy()
-        for walk in walks:
-            x = walk.x_at(t)
-            if x is not None:
-                _paste(frame, walk.sprite, x, walk.y)
-        noise = rng.normal(0, 2.0, frame.shape)
-        frame = np.clip(frame + noise, 0, 255).astype(np.uint8)
-        cv2.imwrite(str(folder / f"frame_{index:05d}.jpg"), frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
-    marker.touch()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("frame_*.jpg"):
+            old.unlink()
+        for index in range(int(16.0 * FPS)):
+            t = index / FPS
+            frame = room.copy()
+            for walk in walks:
+                x = walk.x_at(t)
+                if x is not None:
+                    _paste(frame, walk.sprite, x, walk.y)
+            noise = rng.normal(0, 2.0, frame.shape)
+            frame = np.clip(frame + noise, 0, 255).astype(np.uint8)
+            path = folder / f"frame_{index:05d}.jpg"
+            if not cv2.imwrite(str(path), frame, [cv2.IMWRITE_JPEG_QUALITY, 90]):
+                raise OSError(errno.EIO, f"cannot write {path.name} (is the disk full?)")
+        marker.touch()
+    except OSError as error:
+        raise DemoSceneError(
+            f"cannot build the demo scene in {shown(folder)}: {describe_os_error(error)}"
+        ) from None
     return folder

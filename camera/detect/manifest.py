@@ -16,10 +16,12 @@ from pathlib import Path
 
 import camera
 from camera.detect.errors import ModelError
+from camera.files import UnusableFile, describe_mode, describe_os_error, read_small, shown
 from camera.types import PRECISIONS, Label, Precision
 
 MODELS_DIR_ENV = "RONDA_MODELS_DIR"
 MANIFEST_NAME = "manifest.json"
+MAX_MANIFEST_BYTES = 10_000_000  # the bundled one is 12 KB
 _LABELS: tuple[Label, ...] = ("person", "pet")
 
 
@@ -68,13 +70,16 @@ def bundled_manifest() -> Path:
 def read_manifest(path: Path) -> list[ModelSpec]:
     """Parse the manifest at ``path``; raises ModelError naming the file and the problem."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelError(
-            f"models manifest not found: {path} (set detector.manifest or {MODELS_DIR_ENV})"
-        ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(f"models manifest unreadable: {path}: {_one_line(exc)}") from None
+        document = json.loads(read_small(path, MAX_MANIFEST_BYTES).decode("utf-8"))
+    except UnusableFile as problem:
+        if str(problem) == "does not exist":
+            raise ModelError(
+                f"models manifest not found: {shown(path)} (set detector.manifest or "
+                f"{MODELS_DIR_ENV})"
+            ) from None
+        raise ModelError(f"models manifest unreadable: {shown(path)}: {problem}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ModelError(f"models manifest unreadable: {shown(path)}: {_one_line(exc)}") from None
     try:
         specs = [_variant(entry, path.parent) for entry in document["variants"]]
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -118,18 +123,30 @@ def sha256_of(path: Path) -> str:
 def verify_file(spec: ModelSpec) -> None:
     """Raise ModelError unless the file exists with the manifest's size and sha256."""
     try:
-        size = spec.path.stat().st_size
+        info = spec.path.stat()
     except FileNotFoundError:
         raise ModelError(
             f"model file missing: {spec.path} ({spec.name}); rebuild with "
             "models/build_nanodet.py or reinstall"
         ) from None
+    except OSError as error:
+        raise ModelError(
+            f"model file unreadable: {spec.path}: {describe_os_error(error)}"
+        ) from None
+    if (kind := describe_mode(info.st_mode)) is not None:  # /dev/zero would be hashed forever
+        raise ModelError(f"model file unusable: {spec.path} {kind} ({spec.name})")
+    size = info.st_size
     if size != spec.size:
         raise ModelError(
             f"model file corrupt: {spec.path} is {size} bytes, manifest says {spec.size}; "
             "restore it from the repository or rebuild"
         )
-    actual = sha256_of(spec.path)
+    try:
+        actual = sha256_of(spec.path)
+    except OSError as error:
+        raise ModelError(
+            f"model file unreadable: {spec.path}: {describe_os_error(error)}"
+        ) from None
     if actual != spec.sha256:
         raise ModelError(
             f"model file sha256 mismatch: {spec.path} has {actual[:12]}…, manifest says "

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
+from camera.files import describe_mode, shown
 from camera.sources.base import FrameSource, SourceError
 from camera.sources.config import SourceConfig
 from camera.sources.video import VideoFileSource
@@ -14,6 +17,7 @@ def open_source(config: SourceConfig, motion_height: int | None = None) -> Frame
 
     ``motion_height`` (the motion stage's working height) sizes the Pi's lores stream."""
     kind = config.kind
+    _refuse_fifo(config.uri)
     if kind == "auto":
         if config.uri == "picamera2":
             kind = "picamera2"
@@ -32,6 +36,17 @@ def open_source(config: SourceConfig, motion_height: int | None = None) -> Frame
     from camera.sources.opencv_live import OpenCVSource
 
     return OpenCVSource(config)
+
+
+def _refuse_fifo(uri: str) -> None:
+    """A FIFO or socket as ``source.uri`` would block the decoder's open() forever (devices are
+    fine: ``/dev/video0`` is a character device)."""
+    try:
+        mode = os.stat(uri).st_mode
+    except (OSError, ValueError):
+        return  # a URL, a device index, or a file that does not exist (the source says so)
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+        raise SourceError(f"source.uri {shown(uri)} {describe_mode(mode)}")
 
 
 def open_replay(path: Path, *, realtime: bool = False) -> VideoFileSource:

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,9 +28,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from camera.files import describe_mode, describe_os_error, shown
 from camera.sources.base import SourceError
 from camera.sources.latest import LatestFrames
 from camera.types import Frame
+
+# FFmpeg prints its own complaints about a damaged file ("moov atom not found") straight to
+# stderr, beside Ronda's one-line error; quiet unless the owner asks (read at the first open).
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "8")  # AV_LOG_FATAL
+if "OPENCV_LOG_LEVEL" not in os.environ:  # OpenCV's own "[ WARN:0] ... can't open/read file"
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
 
 log = logging.getLogger(__name__)
 
@@ -70,20 +79,63 @@ class VideoFileSource:
         self._stop = threading.Event()
         self._latest: LatestFrames | None = None
         self._late = 0
-        if not self.path.exists():
-            raise SourceError(f"video not found: {self.path}")
-        if self.path.is_dir():
-            self._images = sorted(
-                (p for p in self.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES),
-                key=_natural_key,
-            )
-            if not self._images:
-                raise SourceError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {self.path}")
+        if stat.S_ISDIR(self._stat()):
+            self._images = self._readable_images()
             self.fps = folder_fps
             self.frame_count = len(self._images)
         else:
             self._images = []
             self._probe()
+
+    def _stat(self) -> int:
+        """The file's mode; a SourceError for anything that is neither a file nor a folder (a
+        FIFO would block the decoder forever, ``/dev/zero`` never ends)."""
+        try:
+            info = os.stat(self.path)
+        except FileNotFoundError:
+            raise SourceError(f"video not found: {shown(self.path)}") from None
+        except (OSError, ValueError) as error:
+            reason = describe_os_error(error) if isinstance(error, OSError) else "NUL byte"
+            raise SourceError(f"cannot open video {shown(self.path)}: {reason}") from None
+        if stat.S_ISDIR(info.st_mode):
+            return info.st_mode
+        if (kind := describe_mode(info.st_mode)) is not None:
+            raise SourceError(f"cannot replay {shown(self.path)}: it {kind}")
+        if info.st_size == 0:
+            raise SourceError(f"cannot decode video {shown(self.path)}: the file is empty")
+        try:
+            with open(self.path, "rb"):  # OpenCV would only say "cannot decode"
+                pass
+        except OSError as error:
+            raise SourceError(
+                f"cannot open video {shown(self.path)}: {describe_os_error(error)}"
+            ) from None
+        return info.st_mode
+
+    def _readable_images(self) -> list[Path]:
+        """The folder's image files in natural order, from the first one that decodes: a
+        folder where none does is an error like a corrupt video, not an empty replay."""
+        try:
+            entries = sorted(
+                (p for p in self.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES),
+                key=_natural_key,
+            )
+            images = [p for p in entries if _is_regular(p)]
+        except OSError as error:
+            raise SourceError(
+                f"cannot list {shown(self.path)}: {describe_os_error(error)}"
+            ) from None
+        if not entries:
+            raise SourceError(
+                f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {shown(self.path)}"
+            )
+        for index, path in enumerate(images):
+            if _read_image(path) is not None:
+                return images[index:]
+        raise SourceError(
+            f"no readable image among the {len(entries)} image file(s) in {shown(self.path)} "
+            "(all corrupt, empty or not images)"
+        )
 
     def _probe(self) -> None:
         """Check the file decodes and read its rate and length; the capture is not kept open
@@ -92,11 +144,11 @@ class VideoFileSource:
         try:
             if not capture.isOpened():
                 raise SourceError(
-                    f"cannot decode video {self.path} (not a video, corrupt or no codec)"
+                    f"cannot decode video {shown(self.path)} (not a video, corrupt or no codec)"
                 )
             ok, first = capture.read()
             if not ok or first is None:
-                raise SourceError(f"cannot decode video {self.path}: no frame could be read")
+                raise SourceError(f"cannot decode video {shown(self.path)}: no frame could be read")
             fps = capture.get(cv2.CAP_PROP_FPS)
             # GIFs and some containers report 0 or absurd rates; fall back rather than divide.
             self.fps = float(fps) if 1.0 <= fps <= 240.0 else DEFAULT_FOLDER_FPS
@@ -184,7 +236,7 @@ class VideoFileSource:
                 if skip is not None and skip(index):
                     yield index, None
                     continue
-                image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+                image = _read_image(path) if _is_regular(path) else None
                 if image is None:
                     log.warning("skipping unreadable image %s", path)
                 yield index, image
@@ -212,3 +264,16 @@ class VideoFileSource:
     def close(self) -> None:
         """Only sets an event: the thread that decodes releases the file."""
         self._stop.set()
+
+
+def _is_regular(path: Path) -> bool:
+    """A regular file (not a FIFO named ``x.jpg``, which ``imread`` would wait on forever)."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
+
+
+def _read_image(path: Path) -> np.ndarray | None:
+    """The image as 8-bit BGR, or None when it cannot be decoded."""
+    return cv2.imread(str(path), cv2.IMREAD_COLOR)

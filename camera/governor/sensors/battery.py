@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from camera.files import UnusableFile
 from camera.governor.sensors.health import Health
+from camera.governor.sensors.sysfs import read_value
 
 # status -> on external power?  "Not charging" is a charger present but holding (full, or a
 # charge threshold): still not running down the battery.
@@ -58,9 +60,9 @@ class SysfsBattery:
             if self._dir is None:
                 return None
         try:
-            capacity = (self._dir / "capacity").read_text().strip()
-        except OSError as exc:
-            self.health.failed(f"{self._dir}/capacity: {exc.strerror or exc}")
+            capacity = read_value(self._dir / "capacity")
+        except UnusableFile as problem:
+            self.health.failed(f"{self._dir}/capacity: {problem}")
             self._dir = None
             return None
         try:
@@ -95,6 +97,6 @@ class SysfsBattery:
 
 def _read(path: Path) -> str:
     try:
-        return path.read_text().strip()
-    except OSError:
+        return read_value(path)
+    except UnusableFile:
         return ""

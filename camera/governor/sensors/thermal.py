@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
+from camera.files import UnusableFile
 from camera.governor.sensors.command import Vcgencmd
 from camera.governor.sensors.health import Health
+from camera.governor.sensors.sysfs import read_value
 
 # Outside this range a reading is a driver error (e.g. -1 or a disconnected probe), not weather.
 PLAUSIBLE_C = (-40.0, 150.0)
@@ -64,9 +66,9 @@ class SysfsThermal:
             if self._file is None:
                 return None
         try:
-            text = self._file.read_text().strip()
-        except OSError as exc:
-            self.health.failed(f"{self._file}: {exc.strerror or exc}")
+            text = read_value(self._file)
+        except UnusableFile as problem:
+            self.health.failed(f"{self._file}: {problem}")
             self._file = None  # the zone may come back under another number after a reload
             return None
         try:
@@ -108,8 +110,8 @@ class SysfsThermal:
 
 def _read_type(zone: Path) -> str:
     try:
-        return (zone / "type").read_text().strip()
-    except OSError:
+        return read_value(zone / "type")
+    except UnusableFile:
         return ""
 
 
