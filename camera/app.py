@@ -24,13 +24,16 @@ from camera.mqtt.discovery import DiscoveryPublisher, attach_discovery
 from camera.pipeline import EventSink, JsonlSink, Pipeline, StoreSink
 from camera.pipeline.loop import FrameHook, StageConfigs
 from camera.record.recorder import Recorder
+from camera.shutdown import Shutdown
 from camera.sources import FrameSource, LiveTiming
 from camera.store import Database, EventStore, Outbox
+from camera.store.outbox import OutboxError
 from camera.types import Policy
 
 log = logging.getLogger(__name__)
 
 DATABASE_NAME = "ronda.sqlite3"
+HELD_RETRY_S = 1.0
 
 
 @dataclass
@@ -45,6 +48,8 @@ class RunOptions:
     config_path: Path | None = None
     """The file the configuration came from: masks and zones changed in it (by ``ronda web``)
     apply while running."""
+    shutdown: Shutdown = field(default_factory=Shutdown)
+    """The command's stop state: a second SIGINT/SIGTERM abandons the drain at once."""
 
 
 class Runtime:
@@ -54,10 +59,23 @@ class Runtime:
         self.config = config
         self.options = options
         self.state_dir = config.store.directory()
+        # Everything that can fail on a bad path comes before the model load (a second or two),
+        # so a wrong state directory or --events-jsonl is reported at once.
         self.database = Database(self.state_dir / DATABASE_NAME)
+        try:
+            self._build(config, options)
+        except BaseException:
+            jsonl: JsonlSink | None = getattr(self, "jsonl", None)
+            if jsonl is not None:
+                jsonl.close()
+            self.database.close()
+            raise
+
+    def _build(self, config: RondaConfig, options: RunOptions) -> None:
         self.events = EventStore(self.database, config.store)
         self.outbox = Outbox(self.database, config.mqtt.outbox)
         self.topics = Topics(config.topic_prefix)
+        self.jsonl = JsonlSink(options.jsonl) if options.jsonl is not None else None
         # Timed once per device and model file, then read from the state directory.
         self.detector: Detector = load_detector(config.detector, cache_dir=self.state_dir)
         self.governor = (
@@ -83,8 +101,8 @@ class Runtime:
             )
             sinks.append(self.alert_sink)
         sinks.append(StoreSink(self.events))
-        if options.jsonl is not None:
-            sinks.append(JsonlSink(options.jsonl))
+        if self.jsonl is not None:
+            sinks.append(self.jsonl)
         sinks.extend(options.extra_sinks)
         self.sinks = sinks
         # Clip links in alerts use the web page's address (web.public_url), when it is set.
@@ -115,6 +133,8 @@ class Runtime:
         self._next_stats = 0.0
         self.dead_letters = 0
         """Messages kept as dead letters when the runtime closed (``ronda outbox list``)."""
+        self._next_held_retry = 0.0
+        options.shutdown.on_abandon(self.cancel_drain)
         if self.link is not None:
             self.link.start()
 
@@ -141,6 +161,7 @@ class Runtime:
                 self._maybe_publish_stats()
                 if self._config_watch is not None and (changed := self._config_watch.poll()):
                     self.apply_config(changed)
+                self._retry_held()
                 if stop.is_set():
                     break
         finally:
@@ -156,6 +177,15 @@ class Runtime:
         self.pipeline.stats.stale_dropped = timing.stale_dropped
         if self.governor is not None:
             self.governor.load_meter.full_fps = timing.full_fps
+
+    def _retry_held(self) -> None:
+        """Alerts held in memory on a full disk are written once a second until it has room."""
+        now = time.monotonic()
+        if now < self._next_held_retry or not self.outbox.held():
+            return
+        self._next_held_retry = now + HELD_RETRY_S
+        if self.outbox.write_held() and self.link is not None:
+            self.link.wake()
 
     def _policy_changed(self, policy: Policy) -> None:
         if self._source is not None:
@@ -214,7 +244,9 @@ class Runtime:
 
     # -- shutdown ----------------------------------------------------------------------------
     def drain(self, timeout: float | None = None) -> int:
-        """Wait for queued alerts to be acknowledged; returns how many are still queued."""
+        """Wait for queued alerts to be acknowledged; returns how many are still queued.
+
+        A second SIGINT/SIGTERM ends the wait at once (the rest stays queued on disk)."""
         if self.link is None:
             return 0
         self._publish_stats()
@@ -228,18 +260,26 @@ class Runtime:
             self.link.cancel_drain()
 
     def close(self) -> int:
-        """End open events, flush and disconnect; returns the alerts left queued on disk."""
-        self.pipeline.end_stream()
-        if self.recorder is not None:  # closes the open clip (its post-roll is cut short)
-            self.recorder.close()
-        for sink in self.sinks:  # the alert sink's OFF states are then drained with the rest
-            sink.close()
-        left = self.drain()
-        if self.link is not None:
-            self.link.stop()
-        self.dead_letters = self.outbox.dead.count()
-        self.detector.close()
-        self.database.close()
+        """End open events, flush and disconnect; returns the alerts left queued on disk.
+
+        Raises :class:`OutboxError` when alerts held in memory (a full disk) still cannot be
+        written: the one failure that must not end quietly."""
+        try:
+            self.pipeline.end_stream()
+            if self.recorder is not None:  # closes the open clip (its post-roll is cut short)
+                self.recorder.close()
+            for sink in self.sinks:  # the alert sink's OFF states are then drained with the rest
+                sink.close()
+            unwritten = self.outbox.unwritten()
+            left = self.drain()
+        finally:
+            if self.link is not None:
+                self.link.stop()
+            self.dead_letters = self.outbox.dead.count()
+            self.detector.close()
+            self.database.close()
+        if unwritten is not None:
+            raise OutboxError(unwritten)
         return left
 
 

@@ -46,8 +46,6 @@ def _load(args: argparse.Namespace) -> tuple[RondaConfig, Path | None]:
     return config, path
 
 
-
-
 class ConsoleSink:
     """``ronda demo`` prints every alert as it happens."""
 

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Protocol, TextIO
 
 from camera.events import EventUpdate
+from camera.files import describe_os_error, shown
 from camera.store import EventStore
+
+log = logging.getLogger(__name__)
+
+
+class OutputError(Exception):
+    """An output the user asked for cannot be written (exit code 1); one user-facing line."""
 
 
 class EventSink(Protocol):
@@ -31,15 +39,50 @@ class StoreSink:
 
 
 class JsonlSink:
-    """``--events-jsonl``: one line per update, exactly the JSON that goes to MQTT."""
+    """``--events-jsonl``: one line per update, exactly the JSON that goes to MQTT.
+
+    A file that cannot be opened stops the command before it starts (:class:`OutputError`).  A
+    write that fails later (a full disk) is logged once and the replay carries on: the alerts
+    and the local store matter more than this copy; ``failure`` then says how many lines are
+    missing, and ``ronda replay`` exits 1 with it.
+    """
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: TextIO = path.open("a", encoding="utf-8")
+        self.path = path
+        self.missing = 0
+        self._error: str | None = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file: TextIO = path.open("a", encoding="utf-8")
+        except OSError as error:
+            raise OutputError(
+                f"cannot write --events-jsonl {shown(path)}: {describe_os_error(error)}"
+            ) from None
+
+    @property
+    def failure(self) -> str | None:
+        if not self.missing:
+            return None
+        return (
+            f"{self.missing} event update(s) could not be written to {shown(self.path)} "
+            f"({self._error}); the alerts and the local store have them"
+        )
 
     def emit(self, update: EventUpdate, thumbnail: bytes | None) -> None:
-        self._file.write(update.to_json() + "\n")
-        self._file.flush()
+        if self._error is None:
+            try:
+                self._file.write(update.to_json() + "\n")
+                self._file.flush()
+                return
+            except OSError as error:
+                self._error = error.strerror or str(error)
+                log.error("cannot append to %s (%s); later event updates are not written there",
+                          shown(self.path), self._error)  # fmt: skip
+        self.missing += 1
 
     def close(self) -> None:
-        self._file.close()
+        try:
+            self._file.close()
+        except OSError as error:  # the last buffered line could not be written
+            self._error = self._error or error.strerror or str(error)
+            self.missing = max(self.missing, 1)

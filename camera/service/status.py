@@ -60,7 +60,7 @@ def service_line() -> str:
 def local_state(config: RondaConfig, limit: int, out: Out) -> None:
     from camera.app import DATABASE_NAME, local_midnight
     from camera.store import Database, EventStore, Outbox
-    from camera.store.database import DatabaseError
+    from camera.store.database import DamagedDatabase, DatabaseError
 
     state = config.store.directory()
     path = state / DATABASE_NAME
@@ -68,7 +68,10 @@ def local_state(config: RondaConfig, limit: int, out: Out) -> None:
         out(f"state     {state}: no events yet")
         return
     try:
-        database = Database(path)
+        database = Database(path, readonly=True)
+    except DamagedDatabase as error:
+        out(f"state     {error}")
+        return
     except DatabaseError as error:
         out(f"state     {error} (the service's files belong to the ronda user: try sudo)")
         return

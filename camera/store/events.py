@@ -4,20 +4,31 @@ updates each event went through (start, better snapshots, label changes, end).
 Kept even when MQTT is off (``ronda demo``, ``--no-mqtt``) so that ``ronda events`` and the web
 page can always answer "what happened?".  Retention is by age and by count; the thumbnail files
 go with their rows, and so do the clip files that no remaining event shows.
+
+The history is a convenience beside the alerts, so it degrades instead of stopping the camera: a
+thumbnail that cannot be written (``thumbnails`` is a file, read-only, immutable, or the disk is
+full) is logged once and the event is stored without it; a row that cannot be written is logged
+once.  Reading skips a row it cannot make sense of (a damaged or hand-edited database) with a
+warning, and shows the others.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import math
+import sqlite3
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from camera.events import ClipRef, EventUpdate
+from camera.files import describe_os_error, shown
 from camera.store.clips import ClipStore
 from camera.store.config import StoreConfig
 from camera.store.database import Database
+from camera.store.trouble import Trouble
 
 log = logging.getLogger(__name__)
 
@@ -75,21 +86,38 @@ class EventFilter:
 
 
 def _event(row: tuple) -> StoredEvent:
+    """A row as a StoredEvent; ValueError/TypeError when a value is not what Ronda wrote."""
+    (event_id, camera, label, subclass, score, box, start, end, last_type, motion_only,
+     source, thumbnail, recorded_at) = row  # fmt: skip
+    texts = (event_id, camera, label, subclass, last_type, source)
+    if not all(isinstance(text, str) for text in texts):
+        raise ValueError("a text column holds something else")
+    coordinates = json.loads(box)
+    if not isinstance(coordinates, list) or not all(
+        isinstance(c, int | float) for c in coordinates
+    ):
+        raise ValueError(f"box is not a list of numbers: {box!r:.40}")
     return StoredEvent(
-        id=row[0],
-        camera=row[1],
-        label=row[2],
-        subclass=row[3],
-        score=row[4],
-        box=json.loads(row[5]),
-        start_time=row[6],
-        end_time=row[7],
-        last_type=row[8],
-        motion_only=bool(row[9]),
-        source=row[10],
-        thumbnail=Path(row[11]) if row[11] else None,
-        recorded_at=row[12],
+        id=event_id,
+        camera=camera,
+        label=label,
+        subclass=subclass,
+        score=_number(score, "score"),
+        box=coordinates,
+        start_time=_number(start, "start_time"),
+        end_time=None if end is None else _number(end, "end_time"),
+        last_type=last_type,
+        motion_only=bool(motion_only),
+        source=source,
+        thumbnail=Path(thumbnail) if isinstance(thumbnail, str) and thumbnail else None,
+        recorded_at=_number(recorded_at, "recorded_at"),
     )
+
+
+def _number(value: object, name: str) -> float:
+    if not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{name} is not a number: {value!r:.40}")
+    return float(value)
 
 
 class EventStore:
@@ -100,17 +128,48 @@ class EventStore:
         self.config = config
         self.state_dir = database.path.parent
         self.thumbnail_dir = self.state_dir / "thumbnails"
-        self.thumbnail_dir.mkdir(parents=True, exist_ok=True)
         self.clips = ClipStore(database)
+        self._thumbnails = Trouble(
+            log,
+            logging.WARNING,
+            f"cannot save thumbnails in {shown(self.thumbnail_dir)} ({{reason}}): events are "
+            "stored without them, alerts still carry theirs (logged once until it works again)",
+            f"thumbnails are saved again in {shown(self.thumbnail_dir)}",
+        )
+        self._history = Trouble(
+            log,
+            logging.WARNING,
+            f"cannot record events in {shown(database.path)} ({{reason}}): the local history "
+            "misses them, alerts are not affected (logged once until it works again)",
+            "event history is recorded again",
+        )
 
     def record(self, update: EventUpdate, thumbnail: bytes | None) -> None:
-        path: Path | None = None
-        now = time.time()
-        if thumbnail:
-            path = self.thumbnail_dir / f"{update.id}.jpg"
-            temporary = path.with_suffix(".tmp")
-            temporary.write_bytes(thumbnail)
+        path = self._save_thumbnail(update.id, thumbnail) if thumbnail else None
+        try:
+            self._insert(update, path, has_thumbnail=thumbnail is not None)
+        except sqlite3.Error as error:
+            self._history.failed(str(error))
+            return
+        self._history.ok()
+
+    def _save_thumbnail(self, event_id: str, data: bytes) -> Path | None:
+        path = self.thumbnail_dir / f"{event_id}.jpg"
+        temporary = path.with_suffix(".tmp")
+        try:
+            self.thumbnail_dir.mkdir(parents=True, exist_ok=True)
+            temporary.write_bytes(data)
             temporary.replace(path)
+        except OSError as error:
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
+            self._thumbnails.failed(describe_os_error(error))
+            return None
+        self._thumbnails.ok()
+        return path
+
+    def _insert(self, update: EventUpdate, path: Path | None, *, has_thumbnail: bool) -> None:
+        now = time.time()
         with self.database.transaction() as db:
             db.execute(
                 f"INSERT INTO events({_EVENT_COLUMNS}) VALUES ({', '.join('?' * 13)})"
@@ -146,7 +205,7 @@ class EventStore:
                     update.score,
                     json.dumps(update.box),
                     update.frame_time,
-                    int(thumbnail is not None),
+                    int(has_thumbnail),
                     now,
                 ),
             )
@@ -169,20 +228,34 @@ class EventStore:
         if query.until is not None:
             where.append("recorded_at < ?")
             params.append(query.until)
-        rows = self.database.query(
-            f"SELECT {_EVENT_COLUMNS} FROM events WHERE {' AND '.join(where)}"
+        rowids = self.database.query(
+            f"SELECT rowid FROM events WHERE {' AND '.join(where)}"
             " ORDER BY recorded_at DESC, rowid DESC LIMIT ? OFFSET ?",
             (*params, query.limit, query.offset),
         )
-        return [self._with_clip(_event(r)) for r in rows]
+        events = (self._read("rowid", rowid) for (rowid,) in rowids)
+        return [event for event in events if event is not None]
 
     def get(self, event_id: str) -> StoredEvent | None:
-        rows = self.database.query(f"SELECT {_EVENT_COLUMNS} FROM events WHERE id = ?", (event_id,))
-        return self._with_clip(_event(rows[0])) if rows else None
+        return self._read("id", event_id)
 
     def _with_clip(self, event: StoredEvent) -> StoredEvent:
         clip = self.clips.for_event(event.id)
         return event if clip is None else replace(event, clip=clip)
+
+    def _read(self, key: str, value: object) -> StoredEvent | None:
+        """One event, read on its own so that a damaged row costs only itself (a text that is
+        not UTF-8 fails the whole ``fetchall``); a bad row is skipped with a warning."""
+        try:
+            rows = self.database.query(
+                f"SELECT {_EVENT_COLUMNS} FROM events WHERE {key} = ?", (value,)
+            )
+            return self._with_clip(_event(rows[0])) if rows else None
+        except (sqlite3.Error, ValueError, TypeError) as error:
+            log.warning(
+                "skipping event row %s=%r of %s: %s", key, value, shown(self.database.path), error
+            )
+            return None
 
     def updates(self, event_id: str) -> list[StoredUpdate]:
         """The updates of one event in the order they were published."""
@@ -222,21 +295,26 @@ class EventStore:
         return int(rows[0][0])
 
     def prune(self, now: float | None = None) -> int:
-        """Apply retention; returns how many events were removed."""
+        """Apply retention; returns how many events were removed (0 when the database cannot
+        be written: retention waits for the next time)."""
         now = time.time() if now is None else now
         cutoff = now - self.config.retention_days * 86400
-        with self.database.transaction() as db:
-            doomed = db.execute(
-                "SELECT id, thumbnail FROM events WHERE recorded_at < ? UNION "
-                "SELECT id, thumbnail FROM events WHERE id NOT IN "
-                "(SELECT id FROM events ORDER BY recorded_at DESC LIMIT ?)",
-                (cutoff, self.config.max_events),
-            ).fetchall()
-            db.executemany("DELETE FROM events WHERE id = ?", [(d[0],) for d in doomed])
-            db.executemany(
-                "DELETE FROM event_updates WHERE event_id = ?", [(d[0],) for d in doomed]
-            )
-            clips = self.clips.unlink_events(db, [d[0] for d in doomed])
+        try:
+            with self.database.transaction() as db:
+                doomed = db.execute(
+                    "SELECT id, thumbnail FROM events WHERE recorded_at < ? UNION "
+                    "SELECT id, thumbnail FROM events WHERE id NOT IN "
+                    "(SELECT id FROM events ORDER BY recorded_at DESC LIMIT ?)",
+                    (cutoff, self.config.max_events),
+                ).fetchall()
+                db.executemany("DELETE FROM events WHERE id = ?", [(d[0],) for d in doomed])
+                db.executemany(
+                    "DELETE FROM event_updates WHERE event_id = ?", [(d[0],) for d in doomed]
+                )
+                clips = self.clips.unlink_events(db, [d[0] for d in doomed])
+        except sqlite3.Error as error:
+            log.warning("retention not applied to %s: %s", shown(self.database.path), error)
+            return 0
         self._remove_files(doomed, clips)
         if doomed:
             log.info("retention: removed %d old event(s) and %d clip(s)", len(doomed), len(clips))
@@ -244,8 +322,12 @@ class EventStore:
 
     def _remove_files(self, rows: list[tuple], clips: list[str]) -> None:
         """Thumbnails of removed events, and clips no remaining event shows."""
-        for _, thumbnail in rows:
-            if thumbnail:
-                Path(thumbnail).unlink(missing_ok=True)
         for file in clips:
-            self.clips.path(file).unlink(missing_ok=True)
+            with contextlib.suppress(OSError, ValueError):
+                self.clips.path(file).unlink(missing_ok=True)
+        for _, thumbnail in rows:
+            if isinstance(thumbnail, str) and thumbnail:
+                try:
+                    Path(thumbnail).unlink(missing_ok=True)
+                except (OSError, ValueError) as error:
+                    log.debug("thumbnail %s not removed: %s", thumbnail, error)

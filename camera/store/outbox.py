@@ -14,6 +14,15 @@ the database and logged as a warning, never silent.
 Checking the bounds must not cost the frame loop more as the backlog grows during an outage: the
 count and byte totals are kept in memory (one scan at open), and the age check reads only the
 oldest rows (``created_at`` sits after the payload, so a full scan would read every thumbnail).
+
+A full disk does not stop alerts while the outbox can still write (SQLite reuses the pages of
+delivered rows).  When it cannot, the new alerts are held in memory, in order, up to
+``MAX_HELD_BYTES``, and written as soon as the disk has room again (every ``put`` and
+``write_held`` tries); the problem and the recovery are each logged once.  Only the outbox's
+own failure stops Ronda, with one line (:class:`OutboxError`): more held than the bound, held
+alerts still unwritten at exit, or a database that refuses writes for another reason.
+Acknowledgements that cannot be deleted on a full disk are kept and deleted later (until then
+the rows count as queued: a crash re-sends them, never loses them).
 """
 
 from __future__ import annotations
@@ -22,20 +31,37 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field
 
+from camera.files import shown
 from camera.section import Section
 from camera.store.database import Database
 from camera.store.dead_letters import DeadLetters
+from camera.store.trouble import Trouble
 
 log = logging.getLogger(__name__)
 
 DROPPED_COUNTER = "outbox_dropped"
 OMITTED_COUNTER = "thumbnails_omitted"
 _ACK_CHUNK = 500  # SQLite allows at least 999 parameters per statement
+MAX_HELD_BYTES = 32_000_000
+"""Alerts held in memory while the disk is full: about 800 events with thumbnails, a few hours
+of a busy camera; a Pi has the memory, and beyond that the disk is not coming back soon."""
+
+
+class OutboxError(Exception):
+    """The outbox cannot keep alerts (exit code 1); ``str()`` is one user-facing line."""
+
+
+def is_disk_full(error: sqlite3.Error) -> bool:
+    """SQLite's "database or disk is full" and the I/O errors a failed write becomes: the
+    condition a full disk causes, that goes away when space returns."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return code == sqlite3.SQLITE_FULL or (code is not None and code & 0xFF == sqlite3.SQLITE_IOERR)
 
 
 class OutboxConfig(Section):
@@ -85,23 +111,91 @@ class Outbox:
         ((self._count, self._bytes),) = self.database.query(
             "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM outbox"
         )
+        self._held: list[tuple[list[OutgoingMessage], float]] = []
+        self._held_bytes = 0
+        self._disk = Trouble(
+            log,
+            logging.ERROR,
+            f"cannot queue alerts in {shown(database.path)} ({{reason}}): holding them in memory "
+            f"(up to {MAX_HELD_BYTES // 1_000_000} MB) until there is room; free some space",
+            "the disk has room again: alerts are queued on disk as before",
+        )
+        self._unflushed_acks: list[int] = []
         try:
             self.enforce_bounds()
         except sqlite3.OperationalError as error:  # a reader (``ronda status``) cannot write
             log.debug("outbox bounds not applied at open: %s", error)
 
     def put(self, messages: list[OutgoingMessage], now: float | None = None) -> None:
-        """Queue messages atomically (an event's JSON and thumbnail together), then bound."""
+        """Queue messages atomically (an event's JSON and thumbnail together), then bound.
+
+        On a full disk they are held in memory and written later (see the module docstring);
+        raises :class:`OutboxError` when that is no longer possible."""
         created = time.time() if now is None else now
-        with self.database.transaction() as db:
-            db.executemany(
-                "INSERT INTO outbox(topic, payload, qos, retain, event_id, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [(m.topic, m.payload, m.qos, int(m.retain), m.event_id, created) for m in messages],
+        self._held.append((messages, created))
+        self._held_bytes += sum(len(m.payload) for m in messages)
+        if not self.write_held() and self._held_bytes > MAX_HELD_BYTES:
+            raise OutboxError(
+                f"cannot queue alerts in {shown(self.database.path)} ({self._disk.reason}) "
+                f"and more than {MAX_HELD_BYTES // 1_000_000} MB of them are waiting in memory: "
+                "free some space and restart Ronda"
             )
-            self._count += len(messages)
-            self._bytes += sum(len(m.payload) for m in messages)
-            self._enforce_bounds(db, created)
+
+    def held(self) -> int:
+        """Messages waiting in memory for the disk to have room."""
+        return sum(len(messages) for messages, _ in self._held)
+
+    def write_held(self) -> bool:
+        """Write the held messages, oldest first; True when none is left waiting."""
+        while self._held:
+            messages, created = self._held[0]
+            try:
+                self._write(messages, created)
+            except sqlite3.Error as error:
+                if not is_disk_full(error):
+                    raise OutboxError(
+                        f"cannot queue alerts in {shown(self.database.path)}: {error}"
+                    ) from None
+                self._disk_full(str(error))
+                return False
+            self._held.pop(0)
+            self._held_bytes -= sum(len(m.payload) for m in messages)
+        self._disk.ok()
+        return True
+
+    def _disk_full(self, reason: str) -> None:
+        self._disk.failed(reason)
+        with suppress(sqlite3.Error):  # a shorter WAL may be all the room needed
+            self.database.query("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def unwritten(self) -> str | None:
+        """At exit: why held alerts could not be written, or None if none are held."""
+        if self.write_held():
+            return None
+        return (
+            f"{self.held()} alert message(s) could not be written to "
+            f"{shown(self.database.path)} ({self._disk.reason}) and are lost; free some space"
+        )
+
+    def _write(self, messages: list[OutgoingMessage], created: float) -> None:
+        with self.database.lock:
+            counts = (self._count, self._bytes)
+            try:
+                with self.database.transaction() as db:
+                    db.executemany(
+                        "INSERT INTO outbox(topic, payload, qos, retain, event_id, created_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        [
+                            (m.topic, m.payload, m.qos, int(m.retain), m.event_id, created)
+                            for m in messages
+                        ],
+                    )
+                    self._count += len(messages)
+                    self._bytes += sum(len(m.payload) for m in messages)
+                    self._enforce_bounds(db, created)
+            except BaseException:
+                self._count, self._bytes = counts  # nothing was committed
+                raise
 
     def enforce_bounds(self, now: float | None = None) -> int:
         """Apply the bounds now (at start-up); returns how many messages were dropped."""
@@ -279,21 +373,43 @@ class Outbox:
     def ack_many(self, seqs: Iterable[int]) -> None:
         """Forget acknowledged messages in one transaction: one fsync for a burst of PUBACKs,
         two statements per 500 rows (the drain of a backlog is bound by this)."""
-        pending = list(seqs)
+        pending = self._unflushed_acks + list(seqs)
         if not pending:
             return
-        with self.database.transaction() as db:
-            for start in range(0, len(pending), _ACK_CHUNK):
-                chunk = pending[start : start + _ACK_CHUNK]
-                marks = ",".join("?" * len(chunk))
-                count, size = db.execute(
-                    "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM outbox "
-                    f"WHERE seq IN ({marks})",
-                    chunk,
-                ).fetchone()
-                db.execute(f"DELETE FROM outbox WHERE seq IN ({marks})", chunk)
-                self._count -= count
-                self._bytes -= size
+        try:
+            self._delete(pending)
+        except sqlite3.Error as error:
+            if not is_disk_full(error):
+                raise
+            if not self._unflushed_acks:
+                log.warning(
+                    "cannot delete delivered alerts from %s (%s); deleting them later",
+                    shown(self.database.path),
+                    error,
+                )
+            self._unflushed_acks = pending
+            return
+        self._unflushed_acks = []
+
+    def _delete(self, seqs: list[int]) -> None:
+        with self.database.lock:
+            counts = (self._count, self._bytes)
+            try:
+                with self.database.transaction() as db:
+                    for start in range(0, len(seqs), _ACK_CHUNK):
+                        chunk = seqs[start : start + _ACK_CHUNK]
+                        marks = ",".join("?" * len(chunk))
+                        count, size = db.execute(
+                            "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM outbox "
+                            f"WHERE seq IN ({marks})",
+                            chunk,
+                        ).fetchone()
+                        db.execute(f"DELETE FROM outbox WHERE seq IN ({marks})", chunk)
+                        self._count -= count
+                        self._bytes -= size
+            except BaseException:
+                self._count, self._bytes = counts  # nothing was committed
+                raise
 
     def queued_bytes(self) -> int:
         """Payload bytes queued, as the byte bound counts them (kept in memory, no query)."""
