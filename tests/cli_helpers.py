@@ -8,12 +8,18 @@ from pathlib import Path
 
 import yaml
 
+from tests.conftest import CANARY_PASSWORD
+
 REPO = Path(__file__).resolve().parent.parent
 
 
 def write_config(tmp_path: Path, **sections: dict) -> Path:
     """A config file with the state in ``tmp_path`` and the given sections merged in."""
-    data: dict = {"store": {"path": str(tmp_path / "state")}, "camera": {"name": "test"}}
+    data: dict = {
+        "store": {"path": str(tmp_path / "state")},
+        "camera": {"name": "test"},
+        "mqtt": {"password": CANARY_PASSWORD},
+    }
     for name, values in sections.items():
         data.setdefault(name, {}).update(values)
     path = tmp_path / "ronda.yaml"

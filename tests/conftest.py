@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from _pytest.capture import CaptureFixture
 
 from tests.broker import Mosquitto, Subscriber
 
@@ -26,6 +29,58 @@ os.environ["RONDA_MODEL_TIMINGS"] = ",".join(f"{k}={v:g}" for k, v in TEST_MODEL
 
 FOOTAGE = Path(__file__).resolve().parent / "footage"
 """Real third-party clips and photos with labels, carried by the repository (see its README)."""
+
+CANARY_PASSWORD = "canary-pw-5a1d9e-never-print-me"
+"""The MQTT password every test config carries (``tests/cli_helpers.write_config`` and the other
+config builders put it in ``mqtt.password``).  No test's output may ever contain it: what pytest
+captured (stdout, stderr, logs), what a test read with ``capsys``/``capfd``, and the output of
+every subprocess a test ran are checked after each test, which fails if the canary shows up."""
+
+_seen_output: list[str] = []
+
+
+def _remember(value: Any) -> None:
+    for part in value if isinstance(value, tuple) else (value,):
+        if isinstance(part, bytes):
+            part = part.decode("utf-8", "replace")
+        if isinstance(part, str) and part:
+            _seen_output.append(part)
+
+
+_readouterr = CaptureFixture.readouterr
+_communicate = subprocess.Popen.communicate
+
+
+def _readouterr_remembered(self: CaptureFixture, *args: Any, **kwargs: Any) -> Any:
+    result = _readouterr(self, *args, **kwargs)
+    _remember(tuple(result))
+    return result
+
+
+def _communicate_remembered(self: subprocess.Popen, *args: Any, **kwargs: Any) -> Any:
+    result = _communicate(self, *args, **kwargs)
+    _remember(tuple(result))
+    return result
+
+
+CaptureFixture.readouterr = _readouterr_remembered  # type: ignore[method-assign]
+subprocess.Popen.communicate = _communicate_remembered  # type: ignore[method-assign]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """Fail the test whose captured output, logs or subprocess output contain the canary."""
+    if call.when == "setup":
+        _seen_output.clear()
+    outcome = yield
+    report = outcome.get_result()
+    texts = [content for _, content in report.sections] + _seen_output
+    if report.outcome != "failed" and any(CANARY_PASSWORD in text for text in texts):
+        report.outcome = "failed"
+        report.longrepr = (
+            f"the MQTT password of the test config ({CANARY_PASSWORD!r}) appeared in the "
+            f"output or the log during {call.when}: a secret was printed"
+        )
 
 
 def footage(relative: str) -> Path:

@@ -8,6 +8,7 @@ from typing import Any
 from camera.events import EventUpdate
 from camera.mqtt import MqttConfig, MqttLink, Topics
 from camera.store import Database, Outbox, OutboxConfig, OutgoingMessage
+from tests.conftest import CANARY_PASSWORD
 
 PREFIX = "ronda/test"
 TOPICS = Topics(PREFIX)
@@ -15,7 +16,12 @@ TOPICS = Topics(PREFIX)
 
 def make_link(tmp_path: Path, port: int, **overrides: Any) -> tuple[MqttLink, Outbox]:
     """A not yet started link to ``127.0.0.1:port`` with fast reconnects."""
-    settings: dict[str, Any] = {"reconnect_min_s": 0.1, "reconnect_max_s": 0.5, **overrides}
+    settings: dict[str, Any] = {
+        "reconnect_min_s": 0.1,
+        "reconnect_max_s": 0.5,
+        "password": CANARY_PASSWORD,
+        **overrides,
+    }
     config = MqttConfig(host="127.0.0.1", port=port, **settings)
     outbox = Outbox(Database(tmp_path / "state.sqlite3"), config.outbox)
     link = MqttLink(config, outbox, client_id="ronda-test", will_topic=TOPICS.availability)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import typing
 from pathlib import Path
 
+import annotated_types
 import pytest
 import yaml
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from camera.config import ConfigError, RondaConfig, load_config, parse_config
+from camera.section import plain_types
+from tests.conftest import CANARY_PASSWORD
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "ronda.example.yaml"
 
@@ -110,7 +114,7 @@ def test_password_never_echoed_in_errors() -> None:
 
 
 def test_missing_password_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"mqtt: .*password_file .*secret does not exist"):
+    with pytest.raises(ConfigError, match=r"mqtt.password_file: .*secret: does not exist"):
         parse_config({"mqtt": {"password_file": str(tmp_path / "secret")}})
 
 
@@ -133,3 +137,55 @@ def test_default_locations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("RONDA_CONFIG", str(path))
     config, used = load_config(None)
     assert used == path and config.topic_prefix == "ronda/porch"
+
+
+def numeric_options(model: type[BaseModel], prefix: str = "") -> dict[str, list[object]]:
+    """Every int/float option with its constraints (``Ge``, ``Lt``...), as a dotted path."""
+    options: dict[str, list[object]] = {}
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            options |= numeric_options(annotation, f"{prefix}{name}.")
+            continue
+        types = plain_types(annotation)
+        if bool in types or not types & {int, float}:
+            continue
+        constraints = list(field.metadata)
+        for argument in typing.get_args(annotation):  # Annotated[...] | None
+            if typing.get_origin(argument) is typing.Annotated:
+                for extra in typing.get_args(argument)[1:]:
+                    constraints += getattr(extra, "metadata", [extra])
+        options[f"{prefix}{name}"] = constraints
+    return options
+
+
+def test_every_number_has_a_range() -> None:
+    """Bounds are how a typo (``30000`` for ``30``) becomes an error instead of a hung camera;
+    the ladder thresholds are bounded by their sections' validators instead."""
+    checked_by_validators = {"governor.heat.", "governor.battery."}
+    for path, constraints in numeric_options(RondaConfig).items():
+        if path.endswith(".at") and path.startswith(tuple(checked_by_validators)):
+            continue
+        low = any(isinstance(c, annotated_types.Ge | annotated_types.Gt) for c in constraints)
+        high = any(isinstance(c, annotated_types.Le | annotated_types.Lt) for c in constraints)
+        assert low and high, f"{path} needs a lower and an upper bound"
+
+
+def test_a_nested_option_can_be_set_alone() -> None:
+    config = parse_config({"governor": {"heat": {"hot": {"fps": 3}}}})
+    assert config.governor.heat.hot.fps == 3
+    assert config.governor.heat.hot.at == RondaConfig().governor.heat.hot.at
+    pet = parse_config({"tracker": {"labels": {"pet": {"threshold": 0.4}}}}).tracker.labels.pet
+    assert pet.min_area == RondaConfig().tracker.labels.pet.min_area  # not LabelRule's default
+
+
+def test_errors_never_show_secrets_or_whole_sections() -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_config({"mqtt": {"password": CANARY_PASSWORD, "password_file": "/nonexistent"}})
+    assert "mqtt.password_file" in str(error.value)
+    with pytest.raises(ConfigError) as error:
+        parse_config({"mqtt": [CANARY_PASSWORD]})
+    assert CANARY_PASSWORD not in str(error.value)
+    with pytest.raises(ConfigError) as error:
+        parse_config({"mqtt": {"password": CANARY_PASSWORD * 3000}})  # longer than MQTT allows
+    assert "mqtt.password" in str(error.value) and CANARY_PASSWORD not in str(error.value)

@@ -16,6 +16,7 @@ from camera.mqtt.discovery import STAT_SENSORS
 from camera.pipeline.loop import FrameOutcome
 from camera.sources import open_replay
 from tests.broker import Mosquitto, Subscriber
+from tests.conftest import CANARY_PASSWORD
 from tests.test_governor_sensors import power_supply, thermal_zone
 
 pytestmark = pytest.mark.slow
@@ -52,6 +53,7 @@ def config_for(tmp_path: Path, broker: Mosquitto, **sections: dict) -> RondaConf
             "reconnect_min_s": 0.1,
             "reconnect_max_s": 0.5,
             "drain_timeout_s": 30,
+            "password": CANARY_PASSWORD,
         },
         "governor": {"enabled": False},
     }

@@ -27,6 +27,7 @@ from camera.pipeline.loop import FrameOutcome
 from camera.sources import open_replay
 from camera.store import Database, Outbox, OutboxConfig
 from tests.broker import Mosquitto, wait_until
+from tests.conftest import CANARY_PASSWORD
 from tests.homeassistant.harness import HomeAssistant, ha_venv
 from tests.test_governor_sensors import power_supply, thermal_zone
 
@@ -70,7 +71,12 @@ def ronda_config(tmp_path: Path, broker: Mosquitto) -> RondaConfig:
         {
             "camera": {"name": CAMERA},
             "store": {"path": str(tmp_path / "state")},
-            "mqtt": {"host": broker.host, "port": broker.port, "reconnect_min_s": 0.1},
+            "mqtt": {
+                "host": broker.host,
+                "port": broker.port,
+                "reconnect_min_s": 0.1,
+                "password": CANARY_PASSWORD,
+            },
             "governor": {
                 "sensors": {
                     "sysfs_root": str(sysfs),

@@ -26,7 +26,7 @@ from camera.service.notify import Notifier, watchdog_interval
 from camera.sources import open_replay
 from camera.types import Frame
 from tests.broker import Mosquitto, Subscriber, wait_until
-from tests.conftest import footage
+from tests.conftest import CANARY_PASSWORD, footage
 from tests.test_service_support import NotifyListener
 
 CLIP = "clips/intel_one-by-one-person-detection.mp4"
@@ -119,7 +119,7 @@ def test_ready_waits_for_the_first_frame_and_the_watchdog_stops_with_the_frames(
         {
             "camera": {"name": "watchdog"},
             "store": {"path": str(tmp_path / "state")},
-            "mqtt": {"host": broker.host, "port": broker.port},
+            "mqtt": {"host": broker.host, "port": broker.port, "password": CANARY_PASSWORD},
         }
     )
     monitor = ServiceMonitor.from_environment(listener.env(watchdog_s=watchdog_s))

@@ -1,0 +1,151 @@
+"""Every bad input of ``tests/bad_input_cases.py``: one line on stderr, the documented exit code,
+no traceback, no hang.
+
+In-process through ``camera.cli.main`` for every case that cannot block a test process (fast:
+no interpreter start, the config cases take milliseconds); as real ``ronda`` subprocesses for
+the cases that need one (FIFOs, devices, another user, the environment of a process) and for a
+sample of the others, since a subprocess is what a user sees.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from camera import cli
+from tests.bad_input_cases import Case, Setup, Workspace, all_cases
+from tests.cli_helpers import REPO
+from tests.conftest import CANARY_PASSWORD
+
+CASES = all_cases()
+IN_PROCESS = [case for case in CASES if not case.process]
+# What users see, for a sample of every kind besides the cases that need a process.
+SAMPLE = {
+    "config:random-bytes",
+    "config:utf16-bom",
+    "config:billion-laughs",
+    "value:mqtt-section-error-hides-password",
+    "value:governor.heat.hot.fps=3",
+    "cli:flush-timeout-nan",
+    "cli:limit-zero",
+    "video:all-images-corrupt",
+    "video:random-bytes",
+    "state:db-overwritten-pages-replay",
+    "state:db-random-bytes-events",
+    "state:thumbnails-is-a-file-replay",
+    "model:model-file-flipped-byte",
+    "config:tls-key-mismatch",
+}
+SUBPROCESS = [case for case in CASES if case.process or case.id in SAMPLE]
+HARMLESS = ("INFO: Created TensorFlow Lite XNNPACK delegate",)  # the TFLite runtime's own line
+CASE_TIMEOUT_S = 60
+
+
+def test_the_table_is_large_and_covers_every_kind() -> None:
+    kinds = {case.kind for case in CASES}
+    assert {"config", "value", "cli", "env", "video", "state", "model"} <= kinds
+    assert len(CASES) >= 100
+    assert {case.id for case in CASES} >= SAMPLE
+
+
+# -- in-process ----------------------------------------------------------------------------------
+@pytest.fixture
+def workspace(tmp_path: Path) -> Iterator[Workspace]:
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    yield Workspace(tmp_path)
+    for number, handler in handlers.items():  # the CLI installs its own
+        signal.signal(number, handler)
+    _undo_attributes(tmp_path)
+
+
+@pytest.mark.timeout(CASE_TIMEOUT_S)
+@pytest.mark.parametrize("case", IN_PROCESS, ids=lambda case: case.id)
+def test_in_process(
+    case: Case,
+    workspace: Workspace,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    setup = case.build(workspace)
+    for name, value in setup.env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("RONDA_CONFIG", raising=False)
+    try:
+        code = cli.main(setup.argv)
+    except SystemExit as exit_:  # argparse
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    tracebacks = [r for r in caplog.records if r.exc_info]
+    assert not tracebacks, f"{case.id}: a traceback was logged: {tracebacks[0].getMessage()}"
+    check(case, code, out, err)
+
+
+# -- subprocesses --------------------------------------------------------------------------------
+@pytest.mark.timeout(600)
+def test_as_real_processes(tmp_path: Path) -> None:
+    """The cases in parallel (two at a time per core), each as ``python -m camera``."""
+    for folder in (tmp_path, *tmp_path.parents):  # some cases run as nobody
+        folder.chmod(folder.stat().st_mode | 0o005)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = list(pool.map(lambda case: _run_process(case, tmp_path), SUBPROCESS))
+    failures = [problem for problem in outcomes if problem is not None]
+    assert not failures, "\n".join(failures)
+
+
+def _run_process(case: Case, base: Path) -> str | None:
+    root = base / case.id.replace("/", "_").replace(":", "_")[:80]
+    root.mkdir()
+    try:
+        setup = case.build(Workspace(root))
+        return _check_process(case, setup, root)
+    except AssertionError as error:
+        return f"{case.id}: {error}"
+    finally:
+        _undo_attributes(root)
+
+
+def _check_process(case: Case, setup: Setup, root: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("RONDA_CONFIG", "STATE_DIRECTORY")}
+    env.update(setup.env)
+    command = [sys.executable, "-m", "camera", *setup.argv]
+    if setup.as_nobody:
+        if os.geteuid() != 0 or shutil.which("setpriv") is None:
+            return  # another user needs root and setpriv; the in-process twin still runs
+        command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", *command]
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=CASE_TIMEOUT_S, cwd=REPO, env=env
+        )
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"hung for more than {CASE_TIMEOUT_S} s") from None
+    check(case, done.returncode, done.stdout, done.stderr)
+
+
+# -- the verdict ---------------------------------------------------------------------------------
+def check(case: Case, code: int, out: str, err: str) -> None:
+    assert "Traceback" not in err, f"{case.id}: traceback:\n{err}"
+    assert CANARY_PASSWORD not in out + err, f"{case.id}: the password was printed"
+    assert code in case.codes(), f"{case.id}: exit code {code}, expected {case.code}:\n{err}"
+    if code == 0:
+        return
+    lines = [line for line in err.splitlines() if line.strip() and not line.startswith(HARMLESS)]
+    assert len(lines) == 1, f"{case.id}: expected one line on stderr, got:\n{err}"
+    assert lines[0].startswith("ronda:"), f"{case.id}: {lines[0]}"
+    assert case.says.lower() in lines[0].lower(), f"{case.id}: {lines[0]!r} lacks {case.says!r}"
+
+
+def _undo_attributes(root: Path) -> None:
+    """Immutable files would outlive the test's temporary directory."""
+    if shutil.which("chattr"):
+        with contextlib.suppress(OSError):
+            subprocess.run(["chattr", "-R", "-i", str(root)], capture_output=True, check=False)
