@@ -476,6 +476,13 @@ def cli_cases() -> Iterator[Case]:
         2,
         "--frame-timeout",
     )
+    yield args("web-port-huge", lambda ws: ["web", "--port", "99999"], 2, "--port")
+    yield args(
+        "web-passwd-empty-state-dir",
+        lambda ws: ["web", "passwd", "--state-dir", ""],
+        2,
+        "--state-dir",
+    )
     yield args("models-runs-zero", lambda ws: ["models", "--runs", "0"], 2, "--runs")
     yield args("models-runs-huge", lambda ws: ["models", "--runs", "1000000000"], 2, "--runs")
     yield args("status-limit-negative", lambda ws: ["status", "--limit", "-3"], 2, "--limit")

@@ -10,11 +10,13 @@ sample of the others, since a subprocess is what a user sees.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -60,9 +62,14 @@ def test_the_table_is_large_and_covers_every_kind() -> None:
 # -- in-process ----------------------------------------------------------------------------------
 @pytest.fixture
 def workspace(tmp_path: Path) -> Iterator[Workspace]:
+    """The case's directory; what ``cli.main`` changes in the process is put back after it
+    (signal handlers, the ``camera`` logger's level), so later tests see the process as it was."""
     handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    camera_logger = logging.getLogger("camera")
+    level = camera_logger.level
     yield Workspace(tmp_path)
-    for number, handler in handlers.items():  # the CLI installs its own
+    camera_logger.setLevel(level)
+    for number, handler in handlers.items():
         signal.signal(number, handler)
     _undo_attributes(tmp_path)
 
@@ -91,13 +98,22 @@ def test_in_process(
 
 
 # -- subprocesses --------------------------------------------------------------------------------
+@pytest.fixture
+def reachable_tmp() -> Iterator[Path]:
+    """A scratch directory ``nobody`` can reach: pytest keeps its own base at mode 0700 (and
+    resets it whenever another pytest starts), so the cases run outside it."""
+    folder = Path(tempfile.mkdtemp(prefix="ronda-bad-input-"))
+    folder.chmod(0o755)
+    yield folder
+    _undo_attributes(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.mark.timeout(600)
-def test_as_real_processes(tmp_path: Path) -> None:
+def test_as_real_processes(reachable_tmp: Path) -> None:
     """The cases in parallel (two at a time per core), each as ``python -m camera``."""
-    for folder in (tmp_path, *tmp_path.parents):  # some cases run as nobody
-        folder.chmod(folder.stat().st_mode | 0o005)
     with ThreadPoolExecutor(max_workers=4) as pool:
-        outcomes = list(pool.map(lambda case: _run_process(case, tmp_path), SUBPROCESS))
+        outcomes = list(pool.map(lambda case: _run_process(case, reachable_tmp), SUBPROCESS))
     failures = [problem for problem in outcomes if problem is not None]
     assert not failures, "\n".join(failures)
 

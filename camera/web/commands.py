@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from camera.arguments import count, path
+
 if TYPE_CHECKING:
     from camera.config import RondaConfig
 
@@ -26,7 +28,7 @@ def register(add: Add) -> None:
         "Serve the web page over the state directory with no camera running (events, "
         "masks and zones, status); `ronda web passwd` sets its password.",
     )
-    web.add_argument("--port", type=int, default=None, help="override web.port")
+    web.add_argument("--port", type=count(1, 65535), default=None, help="override web.port")
     actions = web.add_subparsers(dest="action", required=False, metavar="ACTION")
     passwd = actions.add_parser(
         "passwd",
@@ -34,8 +36,8 @@ def register(add: Add) -> None:
     )
     # Also accepted after the action (``ronda web passwd --config X``); SUPPRESS keeps the
     # value given before it when they are not repeated here.
-    passwd.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    passwd.add_argument("--state-dir", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    passwd.add_argument("--config", type=path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    passwd.add_argument("--state-dir", type=path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     passwd.add_argument(
         "--stdin",
         action="store_true",
