@@ -99,11 +99,9 @@ def check_topic_prefix(prefix: str) -> str:
     them, so every alert made with such a prefix would be refused forever.  A leading ``$`` is
     reserved for the broker (``$SYS``); a trailing ``/`` would make an empty topic level.
     """
-    for character, why in (("+", "a wildcard"), ("#", "a wildcard"), ("\0", "a NUL byte")):
-        if character in prefix:
-            raise ValueError(f"contains {character!r} ({why}); topics cannot hold it")
-    if not prefix.strip("/"):
-        raise ValueError("is empty")
+    problem = topic_problem(prefix.strip("/"))
+    if problem is not None:
+        raise ValueError(problem.removeprefix("it "))
     if prefix.startswith("$"):
         raise ValueError("starts with '$', which brokers reserve for themselves ($SYS)")
     if prefix.endswith("/"):
