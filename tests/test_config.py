@@ -162,7 +162,7 @@ def numeric_options(model: type[BaseModel], prefix: str = "") -> dict[str, list[
 def test_every_number_has_a_range() -> None:
     """Bounds are how a typo (``30000`` for ``30``) becomes an error instead of a hung camera;
     the ladder thresholds are bounded by their sections' validators instead."""
-    checked_by_validators = {"governor.heat.", "governor.battery."}
+    checked_by_validators = {"governor.heat.", "governor.battery.", "governor.load."}
     for path, constraints in numeric_options(RondaConfig).items():
         if path.endswith(".at") and path.startswith(tuple(checked_by_validators)):
             continue
