@@ -130,8 +130,10 @@ def test_a_topic_prefix_mqtt_forbids_is_one_line_and_exit_2(tmp_path: Path) -> N
     config = write_config(tmp_path, mqtt={"topic_prefix": "ronda/front+door", "port": 1})
     result = ronda("flush", "--config", config, "--timeout", "1", timeout=60)
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1] == (
-        "ronda: MQTT topic prefix 'ronda/front+door' cannot be used: it contains '+' (MQTT "
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr  # the configuration refuses it first, naming the key
+    assert lines[0] == (
+        f"ronda: config error in {config}: mqtt.topic_prefix: contains '+' (MQTT "
         "wildcards and NUL cannot be published to)"
     )
     assert "Traceback" not in result.stderr
