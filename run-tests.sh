@@ -21,9 +21,13 @@ fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
-# Home Assistant 2024.1 in its own venv checks the discovery payloads for real (about 1-2 min the
-# first time). If it cannot be built, that one test skips and says so; everything else still runs.
-if [ "${RONDA_SKIP_HA:-0}" != 1 ] && [ ! -x .venv-ha/bin/python ]; then
+# Home Assistant 2024.1 in its own venv checks the discovery payloads and the phone-alert
+# blueprint for real (about 2 min the first time; again when setup_ha.sh changed, which its
+# stamp in the venv tells). If it cannot be built, those tests skip and say so; everything else
+# still runs.
+ha_stamp=$(sha256sum tests/homeassistant/setup_ha.sh | cut -d' ' -f1)
+if [ "${RONDA_SKIP_HA:-0}" != 1 ] \
+    && [ "$(cat .venv-ha/ronda-setup.sha256 2>/dev/null)" != "$ha_stamp" ]; then
     PYTHON="$PYTHON" bash tests/homeassistant/setup_ha.sh \
         || echo "run-tests.sh: the Home Assistant venv could not be built; its test will skip" >&2
 fi

@@ -113,6 +113,7 @@ class Runtime:
         )
         self.pipeline = Pipeline(
             camera=config.camera.name,
+            camera_name=config.camera.shown_name,
             topic_prefix=config.topic_prefix,
             stages=stage_configs(config),
             detector=self.detector,
@@ -148,7 +149,9 @@ class Runtime:
         """Feed every frame of ``source`` through the pipeline until it ends or ``stop`` is set."""
         self._source = source
         timing = source if isinstance(source, LiveTiming) else None
-        self.pipeline.begin_stream(source.name, timing.full_fps if timing else None)
+        self.pipeline.begin_stream(
+            source.name, timing.full_fps if timing else None, live=source.live
+        )
         if self.recorder is not None:
             self.recorder.begin_stream(source)
         try:

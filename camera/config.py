@@ -61,6 +61,21 @@ class CameraSection(Section):
     name: str = Field("ronda", pattern=r"^[A-Za-z0-9_-]{1,48}$")
     """Letters, digits, ``-`` and ``_`` only: it is part of MQTT topics and entity ids."""
 
+    display_name: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]+$")
+    """How people read the camera's name in alerts ("Person at front door, 21:04"): any text on
+    one line.
+    ``null``: ``name`` with ``_`` and ``-`` read as spaces (``front_door`` -> ``front door``)."""
+
+    @property
+    def shown_name(self) -> str:
+        """``display_name``, or the default derived from ``name``."""
+        return self.display_name or default_display_name(self.name)
+
+
+def default_display_name(name: str) -> str:
+    """``front_door`` -> ``front door``: the id as words, case kept (it is what the owner typed)."""
+    return " ".join(name.replace("_", " ").replace("-", " ").split()) or name
+
 
 class LoggingSection(Section):
     """How much Ronda tells the journal (or the terminal)."""

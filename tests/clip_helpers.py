@@ -64,4 +64,7 @@ def event_update(
         box=[0, 0, 1, 1], frame_time=now, start_time=start,
         end_time=now - gone_s if kind == "end" else None, thumbnail_topic=None,
         has_thumbnail=False, model_precision="int8", motion_only=False, source="s", sequence=1,
+        camera_name="c", start_local="2024-01-05T21:04:03+01:00",
+        end_local="2024-01-05T21:04:09+01:00" if kind == "end" else None,
+        label_idle_s=None, previous_label=None,
     )  # fmt: skip

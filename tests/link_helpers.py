@@ -51,6 +51,11 @@ def update(event_id: str, kind: str = "start", label: str = "person") -> EventUp
         motion_only=False,
         source="unit",
         sequence=1,
+        camera_name="test",
+        start_local="2024-01-05T21:04:03+01:00",
+        end_local=None if kind != "end" else "2024-01-05T21:04:04+01:00",
+        label_idle_s=None,
+        previous_label=None,
     )
 
 

@@ -1,10 +1,16 @@
-"""The event update: one JSON document per start/update/end, identical on MQTT, disk and JSONL."""
+"""The event update: one JSON document per start/update/end, identical on MQTT, disk and JSONL.
+
+``version`` changes only when a field changes meaning or disappears.  Fields are added within a
+version (consumers ignore keys they do not know), so a version-1 consumer keeps working.
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
 
+from camera.events.clock import EventClock
+from camera.events.history import LabelFacts
 from camera.track import TrackEvent
 
 SCHEMA_VERSION = 1
@@ -38,7 +44,9 @@ def clip_url(public_url: str | None, event_id: str) -> str | None:
 @dataclass(frozen=True, slots=True)
 class EventUpdate:
     """What a subscriber receives.  Times are seconds since the epoch live, or seconds into the
-    recording during a replay (``source`` tells which)."""
+    recording during a replay (``source`` tells which); ``start_local``/``end_local`` are the
+    same instants on the wall clock (see ``EventClock``), so a consumer can build
+    "Person at porch, 21:04" from ``label``, ``camera_name`` and ``start_local`` alone."""
 
     id: str
     camera: str
@@ -56,6 +64,11 @@ class EventUpdate:
     motion_only: bool
     source: str
     sequence: int
+    camera_name: str
+    start_local: str
+    end_local: str | None
+    label_idle_s: float | None
+    previous_label: str | None
     clip: ClipRef | None = None
     version: int = SCHEMA_VERSION
 
@@ -70,11 +83,14 @@ def build_update(
     event: TrackEvent,
     *,
     camera: str,
+    camera_name: str,
     topic_prefix: str,
     precision: str,
     source: str,
     sequence: int,
     has_thumbnail: bool,
+    clock: EventClock,
+    facts: LabelFacts,
 ) -> EventUpdate:
     """Turn a tracker event into the published payload."""
     return EventUpdate(
@@ -94,4 +110,9 @@ def build_update(
         motion_only=event.label == "motion",
         source=source,
         sequence=sequence,
+        camera_name=camera_name,
+        start_local=clock.local_iso(event.start_time),
+        end_local=None if event.end_time is None else clock.local_iso(event.end_time),
+        label_idle_s=facts.label_idle_s,
+        previous_label=facts.previous_label,
     )

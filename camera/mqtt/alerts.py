@@ -17,8 +17,15 @@ STATE_LABELS = ("person", "pet", "motion")
 class MqttAlertSink:
     """Queues each event update (JSON, then its thumbnail) durably and wakes the link.
 
-    The JSON goes first so that the phone is alerted as early as possible; the thumbnail follows on
-    the topic the JSON names.  Per-label ``ON``/``OFF`` and the latest snapshot are retained state.
+    The JSON goes before its thumbnail so that a phone subscribed to the events topic is alerted
+    as early as possible; the thumbnail follows on the topic the JSON names.
+
+    Per-label ``ON``/``OFF`` and the latest snapshot are retained state, queued *before* the
+    JSON: the link publishes pending state before outbox rows, so a consumer reacting to the JSON
+    (the Home Assistant notification blueprint) finds the label's image entity already showing
+    this event's snapshot, and the phone that fetches it gets this event's picture, not the
+    previous one.  After an outage the backlog follows the latest state, so a late alert shows its
+    label's newest snapshot (docs/phone-alerts.md, limits).
     """
 
     def __init__(self, link: MqttLink, outbox: Outbox, topics: Topics) -> None:
@@ -30,6 +37,7 @@ class MqttAlertSink:
             link.put_state(topics.label_state(label), b"OFF")
 
     def emit(self, update: EventUpdate, thumbnail: bytes | None) -> None:
+        self._update_state(update, thumbnail)  # first: see the class docstring
         messages = [
             OutgoingMessage(self.topics.events, update.to_json().encode(), event_id=update.id)
         ]
@@ -37,7 +45,6 @@ class MqttAlertSink:
             messages.append(OutgoingMessage(update.thumbnail_topic, thumbnail, event_id=update.id))
         self._queue(messages)
         self.link.wake()
-        self._update_state(update, thumbnail)
 
     def _queue(self, messages: list[OutgoingMessage]) -> None:
         """Into the outbox; a message whose topic MQTT forbids straight to the dead letters,

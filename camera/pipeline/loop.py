@@ -27,6 +27,8 @@ from typing import Protocol
 
 from camera.detect import Detector
 from camera.events import ClipRef, EventUpdate, ThumbnailConfig, build_update, render_thumbnail
+from camera.events.clock import EventClock
+from camera.events.history import LabelHistory
 from camera.governor import Governor
 from camera.motion import MotionConfig, MotionDetector, RegionConfig, RegionPlanner
 from camera.pipeline.rate import FrameRateLimiter
@@ -103,8 +105,11 @@ class Pipeline:
         hooks: Iterable[FrameHook] = (),
         planner_factory: PlannerFactory = RegionPlanner,
         recorder: ClipRecorder | None = None,
+        camera_name: str | None = None,
     ) -> None:
+        """``camera_name``: the display name events carry (default: ``camera``)."""
         self.camera = camera
+        self.camera_name = camera_name or camera
         self.topic_prefix = topic_prefix
         self.stages = stages
         self.detector = detector
@@ -124,6 +129,8 @@ class Pipeline:
         self.source_name = ""
         self._new_event_id = event_ids()
         self._sequence: dict[str, int] = {}
+        self.clock = EventClock()
+        self._history = LabelHistory()
         self._frame_size: tuple[int, int] | None = None
         self._motion: MotionDetector | None = None
         self._planner: Planner | None = None
@@ -159,13 +166,17 @@ class Pipeline:
         )
 
     # -- stream boundaries -------------------------------------------------------------------
-    def begin_stream(self, source_name: str, full_fps: float | None = None) -> None:
+    def begin_stream(
+        self, source_name: str, full_fps: float | None = None, *, live: bool = False
+    ) -> None:
         """A new recording or camera session: fresh background and tracks, same event ids.
 
         ``full_fps``: the rate a live (or realtime) source delivers, for the governor's load
-        reading; None for a replay as fast as the CPU allows (no load then)."""
+        reading; None for a replay as fast as the CPU allows (no load then).  ``live``: frame
+        timestamps are wall-clock (else the recording's timeline, see ``EventClock``)."""
         self.source_name = source_name
         self._frame_size = None
+        self.clock.begin_stream(live=live)
         if self.governor is not None:
             self.governor.load_meter.full_fps = full_fps
 
@@ -184,6 +195,7 @@ class Pipeline:
     # -- per frame ---------------------------------------------------------------------------
     def process(self, frame: Frame) -> FrameOutcome:
         self.stats.frame_seen(frame.timestamp)
+        self.clock.observe(frame.timestamp)
         self._last_timestamp = frame.timestamp
         self._apply_policy(frame.timestamp)
         self._apply_stage_requests()
@@ -279,14 +291,24 @@ class Pipeline:
             self._sequence[change.track_id] = sequence
             if change.kind == "end":
                 self._sequence.pop(change.track_id, None)
+            facts = self._history.observe(
+                change.track_id,
+                change.kind,
+                change.label,
+                self.clock.wall(change.start_time),
+                None if change.end_time is None else self.clock.wall(change.end_time),
+            )
             update = build_update(
                 change,
                 camera=self.camera,
+                camera_name=self.camera_name,
                 topic_prefix=self.topic_prefix,
                 precision=self.detector.precision if self.detector else "none",
                 source=self.source_name,
                 sequence=sequence,
                 has_thumbnail=thumbnail is not None,
+                clock=self.clock,
+                facts=facts,
             )
             if self.recorder is not None:
                 update = replace(update, clip=self.recorder.clip_for(update))

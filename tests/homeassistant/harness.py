@@ -1,15 +1,19 @@
-"""A real, headless Home Assistant for the discovery test, driven through its REST API.
+"""A real, headless Home Assistant for the Home Assistant tests, driven through its own APIs.
 
 It runs from its own venv (``tests/homeassistant/setup_ha.sh``; never a Ronda dependency) with
-a minimal configuration: the HTTP server, auth, the REST API and the config API, nothing else.  The
-test's user is created with Home Assistant's own ``auth`` script and logs in through the login
-flow, as the frontend would; the MQTT integration is added through the config-flow API, as a
-user clicking "Add integration" would.  ``--skip-pip`` keeps it offline: the setup script
-installed every requirement already.
+a minimal configuration: the HTTP server, auth, the REST API and the config API, plus what a test
+adds (``extra_config``: automations and the companion apps' ``mobile_app`` for the phone-alert
+test).  The test's user is created with Home Assistant's own ``auth`` script and logs in through
+the login flow, as the frontend would; the MQTT integration is added through the config-flow
+API, as a user clicking "Add integration" would; blueprints are saved over the websocket API as
+the import dialog does, automations through the automation editor's REST endpoint, and phones
+register through ``mobile_app``'s registration API as the companion app does.  ``--skip-pip``
+keeps it offline: the setup script installed every requirement already.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -21,14 +25,37 @@ import urllib.request
 from pathlib import Path
 
 from tests.broker import free_port, wait_until
+from tests.homeassistant.websocket import HomeAssistantSocket
 
 REPO = Path(__file__).resolve().parent.parent.parent
 USER, PASSWORD = "ronda-test", "ronda-test-password"
 
 
+SETUP_SCRIPT = Path(__file__).resolve().parent / "setup_ha.sh"
+
+
 def ha_venv() -> Path:
     """``$RONDA_HA_VENV`` or ``.venv-ha`` in the repository."""
     return Path(os.environ.get("RONDA_HA_VENV") or REPO / ".venv-ha")
+
+
+def venv_problem(venv: Path) -> str | None:
+    """Why the Home Assistant tests cannot run on ``venv`` (absent, or built by an older
+    ``setup_ha.sh`` that lacks packages a test needs), or None."""
+    if not (venv / "bin" / "hass").exists():
+        return f"Home Assistant venv {venv} is absent: build it with {SETUP_SCRIPT.name}"
+    stamp = venv / "ronda-setup.sha256"
+    if not stamp.exists() or stamp.read_text().strip() != setup_digest():
+        return (
+            f"Home Assistant venv {venv} was built by another version of "
+            "tests/homeassistant/setup_ha.sh: run it again"
+        )
+    return None
+
+
+def setup_digest() -> str:
+    """What ``setup_ha.sh`` writes into the venv when it completes (its own sha256)."""
+    return hashlib.sha256(SETUP_SCRIPT.read_bytes()).hexdigest()
 
 
 class HomeAssistantError(RuntimeError):
@@ -38,7 +65,9 @@ class HomeAssistantError(RuntimeError):
 class HomeAssistant:
     """One Home Assistant process on a free loopback port with a config dir of its own."""
 
-    def __init__(self, venv: Path, config_dir: Path) -> None:
+    def __init__(
+        self, venv: Path, config_dir: Path, *, extra_config: str = "", time_zone: str = "UTC"
+    ) -> None:
         self.hass = venv / "bin" / "hass"
         self.config_dir = config_dir
         self.port = free_port()
@@ -51,13 +80,15 @@ class HomeAssistant:
             "homeassistant:\n"
             "  name: Ronda test\n"
             "  latitude: 46.2\n  longitude: 6.1\n  elevation: 400\n"
-            "  unit_system: metric\n  time_zone: UTC\n  currency: EUR\n  country: CH\n"
+            f"  unit_system: metric\n  time_zone: {time_zone}\n  currency: EUR\n  country: CH\n"
             f"http:\n  server_host: 127.0.0.1\n  server_port: {self.port}\n"
             "auth:\n"
             "api:\n"
             "config:\n"
             "logger:\n  default: warning\n  logs:\n    homeassistant.components.mqtt: debug\n"
+            f"{extra_config}"
         )
+        (config_dir / "automations.yaml").write_text("[]\n")
         self._run_script("auth", "add", USER, PASSWORD)
 
     def _run_script(self, *args: str) -> None:
@@ -187,6 +218,82 @@ class HomeAssistant:
             return value is not None and (expected is None or value == expected)
 
         return wait_until(reached, timeout, interval=0.2)
+
+    # -- websocket, automations, phones -------------------------------------------------------
+    def websocket(self) -> HomeAssistantSocket:
+        assert self.token is not None, "start() first"
+        return HomeAssistantSocket("127.0.0.1", self.port, self.token)
+
+    def save_blueprint(self, path: str, text: str, source_url: str) -> None:
+        """What the import dialog does once it fetched the blueprint: ``blueprint/save``."""
+        socket = self.websocket()
+        try:
+            socket.command(
+                {
+                    "type": "blueprint/save",
+                    "domain": "automation",
+                    "path": path,
+                    "yaml": text,
+                    "source_url": source_url,
+                    "allow_override": True,
+                }
+            )
+        finally:
+            socket.close()
+
+    def devices(self) -> list[dict]:
+        socket = self.websocket()
+        try:
+            return list(socket.command({"type": "config/device_registry/list"}))
+        finally:
+            socket.close()
+
+    def put_automation(self, automation_id: str, config: dict) -> None:
+        """The automation editor's save: validated by Home Assistant, written, reloaded."""
+        result = self._post_json(f"/api/config/automation/config/{automation_id}", config)
+        if result.get("result") != "ok":
+            raise HomeAssistantError(f"automation {automation_id} refused: {result}")
+
+    def register_phone(self, name: str, push_url: str) -> str:
+        """A companion app's first start: ``POST /api/mobile_app/registrations``; returns the
+        phone's device id once Home Assistant created it and its notify service."""
+        self._post_json(
+            "/api/mobile_app/registrations",
+            {
+                "app_id": "io.homeassistant.companion.android",
+                "app_name": "Home Assistant",
+                "app_version": "2024.1.1-full",
+                "device_name": name,
+                "manufacturer": "Ronda test",
+                "model": "Fake phone",
+                "os_name": "Android",
+                "os_version": "14",
+                "supports_encryption": False,
+                "app_data": {"push_token": f"token-{name}", "push_url": push_url},
+            },
+        )
+        service = f"mobile_app_{name.lower()}"
+        if not wait_until(lambda: self.has_service("notify", service), 30, interval=0.2):
+            raise HomeAssistantError(f"notify.{service} did not appear:\n{self.log_tail()}")
+        return next(d["id"] for d in self.devices() if d["name"] == name)
+
+    def has_service(self, domain: str, service: str) -> bool:
+        status, body, _ = self.get("/api/services")
+        if status != 200:
+            return False
+        return any(
+            entry["domain"] == domain and service in entry["services"] for entry in json.loads(body)
+        )
+
+    def log_lines(self) -> list[str]:
+        """Every record of the log (continuation lines of tracebacks folded into theirs)."""
+        records: list[str] = []
+        for line in self.log_path.read_text(errors="replace").splitlines():
+            if records and (line[:1].isspace() or not line[:4].isdigit()):
+                records[-1] += "\n" + line
+            else:
+                records.append(line)
+        return records
 
 
 def elapsed(started: float) -> str:

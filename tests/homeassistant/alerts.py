@@ -1,0 +1,81 @@
+"""Home Assistant set up for phone alerts the way an owner does it, shared by the phone-alert test
+and ``bench/phone_alerts.py``: automations and ``mobile_app`` configured, Ronda's blueprint
+imported, one automation per phone made from it in the automation editor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.homeassistant.harness import REPO, HomeAssistant
+
+BLUEPRINT = REPO / "config" / "homeassistant" / "ronda_notify.yaml"
+SOURCE_URL = (
+    "https://github.com/ronda-camera/ronda/blob/main/config/homeassistant/ronda_notify.yaml"
+)
+BLUEPRINT_PATH = "ronda-camera/ronda_notify.yaml"
+"""Where Home Assistant's importer saves it (``<owner>/<file>``)."""
+
+
+def phone_alert_home_assistant(venv: Path, config_dir: Path, time_zone: str) -> HomeAssistant:
+    """A Home Assistant (not started) with automations and the companion apps' integration."""
+    return HomeAssistant(
+        venv,
+        config_dir,
+        extra_config="automation: !include automations.yaml\nmobile_app:\n",
+        time_zone=time_zone,
+    )
+
+
+def install_blueprint(ha: HomeAssistant) -> None:
+    """Import: the dialog fetches ``SOURCE_URL`` (no network here: the file itself) and saves."""
+    ha.save_blueprint(BLUEPRINT_PATH, BLUEPRINT.read_text(), SOURCE_URL)
+
+
+def automation_id(phone: str) -> str:
+    return f"ronda_{phone}"
+
+
+def create_automation(ha: HomeAssistant, phone: str, inputs: dict[str, Any]) -> None:
+    """An automation from the blueprint (keeping 50 traces, so a test can read every run)."""
+    ha.put_automation(
+        automation_id(phone),
+        {
+            "alias": f"Ronda alerts {phone}",
+            "description": "",
+            "use_blueprint": {"path": BLUEPRINT_PATH, "input": inputs},
+            "trace": {"stored_traces": 50},
+        },
+    )
+    if not ha.wait_for_state(f"automation.ronda_alerts_{phone}", "on"):
+        raise AssertionError(f"automation for {phone} did not start:\n{ha.log_tail()}")
+
+
+def traces(ha: HomeAssistant, phone: str) -> list[dict[str, Any]]:
+    """The stored runs of a phone's automation, short form."""
+    socket = ha.websocket()
+    try:
+        return list(
+            socket.command(
+                {"type": "trace/list", "domain": "automation", "item_id": automation_id(phone)}
+            )
+        )
+    finally:
+        socket.close()
+
+
+def trace(ha: HomeAssistant, phone: str, run_id: str) -> dict[str, Any]:
+    socket = ha.websocket()
+    try:
+        return dict(
+            socket.command(
+                {
+                    "type": "trace/get",
+                    "domain": "automation",
+                    "item_id": automation_id(phone),
+                    "run_id": run_id,
+                }
+            )
+        )
+    finally:
+        socket.close()
