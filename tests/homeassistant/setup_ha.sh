@@ -13,6 +13,8 @@ HA_VERSION=${HA_VERSION:-2024.1.6}
 VENV=${RONDA_HA_VENV:-.venv-ha}
 PYTHON=${PYTHON:-python3}
 started=$(date +%s)
+# A symlink to a venv that is gone (or to itself) is replaced by a venv of our own.
+if [ -L "$VENV" ] && [ ! -x "$VENV/bin/python" ]; then rm "$VENV"; fi
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 pip=("$VENV/bin/python" -m pip install -q --disable-pip-version-check)
 "${pip[@]}" --no-deps "homeassistant==$HA_VERSION"
