@@ -27,7 +27,7 @@ fi
 # still runs.
 ha_stamp=$(sha256sum tests/homeassistant/setup_ha.sh | cut -d' ' -f1)
 if [ "${RONDA_SKIP_HA:-0}" != 1 ] \
-    && [ "$(cat .venv-ha/ronda-setup.sha256 2>/dev/null)" != "$ha_stamp" ]; then
+    && [ "$(cat "${RONDA_HA_VENV:-.venv-ha}/ronda-setup.sha256" 2>/dev/null)" != "$ha_stamp" ]; then
     PYTHON="$PYTHON" bash tests/homeassistant/setup_ha.sh \
         || echo "run-tests.sh: the Home Assistant venv could not be built; its test will skip" >&2
 fi

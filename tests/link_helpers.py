@@ -9,6 +9,7 @@ from camera.events import EventUpdate
 from camera.mqtt import MqttConfig, MqttLink, Topics
 from camera.store import Database, Outbox, OutboxConfig, OutgoingMessage
 from tests.conftest import CANARY_PASSWORD
+from tests.event_factory import event_update
 
 PREFIX = "ronda/test"
 TOPICS = Topics(PREFIX)
@@ -34,29 +35,7 @@ def open_outbox(tmp_path: Path) -> Outbox:
 
 
 def update(event_id: str, kind: str = "start", label: str = "person") -> EventUpdate:
-    return EventUpdate(
-        id=event_id,
-        camera="test",
-        type=kind,
-        label=label,
-        subclass=label,
-        score=0.8,
-        box=[1, 2, 3, 4],
-        frame_time=1.0,
-        start_time=1.0,
-        end_time=None if kind != "end" else 2.0,
-        thumbnail_topic=f"{PREFIX}/events/{event_id}/thumbnail",
-        has_thumbnail=kind != "end",
-        model_precision="int8",
-        motion_only=False,
-        source="unit",
-        sequence=1,
-        camera_name="test",
-        start_local="2024-01-05T21:04:03+01:00",
-        end_local=None if kind != "end" else "2024-01-05T21:04:04+01:00",
-        label_idle_s=None,
-        previous_label=None,
-    )
+    return event_update(event_id, kind=kind, label=label, camera="test", source="unit")
 
 
 def alerts(first: int, count: int) -> list[OutgoingMessage]:

@@ -136,6 +136,7 @@ def test_stats_are_retained(tmp_path: Path, broker: Mosquitto) -> None:
     link.put_state(f"{PREFIX}/stats", json.dumps({"fps": 5}))
     try:
         assert link.connected.wait(10)
+        assert link.wait_drained(10)  # retained at the broker before the late subscriber comes
         late = Subscriber(broker.host, broker.port, topic=f"{PREFIX}/stats").start()
         assert late.wait_for(lambda s: bool(s.on("/stats")))
         assert late.on("/stats")[0].retain
