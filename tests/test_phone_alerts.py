@@ -31,13 +31,19 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
+import cv2
+import numpy as np
 import pytest
 
 from camera.app import RunOptions, Runtime, replay_files
 from camera.config import parse_config
 from camera.events import EventUpdate
+from camera.mqtt import Topics
+from camera.mqtt.config import DiscoveryConfig
 from camera.sources import open_replay
+from camera.store import OutgoingMessage
 from tests.broker import Mosquitto, wait_until
+from tests.event_factory import event_update
 from tests.homeassistant.alerts import (
     BLUEPRINT,
     SOURCE_URL,
@@ -49,6 +55,7 @@ from tests.homeassistant.alerts import (
 )
 from tests.homeassistant.harness import REPO, HomeAssistant, ha_venv, venv_problem
 from tests.homeassistant.phone import Push, PushGateway
+from tests.test_homeassistant_discovery import restart_link
 
 pytestmark = pytest.mark.slow
 
@@ -87,6 +94,59 @@ def module_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitt
     server.stop()
 
 
+@dataclass
+class Household:
+    """Home Assistant with MQTT, the blueprint imported and the test phones registered."""
+
+    ha: HomeAssistant
+    broker: Mosquitto
+    gateway: PushGateway
+    phones: dict[str, str]
+    """Phone name -> its device id in Home Assistant."""
+
+    def camera_device(self) -> str:
+        """Ronda's camera as Home Assistant discovered it (the blueprint's device input)."""
+        entity = f"binary_sensor.ronda_{CAMERA}_person"
+        assert self.ha.wait_for_state(entity, timeout=30), self.ha.log_tail()
+        return self.ha.template(f"{{{{ device_id('{entity}') }}}}")
+
+    def automate(self, phone: str, inputs: dict) -> None:
+        create_automation(
+            self.ha,
+            phone,
+            {"cameras": [self.camera_device()], "phones": [self.phones[phone]], **inputs},
+        )
+
+
+@pytest.fixture(scope="module")
+def household(home_assistant: HomeAssistant, module_broker: Mosquitto) -> Iterator[Household]:
+    ha = home_assistant
+    ha.add_mqtt(module_broker.host, module_broker.port)
+    install_blueprint(ha)
+    gateway = PushGateway(fetch_image=ha.get).start()
+    phones = {name: ha.register_phone(name, gateway.url(name)) for name in (*PHONES, "erin")}
+    yield Household(ha, module_broker, gateway, phones)
+    gateway.stop()
+
+
+@pytest.fixture
+def clean_log(home_assistant: HomeAssistant) -> Iterator[None]:
+    """Fails the test on any error, or any warning about templates, blueprints, automations,
+    scripts or notifications, that Home Assistant logged while it ran."""
+    start = len(home_assistant.log_lines())
+    yield
+    problems = [
+        line
+        for line in home_assistant.log_lines()[start:]
+        if " ERROR " in line
+        or (" WARNING " in line and any(word in line.lower() for word in NOTIFY_WORDS))
+    ]
+    assert problems == [], "\n".join(problems)
+
+
+NOTIFY_WORDS = ("template", "blueprint", "automation", "script", "mobile_app", "notify")
+
+
 @pytest.fixture
 def ronda_zone() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
@@ -122,18 +182,9 @@ def test_blueprint_import_url_is_one_home_assistant_accepts(home_assistant: Home
 
 
 def test_pushes_reach_the_phones_as_the_blueprint_says(
-    tmp_path: Path,
-    module_broker: Mosquitto,
-    home_assistant: HomeAssistant,
-    demo_scene: Path,
-    ronda_zone: None,
+    tmp_path: Path, household: Household, demo_scene: Path, ronda_zone: None, clean_log: None
 ) -> None:
-    ha = home_assistant
-    log_start = len(ha.log_lines())
-    ha.add_mqtt(module_broker.host, module_broker.port)
-    install_blueprint(ha)
-    gateway = PushGateway(fetch_image=ha.get).start()
-    phones = {name: ha.register_phone(name, gateway.url(name)) for name in PHONES}
+    ha, gateway = household.ha, household.gateway
 
     emitted: list[Emitted] = []
 
@@ -148,15 +199,13 @@ def test_pushes_reach_the_phones_as_the_blueprint_says(
         {
             "camera": {"name": CAMERA, "display_name": SHOWN},
             "store": {"path": str(tmp_path / "state")},
-            "mqtt": {"host": module_broker.host, "port": module_broker.port},
+            "mqtt": {"host": household.broker.host, "port": household.broker.port},
             "governor": {"enabled": False},
         }
     )
     runtime = Runtime(config, RunOptions(extra_sinks=[Collect()], use_governor=False))
     try:
         # Ronda's discovery made the camera a device: the automations are made for it.
-        assert ha.wait_for_state(f"binary_sensor.ronda_{CAMERA}_person", timeout=30), ha.log_tail()
-        camera = ha.template(f"{{{{ device_id('binary_sensor.ronda_{CAMERA}_person') }}}}")
         now_there = datetime.now(ZoneInfo(HA_ZONE))
         quiet = {
             "quiet_start": (now_there - timedelta(hours=1)).strftime("%H:%M:%S"),
@@ -170,7 +219,7 @@ def test_pushes_reach_the_phones_as_the_blueprint_says(
             "dave": {"labels": ["person"], "cooldown": 0, "notify_on_update": False},
         }
         for name, extra in inputs.items():
-            create_automation(ha, name, {"cameras": [camera], "phones": [phones[name]], **extra})
+            household.automate(name, extra)
 
         stop = threading.Event()
         replay_files(runtime, (open_replay(demo_scene, realtime=True) for _ in range(2)), stop)
@@ -217,19 +266,6 @@ def test_pushes_reach_the_phones_as_the_blueprint_says(
     # dave: updates off, so each person once.
     check_pushes(gateway.pushes("dave"), [e for e in people if e.update.type == "start"])
 
-    problems = [
-        line
-        for line in ha.log_lines()[log_start:]
-        if " ERROR " in line
-        or (" WARNING " in line and any(word in line.lower() for word in NOTIFY_WORDS))
-    ]
-    assert problems == [], "\n".join(problems)
-    gateway.stop()
-
-
-NOTIFY_WORDS = ("template", "blueprint", "automation", "script", "mobile_app", "notify")
-"""A warning naming one of these during the test is a blueprint or template problem."""
-
 
 def stopped_by(ha: HomeAssistant, phone: str) -> dict[str, str]:
     """Event id -> the blueprint condition that stopped the run, for every start or update
@@ -239,7 +275,10 @@ def stopped_by(ha: HomeAssistant, phone: str) -> dict[str, str]:
         if short.get("script_execution") != "failed_conditions":
             continue
         steps = trace(ha, phone, short["run_id"])["trace"]
-        event = steps["trigger/0"][0]["changed_variables"]["trigger"]["payload_json"]
+        trigger = steps["trigger/0"][0]["changed_variables"]["trigger"]
+        event = trigger.get("payload_json")
+        if not isinstance(event, dict):  # not an event: named by its payload
+            event = {"id": trigger["payload"], "type": "not an event"}
         failed = [
             int(path.split("/")[1])
             for path, runs in steps.items()
@@ -283,3 +322,105 @@ def check_pushes(pushes: list[Push], expected: list[Emitted]) -> None:
         assert data["alert_once"] is (update.type == "update")
         assert push.body["push_token"] == f"token-{push.phone}"
         json.dumps(push.body)  # plain JSON all the way down
+
+
+def test_zones_clips_and_other_payloads_are_handled(
+    tmp_path: Path, household: Household, clean_log: None
+) -> None:
+    """The blueprint against event JSON as other features and other versions send it: zones
+    (issue 12) and a clip (issue 10) used when present, a Ronda without them or without the
+    cooldown field still pushed, a label change pushed even with updates off, and payloads that
+    are not events ignored without a template error."""
+    ha, gateway = household.ha, household.gateway
+    config = parse_config(
+        {
+            "camera": {"name": CAMERA},
+            "mqtt": {"host": household.broker.host, "port": household.broker.port},
+        }
+    )
+    link = restart_link(config, tmp_path, DiscoveryConfig())  # Ronda's link, discovery and all
+    topics = Topics(config.topic_prefix)
+    try:
+        household.automate(
+            "erin",
+            {"labels": ["person"], "zones": ["path"], "cooldown": 60, "notify_on_update": False},
+        )
+        clip = {
+            "file": "clips/x.mp4",
+            "offset_s": 3.0,
+            "duration_s": 12.5,
+            "size_bytes": 812345,
+            "url": "http://ronda.lan:8080/events/in-path/clip",
+        }
+        now = datetime.now().astimezone().isoformat(timespec="seconds")
+        events: list[tuple[str, dict | None]] = [
+            ("in-path", {"zones": ["street", "path"], "clip": clip}),
+            ("on-street", {"zones": ["street"], "clip": None}),  # zones: not erin's
+            ("older-ronda", {"drop": ["zones", "clip", "label_idle_s", "camera_name"]}),
+            ("was-a-pet", {"type": "update", "previous_label": "pet", "zones": ["path"]}),
+            ("lingering", {"zones": ["path"], "label_idle_s": 12.0}),  # cooldown
+            ("no-clip-yet", {"zones": ["path"], "clip": None}),
+            ("not json", None),
+            ("[1, 2]", None),
+        ]
+        pictures: dict[str, bytes] = {}
+        for index, (name, changes) in enumerate(events):
+            if changes is None:
+                payload = name.encode()
+            else:
+                event = json.loads(event_update(name, camera=CAMERA, camera_name=SHOWN).to_json())
+                event.update(start_local=now, **{k: v for k, v in changes.items() if k != "drop"})
+                for key in changes.get("drop", []):
+                    event.pop(key, None)  # zones and clip: once their features add them
+                payload = json.dumps(event).encode()
+                pictures[name] = jpeg(index)
+                link.put_state(topics.label_snapshot("person"), pictures[name])  # as the sink
+            link.outbox.put([OutgoingMessage(topics.events, payload, event_id=name)])
+            link.wake()
+            # One at a time, as events come: handled, pushed and its picture fetched before the
+            # next snapshot replaces this one (two within a second share it: a documented limit).
+            assert wait_until(lambda n=index + 1: handled(ha, "erin", n), 30), ha.log_tail()
+            assert all(push.fetched.wait(10) for push in gateway.pushes("erin"))
+    finally:
+        link.stop()
+
+    pushed = ["in-path", "older-ronda", "was-a-pet", "no-clip-yet"]
+    assert wait_until(lambda: len(gateway.pushes("erin")) == len(pushed), 30)
+    pushes = gateway.pushes("erin")
+    assert all(push.fetched.wait(10) for push in pushes)
+    assert [p.tag for p in pushes] == [f"ronda-{name}" for name in pushed]
+    at = datetime.fromisoformat(now).astimezone(ZoneInfo(HA_ZONE)).strftime("%H:%M")
+    assert [(p.body["title"], p.body["message"]) for p in pushes] == [
+        (f"Person at {SHOWN}", f"{at} · street, path"),
+        (f"Person at {CAMERA}", at),  # an older Ronda: no display name, no zones
+        (f"Person at {SHOWN}", f"{at} · path · first seen as pet"),
+        (f"Person at {SHOWN}", f"{at} · path"),
+    ]
+    assert [p.image[1] if p.image else None for p in pushes] == [pictures[n] for n in pushed]
+    assert [[a["title"] for a in p.data["actions"]] for p in pushes] == [
+        ["Open in Home Assistant", "Clip"],
+        ["Open in Home Assistant"],
+        ["Open in Home Assistant"],
+        ["Open in Home Assistant"],
+    ]
+    assert pushes[0].data["actions"][1]["uri"] == clip["url"]
+    assert stopped_by(ha, "erin") == {
+        "on-street": "zones",
+        "lingering": "cooldown",
+        "not json": "type",
+        "[1, 2]": "type",
+    }
+
+
+def handled(ha: HomeAssistant, phone: str, runs: int) -> bool:
+    """The phone's automation has finished ``runs`` runs (pushed or stopped by a condition)."""
+    done = traces(ha, phone)
+    return len(done) == runs and all(t.get("state") == "stopped" for t in done)
+
+
+def jpeg(seed: int) -> bytes:
+    """A small, distinct JPEG per event: whose picture the phone got is then unambiguous."""
+    image = np.full((48, 64, 3), (40 * seed) % 256, dtype=np.uint8)
+    ok, data = cv2.imencode(".jpg", image)
+    assert ok
+    return data.tobytes()
