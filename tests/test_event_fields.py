@@ -66,9 +66,11 @@ def test_replay_times_are_anchored_when_the_first_frame_is_read(kathmandu: None)
     local = datetime.fromisoformat(clock.local_iso(6.2))
     assert local.utcoffset() is not None and local.utcoffset().total_seconds() == 5.75 * 3600
     assert before + 5.2 <= local.timestamp() <= after + 7.2  # to the second
-    clock.begin_stream(live=False)  # the next file anchors anew
-    clock.observe(100.0)
-    assert clock.wall(100.0) >= after
+    clock.observe(6.2)
+    end_of_first = clock.wall(6.2)
+    clock.begin_stream(live=False)  # the next file plays after the first, never before its end
+    clock.observe(0.0)
+    assert end_of_first <= clock.wall(0.0) <= max(time.time(), end_of_first)
 
 
 def test_idle_counts_from_the_last_sighting_of_another_object_with_the_label() -> None:
@@ -140,10 +142,13 @@ def test_replayed_events_carry_display_name_local_times_and_idle(
         assert ISO_WITH_OFFSET.match(update.start_local), update.start_local
         assert (update.end_local is None) == (update.type != "end")
     first, second = starts
-    # Local times are the recording's timeline anchored at each replay's start (to the second).
-    for start, anchor in zip(starts, anchors, strict=True):
-        stamp = datetime.fromisoformat(start.start_local).timestamp()
-        assert abs(stamp - (anchor + start.start_time)) <= 1.5
+    # Local times: the recording's timeline anchored when the replay started (to the second);
+    # the second file follows the first on the timeline (at least 16 s, the first's length),
+    # however fast the replay ran.
+    first_at, second_at = (datetime.fromisoformat(s.start_local).timestamp() for s in starts)
+    assert abs(first_at - (anchors[0] + first.start_time)) <= 1.5
+    assert second_at - first_at >= 15.9 - 1.0 + second.start_time - first.start_time
+    assert second_at <= max(anchors[1], anchors[0] + 15.9) + second.start_time + 1.5
     first_end = next(u for u in people if u.type == "end" and u.id == first.id)
     assert first.label_idle_s is None
     gap = (

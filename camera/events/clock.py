@@ -7,9 +7,11 @@ a wall-clock time, so every event also carries its times as local ISO 8601 with 
 In a replay the recording's timeline is anchored at the moment the replay read its first frame:
 an event 6.2 s into the file is stamped 6.2 s after the replay started.  In a ``--realtime``
 replay that is when the frame was really processed, so alerts read exactly as they would live; in
-a fast replay the times keep the recording's order and spacing.  The recording's own creation
-time is not used: containers rarely carry a trustworthy one, and a test replaying a clip wants
-"now", not the day the clip was filmed.
+a fast replay the times keep the recording's order and spacing, and the next file starts where
+the previous one's timeline ended if that is later than "now" (files play back to back, so times
+never run backwards and gaps between events of two files are the recordings' own).  The
+recording's own creation time is not used: containers rarely carry a trustworthy one, and a test
+replaying a clip wants "now", not the day the clip was filmed.
 """
 
 from __future__ import annotations
@@ -22,18 +24,18 @@ class EventClock:
     """Maps the frame timestamps of the current stream to epoch seconds."""
 
     def __init__(self) -> None:
-        self._live = True
         self._origin: float | None = 0.0
+        self._latest = 0.0  # the latest wall time of any frame so far
 
     def begin_stream(self, *, live: bool) -> None:
         """A new source: live timestamps are epoch already; a replay anchors at its first frame."""
-        self._live = live
         self._origin = 0.0 if live else None
 
     def observe(self, timestamp: float) -> None:
         """Called for every frame; fixes a replay's anchor at its first one."""
         if self._origin is None:
-            self._origin = time.time() - timestamp
+            self._origin = max(time.time(), self._latest) - timestamp
+        self._latest = max(self._latest, self._origin + timestamp)
 
     def wall(self, timestamp: float) -> float:
         """Epoch seconds of a frame timestamp of this stream."""
