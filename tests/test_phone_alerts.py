@@ -62,6 +62,7 @@ pytestmark = pytest.mark.slow
 HA_ZONE = "America/New_York"
 RONDA_ZONE = "Asia/Kathmandu"  # +05:45: a message in the wrong zone cannot pass by luck
 CAMERA, SHOWN = "porch", "front porch"
+PUBLIC_URL = "https://ronda.example.net:8443"
 PHONES = ("alice", "bob", "carol", "dave")
 CONDITIONS = ["type", "camera", "label", "zones", "cooldown", "quiet hours"]
 """The blueprint's conditions, in order (``condition/<index>`` in a trace)."""
@@ -201,6 +202,7 @@ def test_pushes_reach_the_phones_as_the_blueprint_says(
             "store": {"path": str(tmp_path / "state")},
             "mqtt": {"host": household.broker.host, "port": household.broker.port},
             "governor": {"enabled": False},
+            "web": {"public_url": PUBLIC_URL},  # clip links in the pushes
         }
     )
     runtime = Runtime(config, RunOptions(extra_sinks=[Collect()], use_governor=False))
@@ -236,6 +238,7 @@ def test_pushes_reach_the_phones_as_the_blueprint_says(
     )
     first_person = [e for e in people if e.update.id == first.id]
     assert [e.update.type for e in first_person] == ["start", "update"], updates
+    assert first.clip is not None and first.clip.url == f"{PUBLIC_URL}/events/{first.id}/clip"
     assert second.type == "start" and second.label_idle_s is not None
     assert second.label_idle_s < 60, "the second person must fall inside alice's cooldown"
     pushable = [
@@ -316,9 +319,10 @@ def check_pushes(pushes: list[Push], expected: list[Emitted]) -> None:
         assert query["entity_id"] == [f"binary_sensor.ronda_{CAMERA}_{update.label}"]
         assert datetime.fromisoformat(query["start_date"][0]) < at
         assert data["url"] == data["clickAction"]
-        assert data["actions"] == [
-            {"action": "URI", "title": "Open in Home Assistant", "uri": data["clickAction"]}
-        ]
+        actions = [{"action": "URI", "title": "Open in Home Assistant", "uri": data["clickAction"]}]
+        if update.clip is not None and update.clip.url:  # Ronda recorded one and has a web page
+            actions.append({"action": "URI", "title": "Clip", "uri": update.clip.url})
+        assert data["actions"] == actions
         assert data["alert_once"] is (update.type == "update")
         assert push.body["push_token"] == f"token-{push.phone}"
         json.dumps(push.body)  # plain JSON all the way down
