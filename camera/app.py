@@ -97,7 +97,11 @@ class Runtime:
             )
             self.alert_sink = MqttAlertSink(self.link, self.outbox, self.topics)
             self.discovery = attach_discovery(
-                self.link, config.mqtt.discovery, self.topics, config.camera.name
+                self.link,
+                config.mqtt.discovery,
+                self.topics,
+                config.camera.name,
+                zones=list(config.zones),
             )
             sinks.append(self.alert_sink)
         sinks.append(StoreSink(self.events))
@@ -126,6 +130,8 @@ class Runtime:
             recorder=self.recorder,
         )
         self.pipeline.on_policy_change.append(self._policy_changed)
+        if self.alert_sink is not None:
+            self.pipeline.on_occupancy.append(self.alert_sink.occupancy)
         self._source: FrameSource | None = None
         self.on_config_change: list[Callable[[RondaConfig], None]] = []
         self._config_watch = (

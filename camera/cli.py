@@ -51,9 +51,11 @@ class ConsoleSink:
 
     def emit(self, update: EventUpdate, thumbnail: bytes | None) -> None:
         size = f", thumbnail {len(thumbnail) // 1024} KB" if thumbnail else ""
+        zones = f", zones {','.join(update.zones)}" if update.zones else ""
+        quiet = "" if update.alert else " (stored, no alert: outside its alert zones)"
         print(
             f"  t={update.frame_time:6.1f}s  {update.type:<6} {update.label:<6} "
-            f"({update.subclass}) score {update.score:.2f} id {update.id}{size}"
+            f"({update.subclass}) score {update.score:.2f} id {update.id}{size}{zones}{quiet}"
         )
 
     def close(self) -> None:
@@ -182,9 +184,12 @@ def cmd_events(args: argparse.Namespace) -> int:
                 f"  clip {ref.file} ({ref.duration_s or 0:.1f} s, "
                 f"{(ref.size_bytes or 0) / 1e6:.1f} MB; event at {ref.offset_s:.1f} s)"
             )
+        zones = f"  zones {','.join(event.zones)}" if event.zones else ""
+        quiet = "  (stored, no alert)" if not event.alerted else ""
         print(
             f"{event.id}  {event.label:<6} ({kind}) score {event.score:.2f}  "
-            f"{event.start_time:.1f} -> {end}  {event.source}  {event.thumbnail or ''}{clip}"
+            f"{event.start_time:.1f} -> {end}  {event.source}  {event.thumbnail or ''}"
+            f"{zones}{quiet}{clip}"
         )
     database.close()
     return EXIT_OK
@@ -352,7 +357,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_extensions(add: Callable[..., argparse.ArgumentParser]) -> None:
     """Commands whose modules live with what they inspect: doctor, status, service, web, outbox,
-    clip."""
+    clip, eval."""
+    from camera.eval.commands import register as register_eval
     from camera.record.commands import register as register_clip
     from camera.service.commands import register
     from camera.service.outbox import register as register_outbox
@@ -362,6 +368,7 @@ def _add_extensions(add: Callable[..., argparse.ArgumentParser]) -> None:
     register_web(add)
     register_outbox(add)
     register_clip(add)
+    register_eval(add)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

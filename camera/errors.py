@@ -8,6 +8,7 @@ from __future__ import annotations
 from camera.config import ConfigError
 from camera.demo import DemoSceneError
 from camera.detect import ModelError
+from camera.eval.manifest import ManifestError
 from camera.mqtt.config import CredentialsError
 from camera.mqtt.topics import TopicError
 from camera.pipeline.sinks import OutputError
@@ -22,15 +23,21 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     DatabaseError,
     DemoSceneError,
     EncoderError,
+    ManifestError,
     ModelError,
     OutboxError,
     OutputError,
     SourceError,
     TopicError,
 )
-CONFIG_ERRORS: tuple[type[Exception], ...] = (ConfigError, CredentialsError, TopicError)
+CONFIG_ERRORS: tuple[type[Exception], ...] = (
+    ConfigError,
+    CredentialsError,
+    ManifestError,
+    TopicError,
+)
 
 
 def exit_code_for(error: Exception) -> int:
-    """2 for configuration mistakes (fix the file), 1 for everything else."""
+    """2 for configuration (and eval manifest) mistakes (fix the file), 1 for everything else."""
     return 2 if isinstance(error, CONFIG_ERRORS) else 1

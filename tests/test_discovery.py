@@ -159,3 +159,26 @@ def test_prefix_is_configurable(prefix: str) -> None:
     configs = publisher(prefix=prefix).configs()
     assert all(topic.startswith(f"{prefix}/") for topic in configs)
     assert publisher(prefix=prefix).status_topic == f"{prefix}/status"
+
+
+def test_a_sensor_per_zone_and_label_reads_the_retained_occupancy_count() -> None:
+    zoned = DiscoveryPublisher(
+        NoLink(),  # type: ignore[arg-type]
+        DiscoveryConfig(),
+        Topics("ronda/front-door"),
+        "front-door",
+        zones=["driveway", "back-yard_2"],
+    )
+    configs = by_object(zoned.configs())
+    plain = by_object(publisher().configs())
+    assert set(configs) - set(plain) == {
+        "zone_driveway_person",
+        "zone_driveway_pet",
+        "zone_back-yard_2_person",
+        "zone_back-yard_2_pet",
+    }
+    sensor = configs["zone_driveway_pet"]
+    assert sensor["state_topic"] == "ronda/front-door/zones/driveway/pet"
+    assert sensor["unique_id"] == "ronda_front-door_zone_driveway_pet"
+    assert (sensor["state_class"], sensor["unit_of_measurement"]) == ("measurement", "pets")
+    assert "value_template" not in sensor  # the payload is the count itself

@@ -3,7 +3,8 @@
 scene with the real detector.
 
 Checked in Home Assistant: the camera appears as one device with every entity, person ON while
-the person is in the scene, the sensors show the stats, the image entity serves the JPEG Ronda
+the person is in the scene (and the zone sensor counts them on the floor), the sensors show the
+stats, the image entity serves the JPEG Ronda
 published, entities go unavailable when Ronda stops, a restarted Ronda gets the same entities
 back (stable unique ids: no ``_2`` duplicates in the registry), and ``remove`` deletes them.
 
@@ -47,6 +48,9 @@ ENTITIES = {
     "sensor.ronda_test_detector_ms",
     "sensor.ronda_test_outbox_depth",
     "sensor.ronda_test_events_today",
+    # one sensor per zone and label: objects in the zone now
+    "sensor.ronda_test_zone_floor_person",
+    "sensor.ronda_test_zone_floor_pet",
 }
 
 
@@ -77,6 +81,8 @@ def ronda_config(tmp_path: Path, broker: Mosquitto) -> RondaConfig:
                 "reconnect_min_s": 0.1,
                 "password": CANARY_PASSWORD,
             },
+            # the floor of the demo room, where the person and the cat walk
+            "zones": {"floor": {"points": [[0, 0.6], [1, 0.6], [1, 1], [0, 1]]}},
             "governor": {
                 "sensors": {
                     "sysfs_root": str(sysfs),
@@ -98,7 +104,7 @@ def restart_link(config: RondaConfig, tmp_path: Path, discovery: DiscoveryConfig
         client_id=config.client_id,
         will_topic=topics.availability,
     )
-    attach_discovery(link, discovery, topics, CAMERA)
+    attach_discovery(link, discovery, topics, CAMERA, zones=list(config.zones))
     link.start()
     return link
 
@@ -125,6 +131,8 @@ def test_home_assistant_discovers_the_camera(
         started = any(u.type == "start" and u.label == "person" for u in outcome.updates)
         if started and ha.wait_for_state("binary_sensor.ronda_test_person", "on", timeout=30):
             seen_on.append("person")
+        if started and ha.wait_for_state("sensor.ronda_test_zone_floor_person", "1", timeout=30):
+            seen_on.append("person on the floor")
 
     runtime = Runtime(
         config,
@@ -133,7 +141,7 @@ def test_home_assistant_discovers_the_camera(
     try:
         replay_files(runtime, [open_replay(demo_scene)], threading.Event())
         runtime.drain()
-        assert seen_on == ["person"], ha.log_tail()
+        assert seen_on == ["person", "person on the floor"], ha.log_tail()
 
         # One device, named after the camera, holding every entity.
         device = ha.template("{{ device_id('binary_sensor.ronda_test_person') }}")
@@ -149,6 +157,11 @@ def test_home_assistant_discovers_the_camera(
         assert ha.wait_for_state("sensor.ronda_test_battery_pct", "64.0")
         assert ha.wait_for_state("sensor.ronda_test_governor_level", "normal")
         assert ha.wait_for_state("sensor.ronda_test_events_today", "2")
+        # Everyone left: the zone counts are back to 0, with their unit.
+        assert ha.wait_for_state("sensor.ronda_test_zone_floor_person", "0")
+        assert ha.wait_for_state("sensor.ronda_test_zone_floor_pet", "0")
+        floor = ha.state("sensor.ronda_test_zone_floor_pet")
+        assert floor["attributes"]["unit_of_measurement"] == "pets"
         assert float(ha.state_value("sensor.ronda_test_fps")) > 0
         temperature = ha.state("sensor.ronda_test_soc_temp_c")
         assert temperature["attributes"]["unit_of_measurement"] == "°C"

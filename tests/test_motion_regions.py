@@ -42,9 +42,9 @@ def test_nothing_moving_and_nothing_tracked_means_no_regions() -> None:
     assert planner.plan(MotionResult(changed_fraction=0.2, light_change=True), [], 1) == []
 
 
-def test_a_small_object_gets_one_square_of_model_size_around_it() -> None:
+def test_without_zoom_a_small_object_gets_one_square_of_model_size_around_it() -> None:
     person = Box(600, 300, 640, 400)
-    regions = _planner().plan(_motion(person), [], 0)
+    regions = _planner(max_zoom=1.0).plan(_motion(person), [], 0)
     assert len(regions) == 1
     region = regions[0]
     assert region.reason == "motion"
@@ -56,7 +56,7 @@ def test_a_small_object_gets_one_square_of_model_size_around_it() -> None:
 
 def test_near_the_edge_the_square_is_shifted_inside_not_shrunk() -> None:
     corner = Box(1250, 690, 1280, 720)
-    region = _planner().plan(_motion(corner), [], 0)[0]
+    region = _planner(max_zoom=1.0).plan(_motion(corner), [], 0)[0]
     assert _is_square(region.box) and region.box.width == pytest.approx(MODEL)
     assert _in_frame(region.box) and _inside(corner, region.box)
     assert region.box.x2 == pytest.approx(1280) and region.box.y2 == pytest.approx(720)
@@ -76,14 +76,33 @@ def test_an_object_larger_than_the_frame_height_is_still_covered() -> None:
 
 
 def test_frames_smaller_than_the_model_input_get_the_largest_square_that_fits() -> None:
-    planner = RegionPlanner(RegionConfig(), (480, 270), MODEL)
+    planner = RegionPlanner(RegionConfig(max_zoom=1.0), (480, 270), MODEL)
     region = planner.plan(_motion(Box(10, 10, 40, 80)), [], 0)[0]
     assert _is_square(region.box) and region.box.width == pytest.approx(270)
     assert _in_frame(region.box, (480, 270))
 
 
+@pytest.mark.parametrize("size", [(1280, 720), (320, 240)])
+def test_a_small_object_gets_a_tighter_square_so_the_detector_sees_it_enlarged(
+    size: tuple[int, int],
+) -> None:
+    planner = RegionPlanner(RegionConfig(), size, MODEL)  # max_zoom 3: crops down to 139 px
+    cyclist = Box(size[0] / 2, size[1] / 2, size[0] / 2 + 9, size[1] / 2 + 20)  # 20 px tall
+    region = planner.plan(_motion(cyclist), [], 0)[0]
+    assert _is_square(region.box) and _inside(cyclist, region.box) and _in_frame(region.box, size)
+    assert region.box.width == pytest.approx(MODEL / 3)
+    # a person 100 px tall gets 2.5x its grown size: it spans 40 % of the crop
+    walker = Box(100, 100, 140, 200)
+    region = planner.plan(_motion(walker), [], 0)[0]
+    grown = 100 * (1 + 2 * 0.15)
+    assert region.box.width == pytest.approx(min(2.5 * grown, MODEL, size[1]))
+    # anything that would fill less than that keeps at least the model-size square
+    big = Box(100, 100, 200, 300)
+    assert planner.plan(_motion(big), [], 0)[0].box.width == pytest.approx(min(MODEL, size[1]))
+
+
 def test_fragments_of_one_object_share_one_region() -> None:
-    head, legs = Box(600, 200, 630, 240), Box(595, 300, 640, 380)
+    head, legs = Box(600, 200, 630, 240), Box(595, 300, 640, 390)
     regions = _planner().plan(_motion(head, legs), [], 0)
     assert len(regions) == 1
     assert _inside(head, regions[0].box) and _inside(legs, regions[0].box)

@@ -9,8 +9,10 @@ FRAME = (640, 480)
 
 
 def person(x: float, score: float = 0.8, label: str = "person") -> Detection:
-    subclass = "person" if label == "person" else "cat"
-    return Detection(label=label, subclass=subclass, score=score, box=Box(x, 100, x + 60, 260))
+    """A person-shaped box at ``x`` (or, with ``label="pet"``, a cat-shaped one)."""
+    if label == "person":
+        return Detection(label=label, subclass="person", score=score, box=Box(x, 100, x + 60, 260))
+    return Detection(label=label, subclass="cat", score=score, box=Box(x, 200, x + 80, 260))
 
 
 def run(tracker: Tracker, frames: list[list[Detection]], fps: float = 10.0, t0: float = 0.0):

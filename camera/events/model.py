@@ -7,7 +7,7 @@ version (consumers ignore keys they do not know), so a version-1 consumer keeps 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from camera.events.clock import EventClock
 from camera.events.history import LabelFacts
@@ -70,13 +70,21 @@ class EventUpdate:
     label_idle_s: float | None
     previous_label: str | None
     clip: ClipRef | None = None
+    zones: list[str] = field(default_factory=list)
+    """The zones the object entered so far, first entry first."""
     version: int = SCHEMA_VERSION
+    alert: bool = field(default=True, compare=False)
+    """False while the event is only stored (it has not entered its label's ``alert_zones``):
+    MQTT and the JSON-lines file skip it, the local store keeps it.  Not part of the JSON."""
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"), sort_keys=True)
+        return json.dumps(self.as_dict(), separators=(",", ":"), sort_keys=True)
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        """The published fields (everything but ``alert``)."""
+        data = asdict(self)
+        del data["alert"]
+        return data
 
 
 def build_update(
@@ -115,4 +123,6 @@ def build_update(
         end_local=None if event.end_time is None else clock.local_iso(event.end_time),
         label_idle_s=facts.label_idle_s,
         previous_label=facts.previous_label,
+        zones=list(event.zones),
+        alert=event.alert,
     )

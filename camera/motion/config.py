@@ -158,6 +158,9 @@ class RegionConfig(Section):
     """Space added around an object on each side, as a fraction of its larger side."""
     min_size: Annotated[float, Field(gt=0, le=8)] = 1.0
     """Smallest crop side as a multiple of the model input size (1.0 = full model detail)."""
+    max_zoom: Annotated[float, Field(ge=1, le=6)] = 3.0
+    """A small object's crop is tightened around it so the detector sees it enlarged, by at most
+    this factor (a 416 px model input: crops down to 139 px at 3.0); 1.0 = never."""
     cover_fraction: Fraction = 0.9
     """A tracked box counts as covered by a crop when this fraction of its area lies inside it (and
     motion counts as inside a tracked box by the same rule)."""

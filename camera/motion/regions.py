@@ -33,15 +33,24 @@ class _Candidate:
     reason: Reason
 
 
+ZOOM_CONTEXT = 2.5
+"""A zoomed crop is at least this many times the (grown) object's larger side: the detector was
+trained on whole pictures, where a person stands among things, not on a person filling the
+input; at 2.5 the object spans 40 % of the crop."""
+
+
 class RegionPlanner:
     """Turns motion boxes and tracked boxes into at most ``max_regions`` square crops."""
 
     def __init__(self, config: RegionConfig, frame_size: tuple[int, int], model_input_size: int):
         self._config = config
         self._width, self._height = frame_size
-        self._min_side = min(
+        # The usual crop: the model's input size (full detail), or the frame's short side.
+        self._model_side = min(
             model_input_size * config.min_size, float(self._width), float(self._height)
         )
+        # The smallest crop a small object may get: enlarged by at most max_zoom.
+        self._zoom_side = min(self._model_side, model_input_size / config.max_zoom)
         self._last_refresh: int | None = None
 
     def plan(self, motion: MotionResult, tracked: Sequence[Box], frame_index: int) -> list[Region]:
@@ -69,9 +78,9 @@ class RegionPlanner:
         return [Region(self.square(c.content), c.reason) for c in candidates]
 
     def square(self, box: Box) -> Box:
-        """The square crop covering ``box``: at least the minimum side, centred on the box,
-        shifted (not shrunk) to lie inside the frame; clipped only when bigger than the frame."""
-        side = max(self._min_side, box.width, box.height)
+        """The square crop covering ``box``: centred on the box, shifted (not shrunk) to lie
+        inside the frame; clipped only when bigger than the frame.  See ``_side``."""
+        side = self._side(box)
         cx, cy = box.center
         x1 = _place(cx - side / 2.0, side, self._width)
         y1 = _place(cy - side / 2.0, side, self._height)
@@ -98,7 +107,17 @@ class RegionPlanner:
         return box.area > 0 and square.intersection(box) >= self._config.cover_fraction * box.area
 
     def _side(self, box: Box) -> float:
-        return max(self._min_side, box.width, box.height)
+        """Side of the square crop for ``box`` (already grown by the margin).
+
+        Usually the model's input size (or more, for a big object).  A small object, one that
+        would span less than 1/``ZOOM_CONTEXT`` of such a crop, gets a tighter square of
+        ``ZOOM_CONTEXT`` times its size, down to ``model input / max_zoom``: the detector then
+        sees it enlarged instead of as a few pixels (NanoDet's finest grid cell is 8 input
+        pixels).  Same number of crops, so the same detector cost per crop.
+        """
+        size = max(box.width, box.height)
+        tight = max(self._zoom_side, ZOOM_CONTEXT * size)
+        return max(min(self._model_side, tight), size)
 
     @staticmethod
     def _group(boxes: list[Box], reason: Reason) -> list[_Candidate]:
@@ -113,15 +132,17 @@ class RegionPlanner:
         return groups
 
     def _merge_cheap(self, candidates: list[_Candidate]) -> list[_Candidate]:
-        """Merge pairs whose shared square is no larger than their two squares together: one
-        inference instead of two at no loss of pixels."""
+        """Merge pairs whose shared square is no larger than their two squares together (one
+        inference instead of two at no loss of pixels), or no larger than a model-size square:
+        zooming never costs more inferences than crops at model size would."""
         merged = True
         while merged and len(candidates) > 1:
             merged = False
             for i in range(len(candidates)):
                 for j in range(i + 1, len(candidates)):
                     a, b = candidates[i], candidates[j]
-                    if self._side(a.content.union(b.content)) ** 2 <= (
+                    shared = self._side(a.content.union(b.content))
+                    if shared <= self._model_side or shared**2 <= (
                         self._side(a.content) ** 2 + self._side(b.content) ** 2
                     ):
                         candidates = _replace(candidates, i, j, _join(a, b))

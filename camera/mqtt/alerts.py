@@ -26,6 +26,10 @@ class MqttAlertSink:
     this event's snapshot, and the phone that fetches it gets this event's picture, not the
     previous one.  After an outage the backlog follows the latest state, so a late alert shows its
     label's newest snapshot (docs/phone-alerts.md, limits).
+
+    Updates of events that do not alert (``alert_zones`` not entered yet) send nothing at all:
+    no JSON, no thumbnail, no ``ON``; the local store keeps them.  Zone occupancy counts are
+    retained state too, and count every object, alerting or not.
     """
 
     def __init__(self, link: MqttLink, outbox: Outbox, topics: Topics) -> None:
@@ -37,6 +41,8 @@ class MqttAlertSink:
             link.put_state(topics.label_state(label), b"OFF")
 
     def emit(self, update: EventUpdate, thumbnail: bytes | None) -> None:
+        if not update.alert:
+            return  # stored locally only: its object has not entered an alert zone (yet)
         self._update_state(update, thumbnail)  # first: see the class docstring
         messages = [
             OutgoingMessage(self.topics.events, update.to_json().encode(), event_id=update.id)
@@ -71,6 +77,11 @@ class MqttAlertSink:
             self.link.put_state(self.topics.label_state(label), state, transitions=True)
         if thumbnail:
             self.link.put_state(self.topics.label_snapshot(update.label), thumbnail)
+
+    def occupancy(self, changed: dict[tuple[str, str], int]) -> None:
+        """Retained ``<prefix>/zones/<zone>/<label>`` counts, for those that changed."""
+        for (zone, label), count in changed.items():
+            self.link.put_state(self.topics.zone_occupancy(zone, label), str(count))
 
     def close(self) -> None:
         """Everything open is over: the labels go ``OFF``."""

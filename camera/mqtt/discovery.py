@@ -10,7 +10,11 @@ re-installs) with:
   person at the door" even after the cat walked past, the alert sink already keeps one retained
   snapshot per label, and a shared entity would make each label overwrite the other;
 * ``sensor`` entities reading the retained stats JSON: SoC temperature, battery, processed fps,
-  governor level, detector ms and outbox depth (diagnostic), and events today.
+  governor level, detector ms and outbox depth (diagnostic), and events today;
+* per zone and label (person, pet), a ``sensor`` with the number of such objects in the zone
+  now, reading the retained ``<prefix>/zones/<zone>/<label>`` count.  A zone removed from the
+  configuration leaves its entities behind until ``remove`` is run once (Ronda no longer knows
+  the name).
 
 Everything is retained, published through ``MqttLink.put_state`` (so re-sent on every connect)
 and again whenever Home Assistant announces ``online`` on ``<prefix>/status``: a restarted Home
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from camera import __version__
@@ -38,6 +43,8 @@ BINARY_SENSORS = (
     ("motion", "Motion", "motion"),
 )
 IMAGES = (("person", "Last person"), ("pet", "Last pet"))
+ZONE_LABELS = ("person", "pet")
+ZONE_ICONS = {"person": "mdi:account-multiple", "pet": "mdi:paw"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +75,18 @@ class DiscoveryPublisher:
     """Builds the discovery configs of one camera and keeps them published."""
 
     def __init__(
-        self, link: MqttLink, config: DiscoveryConfig, topics: Topics, camera: str
+        self,
+        link: MqttLink,
+        config: DiscoveryConfig,
+        topics: Topics,
+        camera: str,
+        zones: Sequence[str] = (),
     ) -> None:
         self.link = link
         self.config = config
         self.topics = topics
         self.camera = camera
+        self.zones = list(zones)
         self.node_id = f"ronda_{camera}"
 
     def register(self) -> None:
@@ -144,6 +157,16 @@ class DiscoveryPublisher:
             }
         for sensor in STAT_SENSORS:
             configs[self.config_topic("sensor", sensor.key)] = self._stat_sensor(sensor)
+        for zone in self.zones:
+            for label in ZONE_LABELS:
+                object_id = f"zone_{zone}_{label}"
+                configs[self.config_topic("sensor", object_id)] = {
+                    **self._common(object_id, f"{zone} {label}s"),
+                    "state_topic": self.topics.zone_occupancy(zone, label),
+                    "state_class": "measurement",
+                    "unit_of_measurement": f"{label}s",
+                    "icon": ZONE_ICONS[label],
+                }
         return configs
 
     def _stat_sensor(self, sensor: StatSensor) -> dict[str, object]:
@@ -167,11 +190,15 @@ class DiscoveryPublisher:
 
 
 def attach_discovery(
-    link: MqttLink, config: DiscoveryConfig, topics: Topics, camera: str
+    link: MqttLink,
+    config: DiscoveryConfig,
+    topics: Topics,
+    camera: str,
+    zones: Sequence[str] = (),
 ) -> DiscoveryPublisher | None:
     """Register discovery on ``link`` when it is enabled (or asked to remove its entities)."""
     if not (config.enabled or config.remove):
         return None
-    publisher = DiscoveryPublisher(link, config, topics, camera)
+    publisher = DiscoveryPublisher(link, config, topics, camera, zones)
     publisher.register()
     return publisher

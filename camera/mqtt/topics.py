@@ -74,6 +74,9 @@ class Topics:
     def label_snapshot(self, label: str) -> str:
         return f"{self.prefix}/{label}/snapshot"
 
+    def zone_occupancy(self, zone: str, label: str) -> str:
+        return f"{self.prefix}/zones/{zone}/{label}"
+
     @property
     def stats(self) -> str:
         return f"{self.prefix}/stats"

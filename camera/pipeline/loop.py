@@ -35,6 +35,7 @@ from camera.pipeline.rate import FrameRateLimiter
 from camera.pipeline.sinks import EventSink
 from camera.pipeline.stats import PipelineStats
 from camera.track import Tracker, TrackerConfig, TrackEvent, event_ids
+from camera.track.tracker import Occupancy
 from camera.track.zones import Zone
 from camera.types import Box, Detection, Frame, MotionResult, Policy, Region
 
@@ -126,6 +127,9 @@ class Pipeline:
             detect=detector is not None,
         )
         self.on_policy_change: list[Callable[[Policy], None]] = []
+        # Zone occupancy listeners get the counts that changed (all of them at first).
+        self.on_occupancy: list[Callable[[Occupancy], None]] = []
+        self._occupancy: Occupancy = {}
         self.source_name = ""
         self._new_event_id = event_ids()
         self._sequence: dict[str, int] = {}
@@ -154,6 +158,10 @@ class Pipeline:
         while not self._stage_requests.empty():
             stages = self._stage_requests.get_nowait()
         old, self.stages = self.stages, stages
+        if self._tracker is not None and (
+            stages.tracker != old.tracker or dict(stages.zones) != dict(old.zones)
+        ):
+            self._tracker.reconfigure(stages.tracker, dict(stages.zones))
         if self._motion is not None and self._frame_size and stages.motion != old.motion:
             if stages.motion.model_copy(update={"masks": old.motion.masks}) == old.motion:
                 self._motion.set_masks(stages.motion.masks)  # the backgrounds stay learned
@@ -185,6 +193,7 @@ class Pipeline:
         if self._tracker is None:
             return []
         updates = self._publish(self._tracker.finish(self._last_timestamp), frame=None)
+        self._publish_occupancy()  # every zone empties with the stream
         self._tracker = None
         self._frame_size = None
         return updates
@@ -227,17 +236,18 @@ class Pipeline:
             # The planner counts *processed* frames: when the governor halves the frame rate, the
             # refresh crops of tracked objects halve too, which is where the compute goes.
             outcome.regions = self._planner.plan(
-                motion, self._tracker.active_boxes(), self.stats.processed
+                motion, self._tracker.active_boxes(frame.timestamp), self.stats.processed
             )
             if outcome.regions:
                 outcome.detections = self._detect(frame, outcome.regions)
                 outcome.detector_ran = True
-                changes = self._tracker.update(outcome.detections, frame.timestamp)
+                changes = self._tracker.update(outcome.detections, frame.timestamp, frame.image)
             else:
                 changes = self._tracker.expire(frame.timestamp)
         else:
             changes = self._tracker.update(_motion_as_detections(motion), frame.timestamp)
         outcome.updates = self._publish(changes, frame=frame)
+        self._publish_occupancy()
 
     def _detect(self, frame: Frame, regions: list[Region]) -> list[Detection]:
         assert self.detector is not None
@@ -257,7 +267,9 @@ class Pipeline:
         input_size = self.detector.input_size if self.detector else 416
         self._motion = MotionDetector(self.stages.motion, frame.size)
         self._planner = self.planner_factory(self.stages.regions, frame.size, input_size)
-        self._tracker = Tracker(self.stages.tracker, frame.size, self._new_event_id)
+        self._tracker = Tracker(
+            self.stages.tracker, frame.size, self._new_event_id, zones=dict(self.stages.zones)
+        )
 
     # -- governor ----------------------------------------------------------------------------
     def _apply_policy(self, now: float) -> None:
@@ -277,6 +289,22 @@ class Pipeline:
             self.detector.set_variant(policy.variant)
         for callback in self.on_policy_change:
             callback(policy)
+
+    # -- zones -------------------------------------------------------------------------------
+    def _publish_occupancy(self) -> None:
+        """Tell listeners which zone counts changed (a zone no longer configured: 0 once)."""
+        if self._tracker is None or not self.on_occupancy:
+            return
+        now = self._tracker.occupancy()
+        changed = {key: count for key, count in now.items() if self._occupancy.get(key) != count}
+        changed.update(
+            {key: 0 for key, count in self._occupancy.items() if key not in now and count}
+        )
+        if not changed:
+            return
+        self._occupancy = now
+        for callback in self.on_occupancy:
+            callback(changed)
 
     # -- events ------------------------------------------------------------------------------
     def _publish(self, changes: list[TrackEvent], frame: Frame | None) -> list[EventUpdate]:
@@ -320,17 +348,21 @@ class Pipeline:
 
     def _record(self, update: EventUpdate) -> None:
         self.stats.updates += 1
-        if update.type == "start":
+        if update.type == "start" and update.sequence == 1:
             self.stats.events[update.label] += 1
+        if update.type == "start" and update.alert:
+            self.stats.alerts[update.label] += 1
         self.stats.last_event = f"{update.type} {update.label} {update.id}"
         log.info(
-            "event %s %s %s (%s) score %.2f box %s",
+            "event %s %s %s (%s) score %.2f box %s%s%s",
             update.type,
             update.id,
             update.label,
             update.subclass,
             update.score,
             update.box,
+            f" zones {','.join(update.zones)}" if update.zones else "",
+            "" if update.alert else " (stored, no alert)",
         )
 
 

@@ -69,6 +69,8 @@ class JsonlSink:
         )
 
     def emit(self, update: EventUpdate, thumbnail: bytes | None) -> None:
+        if not update.alert:
+            return  # what MQTT gets, and MQTT gets nothing of an event that does not alert
         if self._error is None:
             try:
                 self._file.write(update.to_json() + "\n")

@@ -21,6 +21,7 @@ class PipelineStats:
     detector_crops: int = 0
     detector_seconds: float = 0.0
     events: Counter[str] = field(default_factory=Counter)
+    alerts: Counter[str] = field(default_factory=Counter)
     updates: int = 0
     first_timestamp: float | None = None
     last_timestamp: float | None = None
@@ -77,6 +78,9 @@ class PipelineStats:
     def summary(self) -> str:
         """The one paragraph printed at the end of a replay."""
         events = ", ".join(f"{n} {label}" for label, n in sorted(self.events.items())) or "none"
+        if self.alerts != self.events:
+            alerted = sum(self.alerts.values())
+            events += f" ({alerted} alerted, the others stored only: outside their alert zones)"
         saved = 100.0 * (1 - self.detector_calls / self.processed) if self.processed else 0.0
         return (
             f"{self.frames} frames ({self.processed} processed) in {self.wall_seconds:.1f} s, "

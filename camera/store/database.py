@@ -107,6 +107,14 @@ CORE_COLUMNS = {
 }
 
 
+# Columns added after the first release: (table, column, declaration).  ``CREATE TABLE IF NOT
+# EXISTS`` leaves an existing database as it was, so each is added when missing.
+ADDED_COLUMNS = (
+    ("events", "zones", "TEXT NOT NULL DEFAULT '[]'"),
+    ("events", "alerted", "INTEGER NOT NULL DEFAULT 1"),
+)
+
+
 class DatabaseError(Exception):
     """The state database cannot be opened or written (one user-facing line)."""
 
@@ -172,6 +180,7 @@ class Database:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=FULL")
             connection.executescript(_SCHEMA)
+            _add_missing_columns(connection)
         except sqlite3.DatabaseError as error:
             connection.close()
             if _is_corruption(error):
@@ -234,6 +243,20 @@ def integrity_problem(connection: sqlite3.Connection) -> str | None:
             missing = ", ".join(sorted(needed - columns))
             return f"its {table} table is not Ronda's (no {missing})"
     return None
+
+
+def _add_missing_columns(connection: sqlite3.Connection) -> None:
+    """Bring a database written by an earlier version up to ``ADDED_COLUMNS``.  A reader
+    without write access leaves it as it is: the service adds them when it next starts."""
+    for table, column, declaration in ADDED_COLUMNS:
+        present = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            try:
+                connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+            except sqlite3.OperationalError as error:
+                if "readonly" not in str(error).replace("-", "").replace(" ", ""):
+                    raise
+                return
 
 
 def _is_corruption(error: sqlite3.DatabaseError) -> bool:

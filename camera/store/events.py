@@ -20,7 +20,7 @@ import logging
 import math
 import sqlite3
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from camera.events import ClipRef, EventUpdate
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 _EVENT_COLUMNS = (
     "id, camera, label, subclass, score, box, start_time, end_time, last_type, motion_only,"
-    " source, thumbnail, recorded_at"
+    " source, thumbnail, recorded_at, zones, alerted"
 )
 
 
@@ -56,6 +56,10 @@ class StoredEvent:
     """Wall-clock time the event was first stored (event times are recording time in replay)."""
     clip: ClipRef | None = None
     """The event's finished clip (``camera.store.clips``), None without one."""
+    zones: list[str] = field(default_factory=list)
+    """The zones its object entered, first entry first."""
+    alerted: bool = True
+    """False for an event only stored: its object never entered its label's ``alert_zones``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +92,7 @@ class EventFilter:
 def _event(row: tuple) -> StoredEvent:
     """A row as a StoredEvent; ValueError/TypeError when a value is not what Ronda wrote."""
     (event_id, camera, label, subclass, score, box, start, end, last_type, motion_only,
-     source, thumbnail, recorded_at) = row  # fmt: skip
+     source, thumbnail, recorded_at, zones, alerted) = row  # fmt: skip
     texts = (event_id, camera, label, subclass, last_type, source)
     if not all(isinstance(text, str) for text in texts):
         raise ValueError("a text column holds something else")
@@ -111,7 +115,16 @@ def _event(row: tuple) -> StoredEvent:
         source=source,
         thumbnail=Path(thumbnail) if isinstance(thumbnail, str) and thumbnail else None,
         recorded_at=_number(recorded_at, "recorded_at"),
+        zones=_zone_names(zones),
+        alerted=bool(alerted),
     )
+
+
+def _zone_names(text: object) -> list[str]:
+    names = json.loads(text) if isinstance(text, str) else None
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"zones is not a list of names: {text!r:.40}")
+    return names
 
 
 def _number(value: object, name: str) -> float:
@@ -172,10 +185,11 @@ class EventStore:
         now = time.time()
         with self.database.transaction() as db:
             db.execute(
-                f"INSERT INTO events({_EVENT_COLUMNS}) VALUES ({', '.join('?' * 13)})"
+                f"INSERT INTO events({_EVENT_COLUMNS}) VALUES ({', '.join('?' * 15)})"
                 " ON CONFLICT(id) DO UPDATE SET label=excluded.label, subclass=excluded.subclass,"
                 " score=excluded.score, box=excluded.box, end_time=excluded.end_time,"
-                " last_type=excluded.last_type, thumbnail=COALESCE(excluded.thumbnail, thumbnail)",
+                " last_type=excluded.last_type, thumbnail=COALESCE(excluded.thumbnail, thumbnail),"
+                " zones=excluded.zones, alerted=MAX(alerted, excluded.alerted)",
                 (
                     update.id,
                     update.camera,
@@ -190,6 +204,8 @@ class EventStore:
                     update.source,
                     str(path) if path else None,
                     now,
+                    json.dumps(update.zones),
+                    int(update.alert),
                 ),
             )
             db.execute(

@@ -1,36 +1,50 @@
-"""Associate detections over frames and turn a flicker of detections into one event.
+"""Turn detections over frames into objects, and objects into events: one visit, one event.
 
-A track is *tentative* until it has been detected ``confirm_frames`` times with a median score at
-or above its label's threshold; only then does it emit ``start``.  This is what keeps one-frame
-false positives (a coat read as a person, a shadow read as a cat) from ever alerting.  A confirmed
-track emits ``update`` when a clearly better snapshot arrives or its label changes, and ``end`` once
-it has not been seen for ``end_after_s``.  Everything is driven by frame timestamps, never by the
-wall clock, so a replay is deterministic.
+Per frame (``update``): detections too small for their label are dropped, the rest get a colour
+histogram and a plausibility verdict (``camera.track.labels``), association assigns them to
+tracks (``camera.track.association``: prediction, re-attachment, new), and each track's life
+moves on:
+
+* **tentative** until it has ``confirm_frames`` detections of its label with a median score at
+  or above the label's threshold, within ``confirm_window_s``.  One-frame false positives (a
+  coat read as a person, a shadow read as a cat) never get further.  A tentative track about to
+  confirm that continues a confirmed track hidden a moment ago (same label, reachable, same
+  colours) is merged into it instead: no second alert for one visit;
+* **confirmed**: emits ``start``; ``update`` when a clearly better snapshot arrives, the label
+  changes, or the object enters another zone; ``end`` once it has not been seen for
+  ``end_after_s``.  Meanwhile it coasts: the region planner keeps looking where it should be.
+* **alerting**: with ``alert_zones`` for its label, the event is stored from the start but
+  announced (``TrackEvent.alert``) only once the object enters one of those zones; its
+  ``start`` is then emitted again with ``alert=True``, the first one subscribers see.
+* a **stationary** object that ended and re-appears where it rested within
+  ``stationary_memory_s`` (a sleeping cat flickering in and out) stays silent.
+
+Everything runs on frame timestamps, never the wall clock, so a replay is deterministic.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-import statistics
 import uuid
-from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
+from camera.track.association import associate, reattachable
 from camera.track.config import TrackerConfig
+from camera.track.kinematics import Kinematics
+from camera.track.labels import pet_plausible
+from camera.track.state import Sighting, TrackState
+from camera.track.zones import Zone, ZoneMap, ZonePresence
 from camera.types import Box, Detection
 
 log = logging.getLogger(__name__)
 
 EventKind = Literal["start", "update", "end"]
-_SCORE_HISTORY = 50
-# A track whose centre stayed within this share of its own size never moved: a sleeping cat,
-# a coat on a chair.  Such objects are remembered so that they do not alert again and again.
-_STATIONARY_SHARE = 0.5
-# Matching by proximity (no overlap) is for fast movers between consecutive detections only.
-_PROXIMITY_GAP_S = 1.0
+OCCUPANCY_LABELS = ("person", "pet")
 
 
 def event_ids(run_id: str | None = None) -> Callable[[], str]:
@@ -46,7 +60,9 @@ class TrackEvent:
     """A change in an object's life that becomes an event update.
 
     ``snapshot`` is True when the current frame shows the object at its best so far: the caller
-    renders the thumbnail from that frame.
+    renders the thumbnail from that frame.  ``alert`` is False while the event is only stored
+    (its object has not entered any of its label's ``alert_zones`` yet); ``zones`` are the zones
+    it entered, in order.
     """
 
     kind: EventKind
@@ -59,57 +75,13 @@ class TrackEvent:
     start_time: float
     end_time: float | None
     snapshot: bool
+    alert: bool = True
+    zones: tuple[str, ...] = ()
 
 
-@dataclass(slots=True)
-class _Track:
-    id: str
-    box: Box
-    first_seen: float
-    last_seen: float
-    start_center: tuple[float, float]
-    scores: deque[float] = field(default_factory=lambda: deque(maxlen=_SCORE_HISTORY))
-    label_votes: dict[str, float] = field(default_factory=dict)
-    subclass_votes: dict[str, float] = field(default_factory=dict)
-    hits: int = 0
-    confirmed: bool = False
-    silent: bool = False
-    published_label: str = ""
-    snapshot_score: float = 0.0
-    last_update: float = 0.0
-    max_drift: float = 0.0
-
-    @property
-    def label(self) -> str:
-        return max(self.label_votes, key=self.label_votes.__getitem__)
-
-    @property
-    def subclass(self) -> str:
-        return max(self.subclass_votes, key=self.subclass_votes.__getitem__)
-
-    @property
-    def median_score(self) -> float:
-        return float(statistics.median(self.scores)) if self.scores else 0.0
-
-    @property
-    def stationary(self) -> bool:
-        size = max(self.box.width, self.box.height, 1.0)
-        return self.max_drift <= _STATIONARY_SHARE * size
-
-    def observe(self, detection: Detection, now: float) -> None:
-        self.box = detection.box
-        self.last_seen = now
-        self.hits += 1
-        self.scores.append(detection.score)
-        self.label_votes[detection.label] = (
-            self.label_votes.get(detection.label, 0.0) + detection.score
-        )
-        self.subclass_votes[detection.subclass] = (
-            self.subclass_votes.get(detection.subclass, 0.0) + detection.score
-        )
-        cx, cy = detection.box.center
-        drift = ((cx - self.start_center[0]) ** 2 + (cy - self.start_center[1]) ** 2) ** 0.5
-        self.max_drift = max(self.max_drift, drift)
+Occupancy = dict[tuple[str, str], int]
+"""``(zone, label) -> objects in it now``, for every zone and every label in
+``OCCUPANCY_LABELS`` (zero included, so a consumer sees a zone empty out)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,51 +93,84 @@ class _Resting:
     until: float
 
 
-def _compatible(track: _Track, detection: Detection, now: float) -> bool:
-    """Whether ``detection`` may continue ``track``.
-
-    Person and pet may swap within a track seen moments ago (a crouching person read as a dog
-    for a frame), but a track gone quiet only continues with its own label: a cat walking in
-    where a person just left is a new object.  Motion-only blobs never merge into a detected
-    object's track, or its label would flip to "motion".
-    """
-    if (detection.label == "motion") != ("motion" in track.label_votes):
-        return False
-    return detection.label == track.label or now - track.last_seen <= _PROXIMITY_GAP_S
-
-
 class Tracker:
-    """See the module docstring. ``frame_size`` is ``(width, height)`` for the area rules."""
+    """See the module docstring.  ``frame_size`` is ``(width, height)``."""
 
     def __init__(
         self,
         config: TrackerConfig,
         frame_size: tuple[int, int],
         new_id: Callable[[], str] | None = None,
+        zones: dict[str, Zone] | None = None,
     ) -> None:
         self.config = config
+        self.frame_size = frame_size
         self.frame_area = float(frame_size[0] * frame_size[1])
+        self.zone_map = ZoneMap(zones or {}, frame_size)
         self._new_id = new_id or event_ids()
-        self._tracks: list[_Track] = []
+        self._tracks: list[TrackState] = []
         self._resting: list[_Resting] = []
+        self._new_track_score = {
+            label: rule.threshold for label, rule in config.labels.by_label().items()
+        }
+
+    def reconfigure(self, config: TrackerConfig, zones: dict[str, Zone]) -> None:
+        """New rules or zones (the web editor), applied between two frames: tracks and their
+        events go on; an object's presence in a zone that no longer exists is forgotten, the
+        zones it entered stay in its event's history."""
+        self.config = config
+        self.zone_map = ZoneMap(zones, self.frame_size)
+        self._new_track_score = {
+            label: rule.threshold for label, rule in config.labels.by_label().items()
+        }
+        for track in self._tracks:
+            track.zones.inertia = config.zone_inertia
+            track.zones.inside &= set(zones)
 
     # -- queries -----------------------------------------------------------------------------
-    def active_boxes(self) -> list[Box]:
-        """Boxes of every live track, for the region planner to keep looking at them."""
-        return [t.box for t in self._tracks]
+    def active_boxes(self, now: float | None = None) -> list[Box]:
+        """Where every live track is now (its prediction; the last box without ``now``), for
+        the region planner to keep looking at it."""
+        if now is None:
+            return [t.box for t in self._tracks]
+        return [self._expected_box(t, now) for t in self._tracks]
 
     def open_events(self) -> int:
         return sum(1 for t in self._tracks if t.confirmed and not t.silent)
 
+    def occupancy(self) -> Occupancy:
+        """Objects per zone and label now: confirmed tracks whose feet are in the zone (with
+        the zone inertia), whether or not their event alerts."""
+        counts: Occupancy = {
+            (zone, label): 0 for zone in self.zone_map.names for label in OCCUPANCY_LABELS
+        }
+        for track in self._tracks:
+            if not track.confirmed or track.label not in OCCUPANCY_LABELS:
+                continue
+            for zone in track.zones.inside:
+                counts[(zone, track.label)] += 1
+        return counts
+
     # -- main step ---------------------------------------------------------------------------
-    def update(self, detections: list[Detection], now: float) -> list[TrackEvent]:
-        """Feed one frame's detections (empty when the detector ran and saw nothing)."""
-        usable = [d for d in detections if self._large_enough(d)]
+    def update(
+        self, detections: Sequence[Detection], now: float, image: np.ndarray | None = None
+    ) -> list[TrackEvent]:
+        """Feed one frame's detections (empty when the detector ran and saw nothing).
+
+        ``image`` is the frame the detections came from (BGR): it gives the colour cue for
+        re-attachment.  Without it, re-attachment falls back to position alone, nearby only.
+        """
+        sightings = self._sightings(detections, image)
+        assignment = associate(self._tracks, sightings, now, self.frame_size, self._new_track_score)
         events: list[TrackEvent] = []
-        for track, detection in self._associate(usable, now):
-            if track is None:
-                track = self._new_track(detection, now)
-            track.observe(detection, now)
+        for track, _ in assignment.reattached:
+            log.debug("%s re-attached after %.1f s unseen", track.id, now - track.last_seen)
+        for track, sighting in assignment.matched + assignment.reattached:
+            track.observe(sighting, now)
+            events.extend(self._after_observation(track, now))
+        for sighting in assignment.new:
+            track = self._new_track(sighting, now)
+            track.observe(sighting, now)
             events.extend(self._after_observation(track, now))
         events.extend(self.expire(now))
         return events
@@ -173,7 +178,7 @@ class Tracker:
     def expire(self, now: float) -> list[TrackEvent]:
         """End tracks not seen for ``end_after_s``; call it also on frames without detection."""
         events: list[TrackEvent] = []
-        kept: list[_Track] = []
+        kept: list[TrackState] = []
         for track in self._tracks:
             gone_for = now - track.last_seen
             if track.confirmed and gone_for >= self.config.end_after_s:
@@ -196,104 +201,127 @@ class Tracker:
         return events
 
     # -- internals ---------------------------------------------------------------------------
+    def _sightings(
+        self, detections: Sequence[Detection], image: np.ndarray | None
+    ) -> list[Sighting]:
+        usable = [d for d in detections if self._large_enough(d)]
+        people = [d.box for d in usable if d.label == "person"]
+        return [
+            Sighting(d, d.label != "pet" or pet_plausible(d.box, people), image) for d in usable
+        ]
+
     def _large_enough(self, detection: Detection) -> bool:
         rule = self.config.rule(detection.label)
-        return detection.box.area >= rule.min_area * self.frame_area
-
-    def _associate(
-        self, detections: list[Detection], now: float
-    ) -> list[tuple[_Track | None, Detection]]:
-        """Greedy matching: best overlaps first, then nearest centres for fast movers."""
-        pairs = sorted(
-            (
-                (track.box.iou(det.box), ti, di)
-                for ti, track in enumerate(self._tracks)
-                for di, det in enumerate(detections)
-                if _compatible(track, det, now)
-            ),
-            reverse=True,
-        )
-        used_tracks: set[int] = set()
-        matched: dict[int, _Track | None] = {}
-        for iou, ti, di in pairs:
-            if iou < self.config.match_iou or ti in used_tracks or di in matched:
-                continue
-            used_tracks.add(ti)
-            matched[di] = self._tracks[ti]
-        for di, det in enumerate(detections):
-            if di in matched:
-                continue
-            nearest = self._nearest_free(det, used_tracks, now)
-            if nearest is not None:
-                used_tracks.add(nearest)
-            matched[di] = self._tracks[nearest] if nearest is not None else None
-        return [(matched[di], det) for di, det in enumerate(detections)]
-
-    def _nearest_free(self, detection: Detection, used: set[int], now: float) -> int | None:
-        """A free track of the same label, seen moments ago, whose centre is within one box size
-        of this one: an object that moved too far between frames to overlap itself.
-
-        Only recent tracks qualify: a track last seen seconds ago near the edge must not grab
-        the next arrival at that edge (a cat entering where a person just left).
-        """
-        best: tuple[float, int] | None = None
         box = detection.box
-        cx, cy = box.center
-        for ti, track in enumerate(self._tracks):
-            if ti in used or track.label != detection.label:
-                continue
-            if now - track.last_seen > _PROXIMITY_GAP_S:
-                continue
-            tx, ty = track.box.center
-            distance = ((cx - tx) ** 2 + (cy - ty) ** 2) ** 0.5
-            reach = max(track.box.width, track.box.height, box.width, box.height)
-            if distance <= reach and (best is None or distance < best[0]):
-                best = (distance, ti)
-        return best[1] if best else None
+        return (
+            box.area >= rule.min_area * self.frame_area
+            and max(box.width, box.height) >= rule.min_size_px
+        )
 
-    def _new_track(self, detection: Detection, now: float) -> _Track:
-        track = _Track(
-            id=self._new_id(),
-            box=detection.box,
+    def _expected_box(self, track: TrackState, now: float) -> Box:
+        """The predicted box, no farther than the last box's own size from it: the region
+        planner's refresh crop must still cover an object that stopped."""
+        predicted = track.kinematics.predict(now).box
+        return predicted.union(track.box) if predicted.iou(track.box) < 0.5 else predicted
+
+    def _new_track(self, sighting: Sighting, now: float) -> TrackState:
+        box = sighting.box
+        track = TrackState(
+            id="",
+            kinematics=Kinematics(box, now),
+            box=box,
             first_seen=now,
             last_seen=now,
-            start_center=detection.box.center,
+            start_center=box.center,
+            zones=ZonePresence(self.config.zone_inertia),
         )
         self._tracks.append(track)
         return track
 
-    def _after_observation(self, track: _Track, now: float) -> list[TrackEvent]:
-        label = track.label
+    def _after_observation(self, track: TrackState, now: float) -> list[TrackEvent]:
+        entered = track.zones.observe(self.zone_map.containing(track.box))
         if not track.confirmed:
-            rule = self.config.rule(label)
-            if track.hits < self.config.confirm_frames or track.median_score < rule.threshold:
-                return []
-            track.confirmed = True
-            track.silent = self._was_resting_here(track, now)
-            if track.silent:
-                log.info("%s %s is back where it rested: not re-alerting", label, track.id)
-                return []
-            return [self._emit("start", track, now, snapshot=True)]
+            return self._maybe_confirm(track, now)
+        label = track.label
         if track.silent:
             if track.stationary:
                 return []
             track.silent = False  # it got up and moved: now it is news
             return [self._emit("start", track, now, snapshot=True)]
+        if not track.alerted and self._alert_due(track):
+            track.alerted = True
+            return [self._emit("start", track, now, snapshot=True)]
         if label != track.published_label:
             return [self._emit("update", track, now, snapshot=True)]
-        current = track.scores[-1]
+        if entered:
+            return [self._emit("update", track, now, snapshot=False)]
+        current = track.evidence.last_score()
         better = current >= track.snapshot_score + self.config.update_min_gain
         if better and now - track.last_update >= self.config.update_min_interval_s:
             return [self._emit("update", track, now, snapshot=True)]
         return []
 
-    def _was_resting_here(self, track: _Track, now: float) -> bool:
+    def _maybe_confirm(self, track: TrackState, now: float) -> list[TrackEvent]:
+        evidence = track.evidence
+        if not evidence.known:
+            return []
+        rule = self.config.rule(evidence.label)
+        if evidence.hits() < self.config.confirm_frames or evidence.median_score() < (
+            rule.threshold
+        ):
+            return []
+        hidden = self._hidden_original(track, now)
+        if hidden is not None:
+            log.info(
+                "%s %s is back after %.1f s hidden: same event",
+                hidden.label,
+                hidden.id,
+                track.first_seen - hidden.last_seen,
+            )
+            hidden.absorb(track)
+            self._tracks.remove(track)
+            return self._after_observation_merged(hidden, now)
+        track.id = self._new_id()
+        track.confirmed = True
+        track.silent = self._was_resting_here(track, now)
+        if track.silent:
+            log.info("%s %s is back where it rested: not re-alerting", track.label, track.id)
+            return []
+        track.alerted = self._alert_due(track)
+        return [self._emit("start", track, now, snapshot=True)]
+
+    def _after_observation_merged(self, track: TrackState, now: float) -> list[TrackEvent]:
+        if track.silent:
+            return []
+        if not track.alerted and self._alert_due(track):
+            track.alerted = True
+            return [self._emit("start", track, now, snapshot=True)]
+        if track.label != track.published_label:
+            return [self._emit("update", track, now, snapshot=True)]
+        return []
+
+    def _hidden_original(self, track: TrackState, now: float) -> TrackState | None:
+        """A confirmed track, unseen since before ``track`` began, that ``track`` continues."""
+        best: tuple[float, TrackState] | None = None
+        for other in self._tracks:
+            if other is track or not other.confirmed or other.last_seen >= track.first_seen:
+                continue
+            score = reattachable(other, track, self.frame_size, now)
+            if score is not None and (best is None or score < best[0]):
+                best = (score, other)
+        return best[1] if best else None
+
+    def _alert_due(self, track: TrackState) -> bool:
+        zones = self.config.rule(track.label).alert_zones
+        return not zones or any(zone in track.zones.entered for zone in zones)
+
+    def _was_resting_here(self, track: TrackState, now: float) -> bool:
         return any(
             r.label == track.label and r.until > now and r.box.iou(track.box) >= 0.5
             for r in self._resting
         )
 
-    def _end(self, track: _Track, now: float) -> list[TrackEvent]:
+    def _end(self, track: TrackState, now: float) -> list[TrackEvent]:
         """``frame_time`` is when the end was decided; ``end_time`` when it was last seen."""
         if track.stationary and self.config.stationary_memory_s > 0:
             until = track.last_seen + self.config.stationary_memory_s
@@ -303,21 +331,28 @@ class Tracker:
         return [self._emit("end", track, now, snapshot=False, ended=True)]
 
     def _emit(
-        self, kind: EventKind, track: _Track, now: float, *, snapshot: bool, ended: bool = False
+        self, kind: EventKind, track: TrackState, now: float, *, snapshot: bool, ended: bool = False
     ) -> TrackEvent:
         if snapshot:
-            track.snapshot_score = track.scores[-1]
+            track.snapshot_score = track.evidence.last_score()
             track.last_update = now
         track.published_label = track.label
         return TrackEvent(
             kind=kind,
             track_id=track.id,
             label=track.label,
-            subclass=track.subclass,
-            score=round(track.median_score, 3),
+            subclass=track.evidence.subclass,
+            score=round(track.evidence.median_score(), 3),
             box=track.box,
             frame_time=now,
             start_time=track.first_seen,
             end_time=track.last_seen if ended else None,
             snapshot=snapshot,
+            alert=track.alerted,
+            zones=tuple(track.zones.entered),
         )
+
+
+def zone_counts_changed(before: Occupancy, after: Occupancy) -> dict[tuple[str, str], int]:
+    """The entries of ``after`` that differ from ``before`` (all of them at first)."""
+    return {key: count for key, count in after.items() if before.get(key) != count}

@@ -123,3 +123,49 @@ def _on_segment(x: float, y: float, a: Point, b: Point, tolerance: float = 1e-6)
     return min(x1, x2) - tolerance <= x <= max(x1, x2) + tolerance and (
         min(y1, y2) - tolerance <= y <= max(y1, y2) + tolerance
     )
+
+
+class ZonePresence:
+    """Which zones one object is in, with inertia, and the order it entered them.
+
+    The state for a zone flips only after ``inertia`` observations in a row disagree with it, so
+    a box jittering on a zone's edge neither enters nor leaves on one frame (Frigate counts
+    frames the same way).  ``entered`` keeps every zone the object has been in, first entry first.
+    """
+
+    __slots__ = ("_streak", "entered", "inertia", "inside")
+
+    def __init__(self, inertia: int) -> None:
+        self.inertia = inertia
+        self.inside: set[str] = set()
+        self.entered: list[str] = []
+        self._streak: dict[str, int] = {}
+
+    def observe(self, zones_now: frozenset[str]) -> list[str]:
+        """Fold one observation in; returns the zones entered for the first time by it."""
+        first_entries: list[str] = []
+        for zone in sorted(zones_now ^ self.inside):  # sorted: hash order varies per process
+            streak = self._streak.get(zone, 0) + 1
+            if streak < self.inertia:
+                self._streak[zone] = streak
+                continue
+            self._streak.pop(zone, None)
+            if zone in zones_now:
+                self.inside.add(zone)
+                if zone not in self.entered:
+                    self.entered.append(zone)
+                    first_entries.append(zone)
+            else:
+                self.inside.discard(zone)
+        for zone in list(self._streak):
+            if (zone in zones_now) == (zone in self.inside):  # agreement resets the count
+                del self._streak[zone]
+        return first_entries
+
+    def merge(self, other: ZonePresence) -> None:
+        """Take over what a track found to be the same object saw (it is the newer one)."""
+        for zone in other.entered:
+            if zone not in self.entered:
+                self.entered.append(zone)
+        self.inside = set(other.inside)
+        self._streak = dict(other._streak)

@@ -1,0 +1,1 @@
+"""``ronda eval``: replay labelled footage through the pipeline and score what it alerted."""

@@ -1,0 +1,213 @@
+"""``ronda eval MANIFEST``: replay labelled footage, score the alerts, write an HTML report, and
+fail (exit 1) when a given threshold is missed, so a CI job or an owner's script can hold a
+configuration to it.  See ``docs/eval.md``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the pipeline loads only when the command runs
+    from camera.eval.metrics import ClipScore
+    from camera.eval.report import ScoredClip, Verdict
+
+Add = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
+
+
+def register(add: Add) -> None:
+    """Called by ``camera.cli`` with its ``add(name, handler, help)``."""
+    parser = add(
+        "eval",
+        cmd_eval,
+        "Replay labelled footage (a manifest of clips and the frames where people and pets "
+        "are in view) through the pipeline; report precision, recall, alerts per visit, label "
+        "confusions, time to alert and detector calls as HTML; exit 1 when a threshold is missed.",
+    )
+    parser.add_argument("manifest", type=Path, metavar="MANIFEST", help="manifest JSON file")
+    parser.add_argument(
+        "--report",
+        type=Path,
+        default=Path("ronda-eval.html"),
+        metavar="FILE",
+        help="where the HTML report goes (default ronda-eval.html)",
+    )
+    parser.add_argument(
+        "--json", type=Path, default=None, metavar="FILE", help="also write the numbers as JSON"
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="replay only clips whose path contains TEXT (repeatable)",
+    )
+    parser.add_argument(
+        "--tolerance",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="labelled visit boundaries are taken as ±S seconds (default 1.0)",
+    )
+    thresholds = parser.add_argument_group("thresholds (exit 1 when one is missed)")
+    thresholds.add_argument("--min-recall", type=_share, default=None, metavar="R")
+    thresholds.add_argument("--min-precision", type=_share, default=None, metavar="P")
+    thresholds.add_argument(
+        "--max-alerts-per-visit",
+        type=float,
+        default=None,
+        metavar="N",
+        help="mean alerts per visit that alerted (1.0 = never fragmented)",
+    )
+    thresholds.add_argument(
+        "--max-confusions", type=int, default=None, metavar="N", help="alerts with the wrong label"
+    )
+    thresholds.add_argument(
+        "--max-false-alarms", type=int, default=None, metavar="N", help="alerts during no visit"
+    )
+    thresholds.add_argument(
+        "--max-time-to-alert",
+        type=float,
+        default=None,
+        metavar="S",
+        help="median seconds from a visit's start to its alert",
+    )
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (got {text})")
+    return value
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from camera.cli import _load, _setup_logging
+    from camera.eval.manifest import load_manifest
+    from camera.eval.metrics import ClipScore, score_clip
+    from camera.eval.report import ScoredClip, render_report, score_rows
+    from camera.eval.runner import ClipRun, replay_clips
+
+    config, _ = _load(args)
+    _setup_logging(config.logging.level, quiet=True)
+    manifest = load_manifest(args.manifest)
+    clips = [c for c in manifest.clips if not args.only or any(t in c.name for t in args.only)]
+    if not clips:
+        _out(f"ronda eval: no clip of {args.manifest} matches --only", error=True)
+        return 2
+    if not getattr(args, "state_dir", None):  # events of an evaluation stay out of the real store
+        scratch = tempfile.mkdtemp(prefix="ronda-eval-")
+        config = config.model_copy(
+            update={"store": config.store.model_copy(update={"path": Path(scratch)})}
+        )
+    scored: list[ScoredClip] = []
+    overall = ClipScore()
+
+    def report_clip(run: ClipRun) -> None:
+        score, matches = score_clip(run.visits, run.events, args.tolerance)
+        overall.add(score)
+        scored.append(ScoredClip(run, score, matches))
+        _out(
+            f"{run.clip.name}: {score.visits} visit(s), {score.alerts} alert(s), "
+            f"recall {_text(score.recall)}, precision {_text(score.precision)}, "
+            f"alerts/visit {_text(score.alerts_per_visit)}, detector on "
+            f"{run.detector_calls}/{run.frames} frames"
+        )
+
+    replay_clips(config, clips, threading.Event(), report_clip)
+    verdicts = _verdicts(args, overall)
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(
+        render_report(
+            scored,
+            overall,
+            verdicts,
+            manifest=str(args.manifest),
+            skipped=manifest.skipped,
+            tolerance_s=args.tolerance,
+        ),
+        encoding="utf-8",
+    )
+    if args.json is not None:
+        args.json.write_text(json.dumps(_summary(scored, overall, verdicts), indent=1))
+    _out("overall: " + "; ".join(f"{k} {v}" for k, v in score_rows(overall)))
+    _out(f"report: {args.report}")
+    failed = [v for v in verdicts if not v.passed]
+    for verdict in failed:
+        _out(f"ronda eval: {verdict.name} is {verdict.value}, the limit is {verdict.limit}", True)
+    return 1 if failed else 0
+
+
+def _out(line: str, error: bool = False) -> None:
+    stream = sys.stderr if error else sys.stdout
+    stream.write(line + "\n")
+    stream.flush()
+
+
+def _text(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def _verdicts(args: argparse.Namespace, overall: ClipScore) -> list[Verdict]:
+    from camera.eval.report import Verdict
+
+    checks: list[tuple[str, float | None, float | int | None, bool]] = [
+        # name, limit, value, higher is better
+        ("recall", args.min_recall, overall.recall, True),
+        ("precision", args.min_precision, overall.precision, True),
+        ("alerts per visit", args.max_alerts_per_visit, overall.alerts_per_visit, False),
+        ("label confusions", args.max_confusions, overall.confusion_count, False),
+        ("false alarms", args.max_false_alarms, overall.false_alarms, False),
+        ("median time to alert", args.max_time_to_alert, overall.median_time_to_alert, False),
+    ]
+    verdicts = []
+    for name, limit, value, higher in checks:
+        if limit is None:
+            continue
+        if value is None:  # nothing to measure (no visit, no alert): only a recall floor fails
+            passed = not (higher and name == "recall")
+        else:
+            passed = value >= limit if higher else value <= limit
+        sign = ">=" if higher else "<="
+        verdicts.append(Verdict(name, f"{sign} {limit:g}", _text(value), passed))
+    return verdicts
+
+
+def _summary(
+    scored: list[ScoredClip], overall: ClipScore, verdicts: list[Verdict]
+) -> dict[str, object]:
+    def numbers(score: ClipScore) -> dict[str, object]:
+        return {
+            "visits": score.visits,
+            "alerts": score.alerts,
+            "stored_only": score.stored_only,
+            "precision": score.precision,
+            "recall": score.recall,
+            "alerts_per_visit": score.alerts_per_visit,
+            "max_alerts_per_visit": score.max_alerts_per_visit,
+            "false_alarms": score.false_alarms,
+            "confusions": {f"{t}->{a}": n for (t, a), n in score.confusions.items()},
+            "median_time_to_alert_s": score.median_time_to_alert,
+        }
+
+    return {
+        "overall": numbers(overall),
+        "clips": {
+            c.run.clip.name: {
+                **numbers(c.score),
+                "frames": c.run.frames,
+                "detector_calls": c.run.detector_calls,
+                "detector_crops": c.run.detector_crops,
+            }
+            for c in scored
+        },
+        "thresholds": [
+            {"name": v.name, "limit": v.limit, "value": v.value, "passed": v.passed}
+            for v in verdicts
+        ],
+    }

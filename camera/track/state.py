@@ -1,0 +1,146 @@
+"""One tracked object: its motion, looks, label evidence, zones and event bookkeeping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from camera.track.appearance import blend, colour_histogram
+from camera.track.kinematics import Kinematics
+from camera.track.labels import LabelEvidence
+from camera.track.zones import ZonePresence
+from camera.types import Box, Detection
+
+APPEARANCE_WEIGHT = 0.3
+"""Share of a new detection's histogram in the track's running appearance."""
+APPEARANCE_REFRESH_S = 0.5
+"""A track's appearance is refreshed from its detections at most this often (unless a
+detection's histogram was taken anyway): clothes do not change colour between two frames."""
+EDGE_SHARE = 0.02
+"""A box within this share of the frame's width or height from a border touches that border."""
+EXIT_LOOKAHEAD_S = 0.5
+"""How far ahead a lost object's motion is followed to tell whether it ran out of the picture."""
+
+
+class Sighting:
+    """One detection prepared for the tracker: the box, whether it may vote for its label (see
+    ``camera.track.labels.pet_plausible``) and, on demand, its colour histogram.
+
+    The histogram is taken only when something asks (two tracks competing for one detection, a
+    re-attachment, a track's periodic appearance refresh): most detections continue the one
+    track near them and never need it, and it is the costliest thing the tracker does.
+    """
+
+    __slots__ = ("_histogram", "_image", "_taken", "detection", "plausible")
+
+    def __init__(self, detection: Detection, plausible: bool, image: np.ndarray | None) -> None:
+        self.detection = detection
+        self.plausible = plausible
+        self._image = image if detection.label != "motion" else None
+        self._histogram: np.ndarray | None = None
+        self._taken = False
+
+    @property
+    def box(self) -> Box:
+        return self.detection.box
+
+    @property
+    def histogram(self) -> np.ndarray | None:
+        if not self._taken:
+            self._histogram = colour_histogram(self._image, self.detection.box)
+            self._taken = True
+        return self._histogram
+
+    @property
+    def histogram_taken(self) -> bool:
+        return self._taken
+
+
+@dataclass(slots=True)
+class TrackState:
+    """See the module docstring.  ``box`` is the last detected box; ``kinematics`` predicts."""
+
+    id: str
+    kinematics: Kinematics
+    box: Box
+    first_seen: float
+    last_seen: float
+    start_center: tuple[float, float]
+    zones: ZonePresence
+    evidence: LabelEvidence = field(default_factory=LabelEvidence)
+    histogram: np.ndarray | None = None
+    appearance_time: float = -1e9
+    sightings: int = 0
+    confirmed: bool = False
+    silent: bool = False
+    alerted: bool = False
+    published_label: str = ""
+    published_zones: int = 0
+    snapshot_score: float = 0.0
+    last_update: float = 0.0
+    max_drift: float = 0.0
+
+    @property
+    def label(self) -> str:
+        return self.evidence.label
+
+    @property
+    def motion_only(self) -> bool:
+        return "motion" in self.evidence.votes
+
+    @property
+    def stationary(self) -> bool:
+        """Never moved by more than half its own size: a sleeping cat, a coat on a chair."""
+        size = max(self.box.width, self.box.height, 1.0)
+        return self.max_drift <= 0.5 * size
+
+    def observe(self, sighting: Sighting, now: float) -> None:
+        box = sighting.box
+        self.kinematics.observe(box, now)
+        self.box = box
+        self.last_seen = max(self.last_seen, now)
+        self.sightings += 1
+        self.evidence.add(sighting.detection, sighting.plausible)
+        if (
+            sighting.histogram_taken
+            or self.histogram is None
+            or now - self.appearance_time >= APPEARANCE_REFRESH_S
+        ):
+            self.histogram = blend(self.histogram, sighting.histogram, APPEARANCE_WEIGHT)
+            self.appearance_time = now
+        cx, cy = box.center
+        drift = ((cx - self.start_center[0]) ** 2 + (cy - self.start_center[1]) ** 2) ** 0.5
+        self.max_drift = max(self.max_drift, drift)
+
+    def absorb(self, newer: TrackState) -> None:
+        """``newer`` (a track started while this one was hidden) is this object: take it over."""
+        self.kinematics = newer.kinematics
+        self.box = newer.box
+        self.last_seen = max(self.last_seen, newer.last_seen)
+        self.sightings += newer.sightings
+        self.evidence.merge(newer.evidence)
+        self.histogram = blend(self.histogram, newer.histogram, 0.5)
+        self.zones.merge(newer.zones)
+        cx, cy = newer.box.center
+        drift = ((cx - self.start_center[0]) ** 2 + (cy - self.start_center[1]) ** 2) ** 0.5
+        self.max_drift = max(self.max_drift, drift, newer.max_drift)
+
+    def left_through_edge(self, frame_size: tuple[int, int]) -> bool:
+        """It walked out of the picture: last seen touching a border and not moving inwards, or
+        moving fast enough that ``EXIT_LOOKAHEAD_S`` later its centre would be outside (a dog
+        running out is last detected a stride before the edge).  A new arrival there is then
+        another visit, never this object coming back from behind something."""
+        width, height = frame_size
+        margin_x, margin_y = EDGE_SHARE * width, EDGE_SHARE * height
+        vx, vy = self.kinematics.velocity
+        box = self.box
+        if (
+            (box.x1 <= margin_x and vx <= 0)
+            or (box.x2 >= width - margin_x and vx >= 0)
+            or (box.y1 <= margin_y and vy <= 0)
+            or (box.y2 >= height - margin_y and vy >= 0)
+        ):
+            return True
+        cx, cy = self.kinematics.predict(self.last_seen + EXIT_LOOKAHEAD_S).box.center
+        return not (0.0 <= cx <= width and 0.0 <= cy <= height)
