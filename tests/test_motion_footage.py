@@ -128,25 +128,29 @@ def test_every_person_gets_regions_while_they_move() -> None:
 
 
 def test_regions_cover_each_person() -> None:
+    """On odd frames: on even ones a small motion blob (a hand, a head) is looked at enlarged,
+    as small objects are (``ZOOM_TARGET`` in camera/motion/regions.py), and its crop may hold
+    only that part; the next frame's model-size crop holds the whole person."""
     result = replay(ONE_BY_ONE)
     for lo, hi in footage_labels(ONE_BY_ONE)["labels"]["person"]:
         checked = 0
-        for i in range(lo, hi + 1):
+        for i in range(lo | 1, hi + 1, 2):
             person, regions = result.person[i], result.regions[i]
             if person is None or not regions:
                 continue
             best = max(r.box.intersection(person) for r in regions) / person.area
             assert best >= 0.9, f"frame {i}: person {person} poorly covered by {regions}"
             checked += 1
-        assert checked >= 0.5 * (hi - lo + 1), f"person {lo}-{hi}: only {checked} frames checked"
+        assert checked >= 0.25 * (hi - lo + 1), f"person {lo}-{hi}: only {checked} frames checked"
 
 
-def test_regions_are_model_sized_squares_inside_the_frame() -> None:
+def test_regions_are_squares_inside_the_frame_at_model_size_or_enlarging_up_to_max_zoom() -> None:
     result = replay(ONE_BY_ONE)
-    cap = RegionConfig().max_regions
-    for regions in result.regions:
-        assert len(regions) <= cap
+    config = RegionConfig()
+    for index, regions in enumerate(result.regions):
+        assert len(regions) <= config.max_regions
         for r in regions:
             assert r.box.x1 >= 0 and r.box.y1 >= 0 and r.box.x2 <= 768 and r.box.y2 <= 432
             assert abs(r.box.width - r.box.height) < 1e-6
-            assert r.box.width >= MODEL_INPUT - 1e-6
+            smallest = MODEL_INPUT / config.max_zoom if index % 2 == 0 else MODEL_INPUT
+            assert r.box.width >= smallest - 1e-6

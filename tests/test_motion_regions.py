@@ -87,18 +87,39 @@ def test_a_small_object_gets_a_tighter_square_so_the_detector_sees_it_enlarged(
     size: tuple[int, int],
 ) -> None:
     planner = RegionPlanner(RegionConfig(), size, MODEL)  # max_zoom 3: crops down to 139 px
+    model_side = min(MODEL, size[1])
     cyclist = Box(size[0] / 2, size[1] / 2, size[0] / 2 + 9, size[1] / 2 + 20)  # 20 px tall
     region = planner.plan(_motion(cyclist), [], 0)[0]
     assert _is_square(region.box) and _inside(cyclist, region.box) and _in_frame(region.box, size)
     assert region.box.width == pytest.approx(MODEL / 3)
-    # a person 100 px tall gets 2.5x its grown size: it spans 40 % of the crop
-    walker = Box(100, 100, 140, 200)
-    region = planner.plan(_motion(walker), [], 0)[0]
-    grown = 100 * (1 + 2 * 0.15)
-    assert region.box.width == pytest.approx(min(2.5 * grown, MODEL, size[1]))
-    # anything that would fill less than that keeps at least the model-size square
-    big = Box(100, 100, 200, 300)
-    assert planner.plan(_motion(big), [], 0)[0].box.width == pytest.approx(min(MODEL, size[1]))
+    # Motion cannot tell it from a waving hand of someone bigger: at model size the next frame.
+    assert planner.plan(_motion(cyclist), [], 1)[0].box.width == pytest.approx(model_side)
+    # 50 px tall (65 with its margin): enlarged about 2x, to span ZOOM_TARGET (128) px
+    walker = Box(100, 100, 120, 150)
+    region = planner.plan(_motion(walker), [], 2)[0]
+    assert region.box.width == pytest.approx(min(MODEL * 65 / 128, model_side))
+    # 100 px tall: big enough to be found in a model-size crop, which it keeps
+    big = Box(100, 100, 140, 200)
+    assert planner.plan(_motion(big), [], 4)[0].box.width == pytest.approx(model_side)
+    # A small tracked object's refresh crop is fitted to it every time (its size is known).
+    tracked = Box(500, 100, 509, 120)
+    regions = planner.plan(MotionResult(), [tracked], 7)
+    assert regions[0].reason == "track" and regions[0].box.width == pytest.approx(MODEL / 3)
+
+
+def test_motion_on_a_tracked_object_is_enlarged_only_if_that_object_is_small() -> None:
+    planner = _planner(track_refresh_frames=100, tracked_motion_at_refresh=False)
+    distant = Box(900, 300, 909, 320)  # tracked, 20 px tall
+    planner.plan(MotionResult(), [distant], 0)  # refresh done
+    walking = Box(905, 300, 915, 320)
+    for frame in (1, 2, 3):  # odd and even alike: it is known to be small
+        region = planner.plan(_motion(walking), [distant], frame)[0]
+        assert region.box.width == pytest.approx(MODEL / 3) and _inside(walking, region.box)
+    near = Box(300, 100, 400, 400)  # tracked, 300 px tall: a waving hand is part of them
+    hand = Box(390, 180, 420, 210)
+    for frame in (4, 5):
+        region = planner.plan(_motion(hand), [near], frame)[0]
+        assert region.box.width == pytest.approx(MODEL)
 
 
 def test_fragments_of_one_object_share_one_region() -> None:

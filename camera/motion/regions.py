@@ -15,7 +15,7 @@ motion anywhere else (or a tracked person walking out of their box) is still loo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from camera.motion.config import RegionConfig
@@ -31,12 +31,19 @@ class _Candidate:
     content: Box
     weight: float
     reason: Reason
+    zoom: bool = False  # may be looked at enlarged (see ZOOM_TARGET)
 
 
-ZOOM_CONTEXT = 2.5
-"""A zoomed crop is at least this many times the (grown) object's larger side: the detector was
-trained on whole pictures, where a person stands among things, not on a person filling the
-input; at 2.5 the object spans 40 % of the crop."""
+ZOOM_TARGET = 128.0
+"""A small object's crop is tightened until the object (with its margin) would span this many
+pixels of the model input, a quarter of NanoDet's 416: objects that size are found as reliably
+as big ones, smaller ones much less (a 48 px person at 720p: 1 of 6 in a model-size crop, 5 of
+6 enlarged, see docs/tracking.md).  Objects already that big keep the model-size crop.
+
+Motion cannot tell a small object from a small *part* of a big one (a hand waving, a head over a
+hedge): until the detector has seen what it is, a small motion blob is looked at enlarged on
+even frames and at model size on odd ones, so neither a distant person nor the whole of a near
+one goes unseen.  Once tracked, the detector's box tells (see ``RegionPlanner._may_zoom``)."""
 
 
 class RegionPlanner:
@@ -49,8 +56,7 @@ class RegionPlanner:
         self._model_side = min(
             model_input_size * config.min_size, float(self._width), float(self._height)
         )
-        # The smallest crop a small object may get: enlarged by at most max_zoom.
-        self._zoom_side = min(self._model_side, model_input_size / config.max_zoom)
+        self._input_size = float(model_input_size)
         self._last_refresh: int | None = None
 
     def plan(self, motion: MotionResult, tracked: Sequence[Box], frame_index: int) -> list[Region]:
@@ -66,25 +72,41 @@ class RegionPlanner:
         if tracked and not refresh and self._config.tracked_motion_at_refresh:
             zones = [self._grow(t) for t in tracked]
             boxes = [b for b in boxes if not any(self._covers(z, b) for z in zones)]
-        candidates = self._group([self._grow(b) for b in boxes], "motion")
+        known = [self._grow(t) for t in tracked]
+        candidates = [
+            replace(c, zoom=self._may_zoom(c.content, known, frame_index))
+            for c in self._group([self._grow(b) for b in boxes], "motion")
+        ]
         candidates.sort(key=lambda c: c.weight, reverse=True)
         if refresh:
-            squares = [self.square(c.content) for c in candidates]
+            squares = [self.square(c.content, c.zoom) for c in candidates]
             for box in tracked:
                 if not any(self._covers(sq, box) for sq in squares):
-                    candidates.append(_Candidate(self._grow(box), 0.0, "track"))
+                    candidates.append(_Candidate(self._grow(box), 0.0, "track", zoom=True))
         candidates = self._merge_cheap(candidates)
         candidates = self._cap(candidates)
-        return [Region(self.square(c.content), c.reason) for c in candidates]
+        return [Region(self.square(c.content, c.zoom), c.reason) for c in candidates]
 
-    def square(self, box: Box) -> Box:
+    def square(self, box: Box, zoom: bool = True) -> Box:
         """The square crop covering ``box``: centred on the box, shifted (not shrunk) to lie
         inside the frame; clipped only when bigger than the frame.  See ``_side``."""
-        side = self._side(box)
+        side = self._side(box, zoom)
         cx, cy = box.center
         x1 = _place(cx - side / 2.0, side, self._width)
         y1 = _place(cy - side / 2.0, side, self._height)
         return Box(x1, y1, x1 + side, y1 + side).clip(self._width, self._height)
+
+    def _may_zoom(self, motion: Box, known: Sequence[Box], frame_index: int) -> bool:
+        """Whether a motion candidate may be looked at enlarged (see ``ZOOM_TARGET``).
+
+        Motion on a tracked object that is big is part of it (never enlarged: the crop must hold
+        the whole object); motion on a small tracked object is that object (always enlarged);
+        motion on nothing known may be either, so it alternates, enlarged on even frames.
+        """
+        touched = [k for k in known if k.intersection(motion) > 0]
+        if any(max(k.width, k.height) >= ZOOM_TARGET for k in touched):
+            return False
+        return bool(touched) or frame_index % 2 == 0
 
     def _refresh_due(self, frame_index: int) -> bool:
         last = self._last_refresh
@@ -106,18 +128,20 @@ class RegionPlanner:
     def _covers(self, square: Box, box: Box) -> bool:
         return box.area > 0 and square.intersection(box) >= self._config.cover_fraction * box.area
 
-    def _side(self, box: Box) -> float:
+    def _side(self, box: Box, zoom: bool = True) -> float:
         """Side of the square crop for ``box`` (already grown by the margin).
 
         Usually the model's input size (or more, for a big object).  A small object, one that
-        would span less than 1/``ZOOM_CONTEXT`` of such a crop, gets a tighter square of
-        ``ZOOM_CONTEXT`` times its size, down to ``model input / max_zoom``: the detector then
-        sees it enlarged instead of as a few pixels (NanoDet's finest grid cell is 8 input
-        pixels).  Same number of crops, so the same detector cost per crop.
+        would span less than ``ZOOM_TARGET`` pixels of the model input, gets a tighter square,
+        enlarging it by up to ``max_zoom``, so the detector sees a distant person at a size it
+        knows instead of as a few pixels (NanoDet's finest grid cell is 8 input pixels).  Same
+        number of crops, so the same detector cost.
         """
         size = max(box.width, box.height)
-        tight = max(self._zoom_side, ZOOM_CONTEXT * size)
-        return max(min(self._model_side, tight), size)
+        if not zoom:
+            return max(self._model_side, size)
+        factor = min(max(ZOOM_TARGET / max(size, 1.0), 1.0), self._config.max_zoom)
+        return max(min(self._model_side, self._input_size / factor), size)
 
     @staticmethod
     def _group(boxes: list[Box], reason: Reason) -> list[_Candidate]:
@@ -141,9 +165,10 @@ class RegionPlanner:
             for i in range(len(candidates)):
                 for j in range(i + 1, len(candidates)):
                     a, b = candidates[i], candidates[j]
-                    shared = self._side(a.content.union(b.content))
+                    zoom = a.zoom and b.zoom
+                    shared = self._side(a.content.union(b.content), zoom)
                     if shared <= self._model_side or shared**2 <= (
-                        self._side(a.content) ** 2 + self._side(b.content) ** 2
+                        self._side(a.content, a.zoom) ** 2 + self._side(b.content, b.zoom) ** 2
                     ):
                         candidates = _replace(candidates, i, j, _join(a, b))
                         merged = True
@@ -160,7 +185,14 @@ class RegionPlanner:
         """
         while len(candidates) > self._config.max_regions:
             pairs = (
-                (self._side(candidates[i].content.union(candidates[j].content)), i, j)
+                (
+                    self._side(
+                        candidates[i].content.union(candidates[j].content),
+                        candidates[i].zoom and candidates[j].zoom,
+                    ),
+                    i,
+                    j,
+                )
                 for i in range(len(candidates))
                 for j in range(i + 1, len(candidates))
             )
@@ -187,7 +219,7 @@ def _overlapping_pair(groups: list[_Candidate]) -> tuple[int, int] | None:
 
 def _join(a: _Candidate, b: _Candidate) -> _Candidate:
     reason: Reason = "motion" if "motion" in (a.reason, b.reason) else "track"
-    return _Candidate(a.content.union(b.content), a.weight + b.weight, reason)
+    return _Candidate(a.content.union(b.content), a.weight + b.weight, reason, a.zoom and b.zoom)
 
 
 def _replace(items: list[_Candidate], i: int, j: int, joined: _Candidate) -> list[_Candidate]:

@@ -113,5 +113,7 @@ class PipelineStats:
             "fps": round(self.recent_fps, 2),
             "motion_share": round(self.motion_frames / self.processed, 4) if self.processed else 0,
             "events": dict(self.events),
+            # Events that alerted, by label: fewer than ``events`` when alert_zones hold some back.
+            "alerts": dict(self.alerts),
             "last_event": self.last_event,
         }
