@@ -142,5 +142,11 @@ class TrackState:
             or (box.y2 >= height - margin_y and vy >= 0)
         ):
             return True
+        return self.ran_out(frame_size)
+
+    def ran_out(self, frame_size: tuple[int, int]) -> bool:
+        """Moving so that ``EXIT_LOOKAHEAD_S`` after it was last seen its centre is outside the
+        picture (a person standing still at the edge has not)."""
+        width, height = frame_size
         cx, cy = self.kinematics.predict(self.last_seen + EXIT_LOOKAHEAD_S).box.center
         return not (0.0 <= cx <= width and 0.0 <= cy <= height)

@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 
 EventKind = Literal["start", "update", "end"]
 OCCUPANCY_LABELS = ("person", "pet")
+LOOK_FOR_S = 2.0
+"""How long the region planner keeps looking for a track that is no longer detected: three
+refresh crops at 10 fps (a still person whose score flickers is found again well within it)."""
 
 
 def event_ids(run_id: str | None = None) -> Callable[[], str]:
@@ -129,11 +132,22 @@ class Tracker:
 
     # -- queries -----------------------------------------------------------------------------
     def active_boxes(self, now: float | None = None) -> list[Box]:
-        """Where every live track is now (its prediction; the last box without ``now``), for
-        the region planner to keep looking at it."""
+        """Where the region planner should keep looking: each track's predicted box (the last
+        box without ``now``).
+
+        Not for a track that ran out of the picture, nor one unseen for ``LOOK_FOR_S``
+        despite being looked at: its event stays open until ``end_after_s`` (it may be hidden,
+        and re-attaches when it moves again, which motion sees), but a crop where it was would
+        only find whoever walks in next and hand them its event, or keep the detector running
+        in an empty corner for seconds.
+        """
         if now is None:
             return [t.box for t in self._tracks]
-        return [self._expected_box(t, now) for t in self._tracks]
+        return [
+            self._expected_box(t, now)
+            for t in self._tracks
+            if now - t.last_seen <= LOOK_FOR_S and not t.ran_out(self.frame_size)
+        ]
 
     def open_events(self) -> int:
         return sum(1 for t in self._tracks if t.confirmed and not t.silent)
