@@ -866,24 +866,32 @@ def _garbage_wal(ws: Workspace) -> None:
     (ws.state / "ronda.sqlite3-wal").write_bytes(os.urandom(9000))
 
 
+EVENT_ROW = (
+    "INSERT INTO events(id, camera, label, subclass, score, box, start_time, end_time,"
+    " last_type, motion_only, source, thumbnail, recorded_at) VALUES "
+)
+"""The columns every version wrote (later ones add columns with defaults: zones, alerted)."""
+
+
 def _bad_rows(ws: Workspace) -> None:
-    ws.database(
-        "INSERT INTO events VALUES ('good', 'test', 'person', 'person', 0.9, '[1, 2, 3, 4]',"
-        " 10.0, 12.0, 'end', 0, 'v.mp4', NULL, 1e9);"
-        "INSERT INTO events VALUES ('bad-box', 'test', 'person', 'person', 0.9, 'not json',"
-        " 10.0, NULL, 'start', 0, 'v.mp4', NULL, 1e9 + 1);"
-        "INSERT INTO events VALUES ('bad-score', 'test', 'pet', 'cat', 'high', '[1, 2, 3, 4]',"
-        " 'soon', NULL, 'start', 0, 'v.mp4', NULL, 1e9 + 2);"
-        "INSERT INTO events VALUES (X'FF00', 'test', 'pet', 'cat', 0.5, '[1, 2, 3, 4]',"
-        " 1.0, NULL, 'start', 0, X'FFFE', NULL, 1e9 + 3);"
-        "INSERT INTO events VALUES ('bad-text', 'test', 'pet', 'cat', 0.5, '[1, 2, 3, 4]',"
-        " 1.0, NULL, 'start', 0, CAST(X'FFFE' AS TEXT), NULL, 1e9 + 4);"
+    rows = (
+        "('good', 'test', 'person', 'person', 0.9, '[1, 2, 3, 4]',"
+        " 10.0, 12.0, 'end', 0, 'v.mp4', NULL, 1e9)",
+        "('bad-box', 'test', 'person', 'person', 0.9, 'not json',"
+        " 10.0, NULL, 'start', 0, 'v.mp4', NULL, 1e9 + 1)",
+        "('bad-score', 'test', 'pet', 'cat', 'high', '[1, 2, 3, 4]',"
+        " 'soon', NULL, 'start', 0, 'v.mp4', NULL, 1e9 + 2)",
+        "(X'FF00', 'test', 'pet', 'cat', 0.5, '[1, 2, 3, 4]',"
+        " 1.0, NULL, 'start', 0, X'FFFE', NULL, 1e9 + 3)",
+        "('bad-text', 'test', 'pet', 'cat', 0.5, '[1, 2, 3, 4]',"
+        " 1.0, NULL, 'start', 0, CAST(X'FFFE' AS TEXT), NULL, 1e9 + 4)",
     )
+    ws.database("".join(f"{EVENT_ROW}{row};" for row in rows))
 
 
 def _readonly_db(ws: Workspace, command: str) -> Setup:
     ws.database(
-        "INSERT INTO events VALUES ('good', 'test', 'person', 'person', 0.9, '[1, 2, 3, 4]',"
+        EVENT_ROW + "('good', 'test', 'person', 'person', 0.9, '[1, 2, 3, 4]',"
         " 10.0, 12.0, 'end', 0, 'v.mp4', NULL, 1e9);"
     )
     setup = replay(ws, ws.video()) if command == "replay" else events(ws)
