@@ -39,6 +39,11 @@ def update(event_id: str, kind: str, sequence: int, alert: bool, zones: list[str
         motion_only=False,
         source="porch-cam",
         sequence=sequence,
+        camera_name="porch",
+        start_local="2024-01-05T21:04:03+01:00",
+        end_local=None,
+        label_idle_s=None,
+        previous_label=None,
         zones=zones,
         alert=alert,
     )
