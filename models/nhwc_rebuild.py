@@ -42,8 +42,13 @@ class Lazy:
 class NhwcBuilder:
     """Emits TensorFlow ops for the graph's outputs on demand, memoising each node."""
 
-    def __init__(self, graph: TfjsGraph, mean: list[float], std: list[float]) -> None:
+    def __init__(
+        self, graph: TfjsGraph, mean: list[float], std: list[float], graph_size: int = 416
+    ) -> None:
+        """``graph_size``: the input size the TF.js graph was exported at (its constants)."""
         self.graph = graph
+        self.graph_size = graph_size
+        self.input_size = graph_size
         self.mean = np.asarray(mean, np.float32)
         self.inv_std = (1.0 / np.asarray(std, np.float64)).astype(np.float32)
         self.transposes = 0
@@ -55,6 +60,7 @@ class NhwcBuilder:
         self._memo.clear()
         self.transposes = 0
         self._image = image
+        self.input_size = int(image.shape[1])
         result = {}
         for key, tensor_name in outputs.items():
             value = self.value(tensor_name.removesuffix(":0"))
@@ -192,10 +198,16 @@ class NhwcBuilder:
         return Lazy(out, IDENTITY4)
 
     def _op_ResizeBilinear(self, node: Node) -> Lazy:
+        """The PAN's resampling (2x up top-down, 0.5x down bottom-up).  The graph stores each
+        output size as a constant for its own 416 px input; it is scaled here to the input being
+        built, exactly (every map is input/8, /16 or /32, and sizes are multiples of 32)."""
         x, size = self._inputs(node)
+        fixed = np.asarray(size, np.int64).reshape(-1)
+        if np.any(fixed * self.input_size % self.graph_size):
+            raise NotImplementedError(f"{node.name}: {fixed} does not scale to {self.input_size}")
         out = tf.compat.v1.image.resize_bilinear(
             self._physical(x, IDENTITY4),
-            np.asarray(size, np.int32),
+            (fixed * self.input_size // self.graph_size).astype(np.int32),
             align_corners=node.attr.get("align_corners", {}).get("b", False),
             half_pixel_centers=node.attr.get("half_pixel_centers", {}).get("b", False),
         )

