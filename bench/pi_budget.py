@@ -4,10 +4,11 @@ The one-by-one clip (six people walk in and out of a room, 139 s at 10 fps) is p
 camera (``--realtime``: frames the loop is too busy for are dropped, not queued) through the whole
 runtime with every default feature on: the model timing at start and ``detector.variant: auto``,
 motion, detector, tracker, thumbnails, the SQLite store, the durable MQTT outbox to a real
-mosquitto, Home Assistant discovery, the governor (its sensors pointed at an empty folder, so
-only the load ladder acts).  The replay runs in a child process whose PID sits in a cgroup with
-``cpu.cfs_quota_us`` (cgroup v1) or ``cpu.max`` (v2) at 100 %, 50 % and 25 % of one core, standing
-in for Pi-class budgets; the broker and the subscriber that times the alerts run outside it.
+mosquitto, Home Assistant discovery, the web page (as ``ronda run`` serves it), the governor (its
+sensors pointed at an empty folder, so only the load ladder acts).  The replay runs in a child
+process whose PID sits in a cgroup with ``cpu.cfs_quota_us`` (cgroup v1) or ``cpu.max`` (v2) at
+100 %, 50 % and 25 % of one core, standing in for Pi-class budgets; the broker and the subscriber
+that times the alerts run outside it.
 
 Per quota it prints: the variant chosen, frames processed per second, frame age p50/p95 (and p95
 of each half of the run: no growth), detector ms per call, person events (of 6 people), alert
@@ -71,7 +72,7 @@ class CpuQuota:
         self.path.rmdir()
 
 
-def run_quota(percent: float, broker_port: int, workdir: Path) -> dict:
+def run_quota(percent: float, broker_port: int, workdir: Path, seconds: float) -> dict:
     """One child replay inside a fresh cgroup; the alerts timed by a subscriber out here."""
     from tests.broker import Subscriber
 
@@ -81,6 +82,7 @@ def run_quota(percent: float, broker_port: int, workdir: Path) -> dict:
     state = workdir / f"state-{percent:g}"
     command = [sys.executable, __file__, "--child", str(out), "--port", str(broker_port)]
     command += ["--state", str(state), "--camera", f"q{percent:g}"]
+    command += ["--seconds", str(seconds)]
     env = {k: v for k, v in os.environ.items() if k != "RONDA_MODEL_TIMINGS"}
     try:
         # The child joins the cgroup before it imports anything: start-up is inside the budget.
@@ -89,7 +91,7 @@ def run_quota(percent: float, broker_port: int, workdir: Path) -> dict:
     finally:
         quota.remove()
     received = list(subscriber.messages)
-    subscriber.close()
+    subscriber.stop()
     if child.returncode != 0:
         raise SystemExit(f"the replay at {percent:g} % failed (exit {child.returncode})")
     result = json.loads(out.read_text())
@@ -135,7 +137,7 @@ def parent(args: argparse.Namespace) -> None:
         try:
             for percent in args.quotas:
                 print(f"replaying at {percent:g} % of one core ...", flush=True)
-                results[percent] = run_quota(percent, broker.port, workdir)
+                results[percent] = run_quota(percent, broker.port, workdir, args.seconds)
         finally:
             broker.stop()
     report(results, args)
@@ -182,6 +184,8 @@ def child(args: argparse.Namespace) -> None:
     from camera.app import RunOptions, Runtime
     from camera.config import parse_config
     from camera.sources import open_replay
+    from camera.web.service import attach_web
+    from tests.broker import free_port
 
     prefix = f"bench/{args.camera}"
     empty = args.state / "no-sensors"
@@ -196,6 +200,7 @@ def child(args: argparse.Namespace) -> None:
                 "topic_prefix": prefix,
             },
             "governor": {"sensors": {"sysfs_root": str(empty), "vcgencmd": str(empty / "none")}},
+            "web": {"port": free_port()},  # on by default; localhost only without a password
         }
     )
     ages: list[tuple[float, float]] = []
@@ -203,8 +208,12 @@ def child(args: argparse.Namespace) -> None:
 
     origin: list[float] = []  # when video time 0 "happened" (a realtime frame's capture time)
 
+    stop = threading.Event()
+
     def hook(outcome) -> None:
         frame = outcome.frame
+        if args.seconds and frame.timestamp >= args.seconds:
+            stop.set()
         levels.add(outcome.policy.level)
         if not origin and frame.captured is not None:
             origin.append(frame.captured - frame.timestamp)
@@ -213,11 +222,14 @@ def child(args: argparse.Namespace) -> None:
 
     started = time.monotonic()
     runtime = Runtime(config, RunOptions(hooks=[hook]))
+    web = attach_web(runtime, None)  # as `ronda run` does
     startup_s = time.monotonic() - started
     source = open_replay(CLIP, realtime=True)
     try:
-        runtime.run_source(source, threading.Event())
+        runtime.run_source(source, stop)
     finally:
+        if web is not None:
+            web.stop()
         left = runtime.close()
     stats = runtime.pipeline.stats
     values = [age for _, age in ages]
@@ -232,7 +244,7 @@ def child(args: argparse.Namespace) -> None:
         "timings_ms": {k: round(v, 1) for k, v in timings.items()},
         "ladder": [s.name for s in selection.ladder] if selection else [],
         "startup_s": startup_s,
-        "processed_fps": stats.processed / source.duration,
+        "processed_fps": stats.processed / (stats.last_timestamp or source.duration),
         "age_p50_s": float(np.percentile(values, 50)),
         "age_p95_s": float(np.percentile(values, 95)),
         "age_p95_first_half_s": float(np.percentile(values[:half], 95)),
@@ -254,6 +266,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quotas", type=float, nargs="+", default=[100.0, 50.0, 25.0])
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--seconds", type=float, default=0.0, help="stop after this much video (a quick check)"
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--state", type=Path, help=argparse.SUPPRESS)

@@ -7,7 +7,7 @@ twice in one process:
 * **baseline**: the detector on every frame (the whole frame as one crop), same tracker.
 
 Prints frames/s of each, detector calls, crops, events, and the ratios.  Run from the repo root:
-``.venv/bin/python bench/pipeline.py [--clip PATH] [--precision int8|float32]``.
+``.venv/bin/python bench/pipeline.py [--clip PATH] [--variant nanodet-g416-int8]``.
 """
 
 from __future__ import annotations
@@ -39,9 +39,9 @@ class EveryFrame:
         return [self.region]
 
 
-def replay(clip: Path, precision: str, gated: bool) -> dict[str, float]:
+def replay(clip: Path, variant: str, gated: bool) -> dict[str, float]:
     config = RondaConfig()
-    detector = load_detector(DetectorConfig(precision=precision))
+    detector = load_detector(DetectorConfig(variant=variant), rungs=1)
     pipeline = Pipeline(
         camera="bench",
         topic_prefix="ronda/bench",
@@ -74,14 +74,14 @@ def replay(clip: Path, precision: str, gated: bool) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
-    parser.add_argument("--precision", default="int8", choices=["int8", "float32"])
+    parser.add_argument("--variant", default="nanodet-g416-int8", help="a name from ronda models")
     args = parser.parse_args()
     if not args.clip.exists():
         sys.exit(f"clip {args.clip} not found (run from the repo root)")
-    gated = replay(args.clip, args.precision, gated=True)
-    baseline = replay(args.clip, args.precision, gated=False)
+    gated = replay(args.clip, args.variant, gated=True)
+    baseline = replay(args.clip, args.variant, gated=False)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"clip: {args.clip.name}, precision {args.precision}, {gated['frames']} frames")
+    print(f"clip: {args.clip.name}, variant {args.variant}, {gated['frames']} frames")
     print(f"{'':<22}{'gated (Ronda)':>16}{'every frame':>16}{'ratio':>10}")
     for key, label in (
         ("fps", "frames/s"),

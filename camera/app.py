@@ -76,13 +76,15 @@ class Runtime:
         self.outbox = Outbox(self.database, config.mqtt.outbox)
         self.topics = Topics(config.topic_prefix)
         self.jsonl = JsonlSink(options.jsonl) if options.jsonl is not None else None
-        # Timed once per device and model file, then read from the state directory.
-        self.detector: Detector = load_detector(config.detector, cache_dir=self.state_dir)
-        self.governor = (
-            Governor(config.governor, models=self.detector.ladder)
-            if options.use_governor and config.governor.enabled
-            else None
+        governed = options.use_governor and config.governor.enabled
+        # Timed once per device and model file, then read from the state directory; only the
+        # rungs the governor's levels can reach are loaded.
+        self.detector: Detector = load_detector(
+            config.detector,
+            cache_dir=self.state_dir,
+            rungs=1 + config.governor.deepest_model_step() if governed else 1,
         )
+        self.governor = Governor(config.governor, models=self.detector.ladder) if governed else None
         self.link: MqttLink | None = None
         self.alert_sink: MqttAlertSink | None = None
         self.discovery: DiscoveryPublisher | None = None

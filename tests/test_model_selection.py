@@ -183,3 +183,24 @@ def test_a_pinned_variant_runs_and_the_policy_names_it(tmp_path: Path) -> None:
         runtime.close()
     assert seen and {p.variant for p in seen} == {"nanodet-g416-float32"}
     assert {p.precision for p in seen} == {"float32"}
+
+
+def test_only_the_rungs_the_governor_can_reach_are_loaded(tmp_path: Path) -> None:
+    def ladder(governor: dict) -> list[str]:
+        config = parse_config(
+            {
+                "store": {"path": str(tmp_path)},
+                "detector": {"variant": "nanodet-g416-float32"},
+                "governor": governor,
+            }
+        )
+        runtime = Runtime(config, RunOptions(use_mqtt=False))
+        names = [m.name for m in runtime.detector.ladder]
+        runtime.close()
+        return names
+
+    full = ["nanodet-g416-float32", "nanodet-g416-int8", "nanodet-g320-int8"]
+    assert ladder({}) == full  # hot is two rungs down
+    assert ladder({"enabled": False}) == full[:1]  # no governor, no other model in memory
+    one_step = {"at": 77, "fps": 5, "model_step": 1}
+    assert ladder({"heat": {"hot": one_step}, "battery": {"low": {"at": 20, "fps": 5}}}) == full[:2]

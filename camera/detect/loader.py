@@ -19,10 +19,14 @@ BACKENDS = {".tflite": TFLiteDetector.open}
 
 
 def load_detector(
-    config: DetectorConfig, cache_dir: Path | None = None, measure: Measure = measure_latency
+    config: DetectorConfig,
+    cache_dir: Path | None = None,
+    measure: Measure = measure_latency,
+    rungs: int | None = None,
 ) -> TFLiteDetector:
     """Read and verify the manifest, time the variants on this device (or read the cached
-    timings from ``cache_dir``), choose the normal variant and load its ladder.
+    timings from ``cache_dir``), choose the normal variant and load its ladder, at most
+    ``rungs`` of it (the normal variant and the cheaper ones the governor may ask for).
 
     Raises ModelError.  The detector's ``selection`` and ``timings`` tell how it was chosen.
     """
@@ -41,7 +45,7 @@ def load_detector(
         selection.reason,
         " -> ".join(s.name for s in selection.ladder),
     )
-    detector = BACKENDS[suffixes.pop()](selection.ladder, config)
+    detector = BACKENDS[suffixes.pop()](selection.ladder[: rungs or None], config)
     detector.selection = selection
     detector.timings = timings
     return detector

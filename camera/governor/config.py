@@ -235,3 +235,20 @@ class GovernorConfig(Section):
     battery: BatteryConfig = BatteryConfig()
     load: LoadConfig = LoadConfig()
     """The load ladder: a frame loop that cannot keep up lowers the frame rate."""
+
+    def deepest_model_step(self) -> int:
+        """The most rungs down the model ladder any level asks for: the detector loads no
+        variant below that (each costs memory), and none at all below the normal one when the
+        governor is off."""
+        if not self.enabled:
+            return 0
+        steps = (
+            self.heat.warm,
+            self.heat.hot,
+            self.heat.critical,
+            self.battery.low,
+            self.battery.critical,
+            self.load.busy,
+            self.load.overloaded,
+        )
+        return max((step.model_step for step in steps if step.detect), default=0)
