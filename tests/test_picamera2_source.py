@@ -69,6 +69,27 @@ def test_main_stream_is_bgr_and_gray_small_is_the_lores_y_plane(fake) -> None:
     source.close()
 
 
+@pytest.mark.parametrize(
+    ("main", "motion_height", "lores"),
+    [
+        ((1280, 720), 100, (178, 100)),  # 16:9 stays 16:9 at the motion height
+        ((1920, 1080), 144, (256, 144)),  # motion.sensitivity: high
+        ((640, 480), 100, (132, 100)),  # 4:3 stays 4:3 (even widths: YUV420)
+    ],
+)
+def test_lores_keeps_the_main_aspect_ratio_at_the_motion_height(
+    fake, main, motion_height, lores
+) -> None:
+    source = open_source(config(width=main[0], height=main[1]), motion_height=motion_height)
+    frame = take(source.frames(), 1)[0]
+    camera = fake.SCRIPT.instances[0]
+    assert camera.config["lores"] == {"size": lores, "format": "YUV420"}
+    assert frame.gray_small.shape == (lores[1], lores[0])
+    assert frame.captured is not None and frame.captured <= time.monotonic()
+    assert (source.full_fps, source.stale_dropped) == (10.0, 0)
+    source.close()
+
+
 def test_set_fps_sets_frame_duration_limits_and_none_restores_the_configured_rate(fake) -> None:
     source = open_source(config(fps=10))
     frames = source.frames()

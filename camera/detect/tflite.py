@@ -140,7 +140,7 @@ class TFLiteDetector:
         """Persons and pets in ``regions`` of the BGR frame ``image``, in frame pixels."""
         if self._closed:
             raise RuntimeError("detector is closed")
-        variant = self._active  # one model for the whole frame, whatever set_precision does
+        variant = self._active  # one model for the whole frame, whatever set_variant does
         height, width = image.shape[:2]
         found: list[tuple[int, np.ndarray, float, int]] = []
         for index, region in enumerate(regions):
