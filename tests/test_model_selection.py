@@ -202,5 +202,5 @@ def test_only_the_rungs_the_governor_can_reach_are_loaded(tmp_path: Path) -> Non
     full = ["nanodet-g416-float32", "nanodet-g416-int8", "nanodet-g320-int8"]
     assert ladder({}) == full  # hot is two rungs down
     assert ladder({"enabled": False}) == full[:1]  # no governor, no other model in memory
-    one_step = {"at": 77, "fps": 5, "model_step": 1}
-    assert ladder({"heat": {"hot": one_step}, "battery": {"low": {"at": 20, "fps": 5}}}) == full[:2]
+    one_step = {"model_step": 1}  # a level's unset keys keep their defaults
+    assert ladder({"heat": {"hot": one_step}, "battery": {"low": one_step}}) == full[:2]
