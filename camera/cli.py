@@ -110,10 +110,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from camera.app import RunOptions, Runtime
     from camera.service.monitor import ServiceMonitor
     from camera.sources import open_source
+    from camera.sources.factory import refuse_fifo
     from camera.web.service import attach_web
 
     config, path = _load(args)
     _setup_logging(config.logging.level, verbose=args.verbose)
+    refuse_fifo(config.source.uri)
     log.info("ronda %s starting (config %s)", __version__, path or "built-in defaults")
     # Under systemd: READY at the first processed frame, WATCHDOG from the frame loop only.
     monitor = ServiceMonitor.from_environment()

@@ -412,6 +412,9 @@ def config_value_cases() -> Iterator[Case]:
     yield value_case("governor.heat.hot.at", 90.0, "heat thresholds must rise")
     # Numbers: NaN and infinities are refused everywhere (generated below for every float).
     yield from float_field_cases()
+    yield value_case("motion.masks", [[[math.nan, 0], [1, 0], [0, 1]]], "motion.masks")
+    yield value_case("zones.door", {"points": [[0, 0], [math.inf, 0], [0, 1]]}, "zones.door")
+    yield value_case("zones.door", {"points": [[0, 0], [1, 0]]}, "zones.door")
     yield value_case("store.max_events", 10**30, "store.max_events")
     yield value_case("mqtt.keepalive_s", -5, "mqtt.keepalive_s")
 
@@ -623,6 +626,34 @@ def env_cases() -> Iterator[Case]:
         1,
         "state",
         process=True,
+    )
+    yield run_as(
+        "run-source-fifo",
+        lambda ws: Setup(
+            [
+                "run",
+                "--config",
+                str(
+                    ws.config(
+                        source={"uri": str(ws.fifo("camera"))},
+                        mqtt={"enabled": False},
+                        logging={"level": "WARNING"},
+                    )
+                ),
+            ]
+        ),
+        1,
+        "fifo",
+        process=True,
+    )
+    yield run_as(
+        "password-env-too-long",
+        lambda ws: Setup(
+            ["flush", "--timeout", "1", "--config", str(ws.config())],
+            env={"RONDA_MQTT_PASSWORD": "p" * 70_000},
+        ),
+        2,
+        "RONDA_MQTT_PASSWORD",
     )
     yield run_as(
         "ronda-config-fifo",

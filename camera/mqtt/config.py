@@ -201,6 +201,12 @@ class MqttConfig(Section):
                 raise CredentialsError(f"{where} is empty; it must hold the password")
             return text, f"file {self.password_file}"
         if value := os.environ.get(self.password_env):
+            try:
+                check_length(value, MAX_STRING_BYTES)
+            except ValueError as problem:
+                raise CredentialsError(
+                    f"the password in environment variable {self.password_env} {problem}"
+                ) from None
             return value, f"environment variable {self.password_env}"
         if self.password is not None:
             return self.password.get_secret_value(), "mqtt.password in the config file"

@@ -17,7 +17,7 @@ def open_source(config: SourceConfig, motion_height: int | None = None) -> Frame
 
     ``motion_height`` (the motion stage's working height) sizes the Pi's lores stream."""
     kind = config.kind
-    _refuse_fifo(config.uri)
+    refuse_fifo(config.uri)
     if kind == "auto":
         if config.uri == "picamera2":
             kind = "picamera2"
@@ -38,9 +38,10 @@ def open_source(config: SourceConfig, motion_height: int | None = None) -> Frame
     return OpenCVSource(config)
 
 
-def _refuse_fifo(uri: str) -> None:
+def refuse_fifo(uri: str) -> None:
     """A FIFO or socket as ``source.uri`` would block the decoder's open() forever (devices are
-    fine: ``/dev/video0`` is a character device)."""
+    fine: ``/dev/video0`` is a character device).  ``ronda run`` asks before it loads the
+    models, so the mistake is the first thing said."""
     try:
         mode = os.stat(uri).st_mode
     except (OSError, ValueError):
