@@ -41,7 +41,7 @@ def cmd_clip(args: argparse.Namespace) -> int:
     database_path = state_dir / DATABASE_NAME
     if not database_path.exists():
         return _fail(f"no events yet ({database_path} does not exist)")
-    database = Database(database_path)
+    database = Database(database_path, readonly=True)
     try:
         store = ClipStore(database)
         clip = store.for_event(args.event_id)

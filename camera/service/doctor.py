@@ -276,13 +276,15 @@ def check_outbox(config: RondaConfig) -> Check:
     """Alerts waiting for the broker, and dead letters (alerts that could not be delivered)."""
     from camera.app import DATABASE_NAME
     from camera.store import Database, Outbox
-    from camera.store.database import DatabaseError
+    from camera.store.database import DamagedDatabase, DatabaseError
 
     path = _state(config) / DATABASE_NAME
     if not path.exists():
         return Check("outbox", "ok", "empty (no state yet)")
     try:
-        database = Database(path)
+        database = Database(path, readonly=True)  # the service may be running: only look
+    except DamagedDatabase as error:
+        return Check("outbox", "FAIL", str(error), "restart the service: it recovers the file")
     except DatabaseError as error:
         return Check("outbox", "FAIL", str(error), "the service's files belong to ronda: sudo")
     try:

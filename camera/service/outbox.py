@@ -55,7 +55,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     if not path.exists():
         _out(f"no outbox yet ({path} does not exist)")
         return 0
-    database = Database(path)
+    database = Database(path, readonly=args.action == "list")  # a damaged file: only report
     try:
         outbox = Outbox(database, config.mqtt.outbox)
         if args.action == "list":
