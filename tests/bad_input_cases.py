@@ -843,6 +843,7 @@ def state_cases() -> Iterator[Case]:
     yield state(
         "thumbnails-is-a-file", lambda ws: ws.write("state/thumbnails", "x"), 0, "", "events"
     )
+    yield state("thumbnails-immutable", _immutable_thumbnails, 0, "")
     yield state("state-is-a-file", lambda ws: ws.write("state", "x"), 1, "state")
     yield state("state-is-a-file", lambda ws: ws.write("state", "x"), 1, "state", "flush")
     yield Case(
@@ -861,6 +862,13 @@ def state_cases() -> Iterator[Case]:
         "state",
         process=True,
     )
+
+
+def _immutable_thumbnails(ws: Workspace) -> None:
+    """``chattr +i`` (even root cannot write into it); where chattr cannot, a plain folder."""
+    folder = ws.state / "thumbnails"
+    folder.mkdir(parents=True)
+    subprocess.run(["chattr", "+i", str(folder)], capture_output=True, check=False)
 
 
 def _overwrite_pages(ws: Workspace) -> None:

@@ -50,15 +50,14 @@ def config_for(state: Path, broker: Mosquitto) -> RondaConfig:
     )
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 1 MB tmpfs of its own, so filling it harms nothing else."""
+def _tmpfs(tmp_path: Path, options: str) -> Iterator[Path]:
+    """A tmpfs of its own, so filling it harms nothing else."""
     mount = tmp_path / "disk"
     mount.mkdir()
     if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("mounting a 1 MB tmpfs needs root and mount(8)")
+        pytest.skip("mounting a small tmpfs needs root and mount(8)")
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount)],
         capture_output=True,
         text=True,
         check=False,
@@ -67,6 +66,18 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
     yield mount
     subprocess.run(["umount", "-l", str(mount)], capture_output=True, check=False)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """1 MB: a few thumbnails and the database fill it."""
+    yield from _tmpfs(tmp_path, "size=1m")
+
+
+@pytest.fixture
+def few_inodes(tmp_path: Path) -> Iterator[Path]:
+    """Room enough, but inodes for the database and its journals only: no thumbnail file."""
+    yield from _tmpfs(tmp_path, "size=8m,nr_inodes=6")
 
 
 class DiskFiller:
@@ -132,6 +143,32 @@ def test_a_disk_that_fills_during_a_replay_loses_no_alert(
     assert log.count("the disk has room again") == 1
     assert log.count("cannot save thumbnails") <= 1
     assert "Traceback" not in log
+
+
+def test_out_of_inodes_the_alerts_go_with_their_thumbnails(
+    few_inodes: Path,
+    broker: Mosquitto,
+    subscriber: Subscriber,
+    demo_scene: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="camera")
+    recorder = Recorder()
+    runtime = Runtime(config_for(few_inodes / "state", broker), RunOptions(extra_sinks=[recorder]))
+    try:
+        replay_files(runtime, [open_replay(demo_scene)], stop=threading.Event())
+    finally:
+        left = runtime.close()
+    assert left == 0
+    produced = recorder.keys()
+    assert subscriber.wait_for(lambda s: s.unique_event_keys() == produced, timeout=30)
+    sent = {t: set(images) for t, images in recorder.thumbnails.items()}
+    assert sent, "the scene makes thumbnails"
+    assert subscriber.wait_for(
+        lambda s: all({m.payload for m in s.on(t)} == i for t, i in sent.items())
+    )
+    assert caplog.text.count("cannot save thumbnails") == 1  # logged once, not per event
+    assert "Traceback" not in caplog.text
 
 
 def test_a_damaged_database_is_moved_aside_and_delivery_goes_on(
