@@ -39,13 +39,13 @@ def load_detector(
         verify_file(spec)
     timings = device_timings(specs, config.threads, cache_dir, measure)
     selection = select(specs, timings.timings_ms, config.variant, config.budget_ms)
-    log.info(
+    detector = BACKENDS[suffixes.pop()](selection.ladder[: rungs or None], config)
+    log.info(  # once loaded: a model that fails to load is said in its one error line
         "model %s: %s; ladder %s",
         selection.normal.name,
         selection.reason,
         " -> ".join(s.name for s in selection.ladder),
     )
-    detector = BACKENDS[suffixes.pop()](selection.ladder[: rungs or None], config)
     detector.selection = selection
     detector.timings = timings
     return detector

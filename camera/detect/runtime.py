@@ -122,7 +122,9 @@ def native_stderr_to_log() -> Iterator[None]:
     """Catch what the runtime's C++ code writes straight to file descriptor 2 while a model
     loads ("INFO: Created TensorFlow Lite XNNPACK delegate for CPU.", on every start) and log
     it at DEBUG instead, so the terminal shows Ronda's own lines only (``--verbose`` shows it).
-    Anything else written meanwhile (another thread's message) goes back to stderr unchanged.
+    Anything else written meanwhile (another thread's message) goes back to stderr unchanged,
+    except when the load fails: then the runtime's "ERROR: not a valid Flatbuffer" is at DEBUG
+    too, since the ModelError line already says it.
     """
     try:
         sys.stderr.flush()
@@ -130,20 +132,24 @@ def native_stderr_to_log() -> Iterator[None]:
     except (OSError, ValueError):  # no usable stderr (closed, or replaced by a test harness)
         yield
         return
+    failed = False
     with tempfile.TemporaryFile() as capture:
         os.dup2(capture.fileno(), 2)
         try:
             yield
+        except BaseException:
+            failed = True  # the exception carries the runtime's reason into the one error line
+            raise
         finally:
             os.dup2(saved, 2)
             os.close(saved)
             capture.seek(0)
             text = capture.read().decode("utf-8", "replace")
-    for line in text.splitlines():
-        if line.startswith("INFO: ") or not line.strip():
-            log.debug("tflite: %s", line.removeprefix("INFO: "))
-        else:
-            sys.stderr.write(line + "\n")
+            for line in text.splitlines():
+                if failed or line.startswith("INFO: ") or not line.strip():
+                    log.debug("tflite: %s", line.removeprefix("INFO: "))
+                else:
+                    sys.stderr.write(line + "\n")
 
 
 def _quant(detail: dict[str, Any]) -> tuple[float, int]:
