@@ -19,16 +19,18 @@ from pathlib import Path
 from camera.config import ConfigFileWatch, RondaConfig
 from camera.detect import Detector, load_detector
 from camera.governor import Governor
+from camera.governor.governor import GovernorSnapshot
 from camera.mqtt import MqttAlertSink, MqttLink, Topics
 from camera.mqtt.discovery import DiscoveryPublisher, attach_discovery
 from camera.pipeline import EventSink, JsonlSink, Pipeline, StoreSink
 from camera.pipeline.loop import FrameHook, StageConfigs
-from camera.record.recorder import Recorder
+from camera.pipeline.stats import PipelineCounters
+from camera.record.recorder import ClipStats, Recorder
 from camera.shutdown import Shutdown
 from camera.sources import FrameSource, LiveTiming
 from camera.store import Database, EventStore, Outbox
 from camera.store.outbox import OutboxError
-from camera.types import Policy
+from camera.types import Policy, PolicyDict
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,27 @@ class RunOptions:
     apply while running."""
     shutdown: Shutdown = field(default_factory=Shutdown)
     """The command's stop state: a second SIGINT/SIGTERM abandons the drain at once."""
+
+
+class StatsPayload(PipelineCounters):
+    """``Runtime.stats_payload()``: what the retained ``<prefix>/stats`` message carries."""
+
+    camera: str
+    time: float
+    precision: str | None
+    variant: str | None
+    backend: str
+    policy: PolicyDict
+    outbox_depth: int
+    outbox_dropped: int
+    dead_letters: int
+    thumbnails_omitted: int
+    events_today: int
+    governor: GovernorSnapshot | None
+    governor_level: str
+    soc_temp_c: float | None
+    battery_pct: float | None
+    clips: ClipStats | None
 
 
 class Runtime:
@@ -216,32 +239,32 @@ class Runtime:
             listener(self.config)
 
     # -- stats -------------------------------------------------------------------------------
-    def stats_payload(self) -> dict[str, object]:
-        payload: dict[str, object] = {
-            "camera": self.config.camera.name,
-            "time": round(time.time(), 3),
+    def stats_payload(self) -> StatsPayload:
+        """The retained stats message: the frame loop's counters, the detector, the governor,
+        the outbox and the clips, one JSON document (the web page and ``ronda status`` read it
+        back from the broker)."""
+        governor = self.governor.snapshot() if self.governor is not None else None
+        readings = governor["readings"] if governor is not None else None
+        return StatsPayload(
             **self.pipeline.stats.as_dict(),
-            "precision": self.detector.precision,
-            "variant": self.detector.variant,
-            "backend": self.detector.backend,
-            "policy": self.pipeline.policy.as_dict(),
-            "outbox_depth": self.outbox.depth(),
-            "outbox_dropped": self.outbox.dropped(),
-            "dead_letters": self.outbox.dead.count(),
-            "thumbnails_omitted": self.outbox.omitted(),
-            "events_today": self.events.count_since(local_midnight()),
+            camera=self.config.camera.name,
+            time=round(time.time(), 3),
+            precision=self.detector.precision,
+            variant=self.detector.variant,
+            backend=self.detector.backend,
+            policy=self.pipeline.policy.as_dict(),
+            outbox_depth=self.outbox.depth(),
+            outbox_dropped=self.outbox.dropped(),
+            dead_letters=self.outbox.dead.count(),
+            thumbnails_omitted=self.outbox.omitted(),
+            events_today=self.events.count_since(local_midnight()),
+            governor=governor,
             # Flat copies for Home Assistant's value templates (null when there is no sensor).
-            "governor_level": self.pipeline.policy.level,
-            "soc_temp_c": None,
-            "battery_pct": None,
-            "clips": self.recorder.stats() if self.recorder is not None else None,
-        }
-        if self.governor is not None:
-            readings = self.governor.readings.as_dict()
-            payload["governor"] = self.governor.snapshot()
-            payload["soc_temp_c"] = readings["soc_temp_c"]
-            payload["battery_pct"] = readings["battery_pct"]
-        return payload
+            governor_level=self.pipeline.policy.level,
+            soc_temp_c=readings["soc_temp_c"] if readings is not None else None,
+            battery_pct=readings["battery_pct"] if readings is not None else None,
+            clips=self.recorder.stats() if self.recorder is not None else None,
+        )
 
     def _maybe_publish_stats(self) -> None:
         now = time.monotonic()

@@ -7,7 +7,7 @@ Stages import these and nothing of each other's internals, so the data flow stay
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypedDict
 
 import numpy as np
 
@@ -157,6 +157,38 @@ class ModelVariant:
     input_size: int
 
 
+class ReadingsDict(TypedDict):
+    """One poll of every sensor as published (stats message, ``Policy.readings``); ``None``
+    means unknown."""
+
+    soc_temp_c: float | None
+    temp_source: str | None
+    throttled: str | None
+    under_voltage: bool | None
+    battery_pct: float | None
+    charging: bool | None
+    battery_source: str | None
+
+
+class GovernorReadings(ReadingsDict):
+    """The readings the governor decides on: the sensors plus the frame loop's load (percent
+    of the time between frames the loop needs, ``None`` before the first frames)."""
+
+    load_pct: float | None
+
+
+class PolicyDict(TypedDict):
+    """``Policy.as_dict()``: the one published shape of the governor's decision."""
+
+    level: str
+    fps: float | None
+    variant: str | None
+    precision: Precision | None
+    detect: bool
+    reason: str
+    clips: ClipMode
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     """What the governor allows right now; the pipeline applies it at the next frame.
@@ -174,10 +206,10 @@ class Policy:
     detect: bool = True
     reason: str = "start"
     clips: ClipMode = "full"
-    readings: dict[str, object] = field(default_factory=dict, compare=False)
+    readings: GovernorReadings | None = field(default=None, compare=False)
     variant: str | None = None
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> PolicyDict:
         """The published form (stats message, ``ronda status``): one shape wherever it goes."""
         return {
             "level": self.level,

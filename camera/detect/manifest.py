@@ -11,8 +11,10 @@ import hashlib
 import json
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import camera
 from camera.detect.errors import ModelError
@@ -45,7 +47,8 @@ class ModelSpec:
     input_size: int
     input_dtype: str
     family: str
-    decoder: dict
+    decoder: Mapping[str, Any]
+    """The family's decoder settings as the manifest gives them; the decoder validates them."""
     classes: dict[int, ClassMapping]
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
+from typing import TypedDict
 
 from camera.governor.config import BatteryConfig, GovernorConfig, HeatConfig, LoadConfig
 from camera.governor.ladder import Ladder, Transition
@@ -20,7 +21,7 @@ from camera.governor.load import LoadMeter
 from camera.governor.policy import Allowance, Standing, compose
 from camera.governor.sensors import Readings, Sensors, build_sensors
 from camera.governor.sensors.throttle import FlagWatch
-from camera.types import ModelVariant, Policy
+from camera.types import GovernorReadings, ModelVariant, Policy, PolicyDict
 
 log = logging.getLogger("camera.governor")
 
@@ -74,6 +75,24 @@ def _load_ladder(config: LoadConfig, dwell_s: float) -> tuple[Ladder, tuple[Allo
     return ladder, tuple(Allowance.of(s) for s in steps)
 
 
+class GovernorSnapshot(TypedDict):
+    """``Governor.snapshot()``: the governor's state in the stats message, ``ronda status`` and
+    ``ronda doctor``."""
+
+    enabled: bool
+    level: str
+    heat_level: str
+    battery_level: str
+    load_level: str
+    policy: PolicyDict
+    readings: GovernorReadings
+    flags: list[str]
+    sensors: dict[str, str]
+    last_poll: float | None
+    changed_at: float | None
+    changes: int
+
+
 class Governor:
     """Decides the pipeline's ``Policy`` from SoC temperature, battery charge and loop load."""
 
@@ -105,7 +124,7 @@ class Governor:
         self._changed_at: float | None = None
         self._changes = 0
         reason = "start" if config.enabled else "governor disabled"
-        self._policy = compose(self._base, (), reason, {}, self.models)
+        self._policy = compose(self._base, (), reason, None, self.models)
 
     @property
     def policy(self) -> Policy:
@@ -139,10 +158,10 @@ class Governor:
         )
         return self._policy
 
-    def readings_dict(self) -> dict[str, object]:
+    def readings_dict(self) -> GovernorReadings:
         """The sensor readings and the loop load, as published."""
         load = None if self._load_pct is None else round(self._load_pct, 1)
-        return {**self._readings.as_dict(), "load_pct": load}
+        return GovernorReadings(**self._readings.as_dict(), load_pct=load)
 
     def _step_heat(self, now: float) -> Transition | None:
         return self.heat.update(self._readings.soc_temp_c, now, unknown="SoC temperature unknown")
@@ -185,21 +204,23 @@ class Governor:
         """The last poll of every sensor."""
         return self._readings
 
-    def snapshot(self) -> dict[str, object]:
+    def snapshot(self) -> GovernorSnapshot:
         """JSON-serialisable state for the MQTT stats message and ``ronda status``/``doctor``."""
         policy = self._policy
         flags = self._readings.throttle
-        return {
-            "enabled": self.config.enabled,
-            "level": policy.level,
-            "heat_level": self.heat.level,
-            "battery_level": self.battery.level,
-            "load_level": self.load.level,
-            "policy": policy.as_dict(),
-            "readings": self.readings_dict(),
-            "flags": [] if flags is None else flags.names,
-            "sensors": self.sensors.status(),
-            "last_poll": None if self._read_at == math.inf else self._read_at,
-            "changed_at": self._changed_at,
-            "changes": self._changes,
-        }
+        return GovernorSnapshot(
+            {
+                "enabled": self.config.enabled,
+                "level": policy.level,
+                "heat_level": self.heat.level,
+                "battery_level": self.battery.level,
+                "load_level": self.load.level,
+                "policy": policy.as_dict(),
+                "readings": self.readings_dict(),
+                "flags": [] if flags is None else flags.names,
+                "sensors": self.sensors.status(),
+                "last_poll": None if self._read_at == math.inf else self._read_at,
+                "changed_at": self._changed_at,
+                "changes": self._changes,
+            }
+        )

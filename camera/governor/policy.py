@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from camera.governor.config import StepConfig
-from camera.types import CLIP_MODES, ClipMode, ModelVariant, Policy
+from camera.types import CLIP_MODES, ClipMode, GovernorReadings, ModelVariant, Policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +65,7 @@ def compose(
     base: Allowance,
     standings: tuple[Standing, ...],
     reason: str,
-    readings: dict[str, object],
+    readings: GovernorReadings | None,
     models: Sequence[ModelVariant] = (),
 ) -> Policy:
     """The policy for the current levels; ``level`` is ``normal`` or ``<ladder>-<level>``.

@@ -5,11 +5,31 @@ from __future__ import annotations
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import numpy as np
 
 AGE_WINDOW = 300
 """Processed frames over which the frame age percentiles are taken (30 s at 10 fps)."""
+
+
+class PipelineCounters(TypedDict):
+    """``PipelineStats.as_dict()``: the frame loop's part of the stats message."""
+
+    frame_age_p50_ms: float | None
+    frame_age_p95_ms: float | None
+    stale_dropped: int
+    frames: int
+    processed: int
+    motion_frames: int
+    detector_calls: int
+    detector_ms: float
+    fps: float
+    motion_share: float
+    events: dict[str, int]
+    alerts: dict[str, int]
+    """Events that alerted, by label: fewer than ``events`` when alert_zones hold some back."""
+    last_event: str
 
 
 @dataclass
@@ -99,21 +119,24 @@ class PipelineStats:
             f"{self.stale_dropped} stale frames dropped."
         )
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> PipelineCounters:
         ages = self.age_percentiles_ms()
-        return {
-            "frame_age_p50_ms": None if ages is None else round(ages[0], 1),
-            "frame_age_p95_ms": None if ages is None else round(ages[1], 1),
-            "stale_dropped": self.stale_dropped,
-            "frames": self.frames,
-            "processed": self.processed,
-            "motion_frames": self.motion_frames,
-            "detector_calls": self.detector_calls,
-            "detector_ms": round(self.detector_ms, 2),
-            "fps": round(self.recent_fps, 2),
-            "motion_share": round(self.motion_frames / self.processed, 4) if self.processed else 0,
-            "events": dict(self.events),
-            # Events that alerted, by label: fewer than ``events`` when alert_zones hold some back.
-            "alerts": dict(self.alerts),
-            "last_event": self.last_event,
-        }
+        return PipelineCounters(
+            {
+                "frame_age_p50_ms": None if ages is None else round(ages[0], 1),
+                "frame_age_p95_ms": None if ages is None else round(ages[1], 1),
+                "stale_dropped": self.stale_dropped,
+                "frames": self.frames,
+                "processed": self.processed,
+                "motion_frames": self.motion_frames,
+                "detector_calls": self.detector_calls,
+                "detector_ms": round(self.detector_ms, 2),
+                "fps": round(self.recent_fps, 2),
+                "motion_share": round(self.motion_frames / self.processed, 4)
+                if self.processed
+                else 0,
+                "events": dict(self.events),
+                "alerts": dict(self.alerts),
+                "last_event": self.last_event,
+            }
+        )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypedDict, runtime_checkable
 
 from camera.events import ClipRef, EventUpdate, clip_url
 from camera.pipeline.rate import FrameRateLimiter
@@ -33,6 +33,27 @@ from camera.types import ClipMode, EncodedPacket, Frame, Policy
 log = logging.getLogger(__name__)
 
 CLIPS_DIR = "clips"
+
+
+class ClipStats(TypedDict):
+    """``Recorder.stats()``: the ``clips`` entry of the stats message and ``ronda status``."""
+
+    mode: ClipMode
+    fps: float | None
+    encoder: str
+    recording: bool
+    recorded: int
+    aborted: int
+    skipped_no_room: int
+    frames_dropped: int
+    packets_dropped: int
+    errors: int
+    last_error: str
+    preroll_bytes: int
+    preroll_peak_bytes: int
+    queue_peak: int
+    disk_bytes: int
+    deleted: int
 
 
 @runtime_checkable
@@ -170,25 +191,27 @@ class Recorder:
         return min(fps, self._policy_fps) if self._policy_fps else fps
 
     # -- reporting ---------------------------------------------------------------------------
-    def stats(self) -> dict[str, object]:
+    def stats(self) -> ClipStats:
         """The ``clips`` entry of the stats message and ``ronda status``."""
         counters = self.worker.counters
         preroll = self.worker.preroll
-        return {
-            "mode": self.mode,
-            "fps": self.fps,
-            "encoder": "camera" if self.hardware else self.config.encoder,
-            "recording": self.worker.recording,
-            "recorded": counters.recorded,
-            "aborted": counters.aborted,
-            "skipped_no_room": self.skipped_no_room + counters.refused,
-            "frames_dropped": counters.frames_dropped,
-            "packets_dropped": counters.packets_dropped,
-            "errors": counters.errors,
-            "last_error": counters.last_error,
-            "preroll_bytes": preroll.bytes,
-            "preroll_peak_bytes": preroll.peak_bytes,
-            "queue_peak": counters.queue_peak,
-            "disk_bytes": self.store.total_bytes(),
-            "deleted": self.store.deleted(),
-        }
+        return ClipStats(
+            {
+                "mode": self.mode,
+                "fps": self.fps,
+                "encoder": "camera" if self.hardware else self.config.encoder,
+                "recording": self.worker.recording,
+                "recorded": counters.recorded,
+                "aborted": counters.aborted,
+                "skipped_no_room": self.skipped_no_room + counters.refused,
+                "frames_dropped": counters.frames_dropped,
+                "packets_dropped": counters.packets_dropped,
+                "errors": counters.errors,
+                "last_error": counters.last_error,
+                "preroll_bytes": preroll.bytes,
+                "preroll_peak_bytes": preroll.peak_bytes,
+                "queue_peak": counters.queue_peak,
+                "disk_bytes": self.store.total_bytes(),
+                "deleted": self.store.deleted(),
+            }
+        )

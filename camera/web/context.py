@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +19,9 @@ from camera.web.live import Areas, LiveEncoder, LiveFeed
 
 log = logging.getLogger(__name__)
 
-StatsProvider = Callable[[], dict[str, object]]
+StatsProvider = Callable[[], Mapping[str, object]]
+"""The live ``Runtime.stats_payload`` or, under ``ronda web``, the retained JSON from the broker
+(whose shape is only as good as the service that wrote it: read it with ``.get``)."""
 ConfigApplier = Callable[[RondaConfig], None]
 
 

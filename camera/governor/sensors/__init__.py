@@ -20,6 +20,7 @@ from camera.governor.sensors.thermal import (
     VcgencmdThermal,
 )
 from camera.governor.sensors.throttle import ThrottleFlags, ThrottleSensor, parse_throttled
+from camera.types import ReadingsDict
 
 __all__ = [
     "BatteryReading",
@@ -51,7 +52,7 @@ class Readings:
     battery: BatteryReading | None = None
     battery_source: str | None = None
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> ReadingsDict:
         """JSON-ready form, as published in the stats message and ``Policy.readings``."""
         flags = self.throttle
         return {
