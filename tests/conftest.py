@@ -16,12 +16,13 @@ from _pytest.capture import CaptureFixture
 from tests.broker import Mosquitto, Subscriber
 
 TEST_MODEL_TIMINGS = {
-    "nanodet-g416-float32": 180.0,
-    "nanodet-g416-int8": 70.0,
-    "nanodet-g320-float32": 110.0,
-    "nanodet-g320-int8": 40.0,
+    "nanodet-g416-float32": 480.0,
+    "nanodet-g416-int8": 240.0,
+    "nanodet-g320-float32": 280.0,
+    "nanodet-g320-int8": 140.0,
 }
-"""A Pi-4-like device where int8 pays and float32 416 does not fit the default 100 ms budget:
+"""A Pi-4-like device (2 threads) where int8 pays and float32 416 does not fit the default 300 ms
+budget:
 ``auto`` runs nanodet-g416-int8 and the governor's ladder steps to nanodet-g320-int8.  Tests must
 not depend on the speed of the machine they run on, so no test times the models for real unless
 it says so; set in the environment so that subprocesses (``ronda replay`` ...) see it too."""

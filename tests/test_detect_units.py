@@ -101,7 +101,7 @@ def test_letterbox_keeps_aspect_and_maps_back(shape):
 
 
 def test_config_is_strict():
-    assert (DetectorConfig().variant, DetectorConfig().budget_ms) == ("auto", 100.0)
+    assert (DetectorConfig().variant, DetectorConfig().budget_ms) == ("auto", 300.0)
     with pytest.raises(ValidationError, match="threads"):
         DetectorConfig(threads=0)
     with pytest.raises(ValidationError, match="budget_ms"):

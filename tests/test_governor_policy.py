@@ -18,7 +18,8 @@ F416 = ModelVariant("nanodet-g416-float32", "float32", 416)
 I416 = ModelVariant("nanodet-g416-int8", "int8", 416)
 I320 = ModelVariant("nanodet-g320-int8", "int8", 320)
 PI_LADDER = (F416, I416, I320)
-"""A device that affords float32 416 at rest: warm steps to int8, hot to the 320 px model."""
+"""A device that affords float32 416 at rest: warm and hot run int8 416; only a level set to
+``model_step: 2`` (or a paused detector's unused setting) names the 320 px model."""
 
 
 class FakeTemperature:
@@ -73,7 +74,7 @@ def test_rising_temperature_trades_detail_for_survival(caplog: pytest.LogCapture
     thermo.value = 71.0
     assert fields(governor, 5.0) == ("heat-warm", None, I416.name, True)
     thermo.value = 78.1
-    assert fields(governor, 10.0) == ("heat-hot", 5.0, I320.name, True)
+    assert fields(governor, 10.0) == ("heat-hot", 5.0, I416.name, True)
     assert governor.policy.reason == "heat warm→hot: SoC 78.1 °C ≥ 77.0"
     thermo.value = 83.0
     assert fields(governor, 15.0) == ("heat-critical", 2.0, I320.name, False)
@@ -97,7 +98,7 @@ def test_cooling_restores_step_by_step_after_hysteresis_and_dwell(
     thermo.value = 76.0
     assert governor.poll(300.0).level == "heat-critical"
     assert governor.poll(325.0).level == "heat-critical"
-    assert fields(governor, 330.0) == ("heat-hot", 5.0, I320.name, True)
+    assert fields(governor, 330.0) == ("heat-hot", 5.0, I416.name, True)
     thermo.value = 60.0
     assert governor.poll(335.0).level == "heat-hot"
     assert governor.poll(365.0) == governor.policy
@@ -121,7 +122,7 @@ def test_jitter_around_a_threshold_changes_the_policy_once_per_dwell() -> None:
 
 def test_most_restrictive_of_heat_and_battery_wins() -> None:
     governor, _, _ = make(temp=72.0, percent=18.0)  # heat warm (int8), battery low (5 fps)
-    assert fields(governor, 0.0) == ("battery-low", 5.0, I320.name, True)
+    assert fields(governor, 0.0) == ("battery-low", 5.0, I416.name, True)
     governor, _, _ = make(temp=83.0, percent=18.0)  # detect off beats a lower frame rate
     assert fields(governor, 0.0) == ("heat-critical", 2.0, I320.name, False)
     governor, _, _ = make(temp=60.0, percent=5.0)
@@ -215,7 +216,7 @@ def test_snapshot_is_json_and_complete() -> None:
     assert snap["policy"] == {
         "level": "heat-hot",
         "fps": 5.0,
-        "variant": I320.name,
+        "variant": I416.name,
         "precision": "int8",
         "detect": True,
         "clips": "full",
