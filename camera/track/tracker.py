@@ -33,7 +33,8 @@ from typing import Literal
 
 import numpy as np
 
-from camera.track.association import associate, reattachable
+from camera.track.appearance import similarity
+from camera.track.association import REATTACH_SIMILARITY, associate, reattachable
 from camera.track.config import TrackerConfig
 from camera.track.kinematics import Kinematics
 from camera.track.labels import pet_plausible
@@ -93,7 +94,23 @@ class _Resting:
 
     label: str
     box: Box
+    histogram: np.ndarray | None
     until: float
+
+    def explains(self, track: TrackState, now: float) -> bool:
+        """Whether ``track`` is this object seen again: same label, first seen where it rested
+        (a visitor who walked in was first seen on the way, even when the detector only caught
+        them once they stood on the same spot), still there, and not unlike it in colour (a
+        sleeping cat keeps its fur; the next person at the same table wears other clothes)."""
+        if self.label != track.label or self.until <= now:
+            return False
+        x, y = track.start_center
+        if not (self.box.x1 <= x <= self.box.x2 and self.box.y1 <= y <= self.box.y2):
+            return False
+        if self.box.iou(track.box) < 0.5:
+            return False
+        looks = similarity(self.histogram, track.histogram)
+        return looks is None or looks >= REATTACH_SIMILARITY
 
 
 class Tracker:
@@ -330,16 +347,13 @@ class Tracker:
         return not zones or any(zone in track.zones.entered for zone in zones)
 
     def _was_resting_here(self, track: TrackState, now: float) -> bool:
-        return any(
-            r.label == track.label and r.until > now and r.box.iou(track.box) >= 0.5
-            for r in self._resting
-        )
+        return any(resting.explains(track, now) for resting in self._resting)
 
     def _end(self, track: TrackState, now: float) -> list[TrackEvent]:
         """``frame_time`` is when the end was decided; ``end_time`` when it was last seen."""
         if track.stationary and self.config.stationary_memory_s > 0:
             until = track.last_seen + self.config.stationary_memory_s
-            self._resting.append(_Resting(track.label, track.box, until))
+            self._resting.append(_Resting(track.label, track.box, track.histogram, until))
         if track.silent:
             return []
         return [self._emit("end", track, now, snapshot=False, ended=True)]
