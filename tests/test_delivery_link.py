@@ -198,7 +198,8 @@ def test_network_cut_while_idle_is_noticed_by_keepalive(
 
 
 BROKER_WINDOW = 20
-"""mosquitto's ``max_inflight_messages`` towards one subscriber (its default, set explicitly)."""
+"""mosquitto's ``max_inflight_messages`` towards one subscriber (its default, set explicitly):
+the window whose messages are in flight to the phone when the broker stops."""
 
 
 @pytest.fixture
@@ -212,10 +213,13 @@ def windowed_broker(tmp_path: Path) -> Mosquitto:
 
 
 def test_broker_dies_during_a_backlog_drain(tmp_path: Path, windowed_broker: Mosquitto) -> None:
-    """Duplicates have exactly two sources, each bounded by a window: the rows Ronda had in
-    flight when it reconnected (paho publishes them again; they reach the phone as new
-    messages), and the messages the broker had in flight to the phone when it stopped (it
-    re-sends them after its restart, flagged DUP).  Nothing else may repeat."""
+    """Duplicates have exactly two sources: the rows Ronda had in flight when it reconnected
+    (paho publishes them again; they reach the phone as new messages, at most Ronda's window),
+    and the broker's own redeliveries after its restart, flagged DUP.  The second is mosquitto's
+    business, not Ronda's: 2.0.11 restored from persistence re-sent up to 52 messages flagged DUP
+    with ``max_inflight_messages 20`` on a loaded 2-core machine (half of them never delivered
+    before), so the test does not bound their number; it checks they only come after the
+    restart, and that the phone, deduplicating on ``(id, sequence)``, misses nothing."""
     phone = Subscriber(
         windowed_broker.host,
         windowed_broker.port,
@@ -231,6 +235,7 @@ def test_broker_dies_during_a_backlog_drain(tmp_path: Path, windowed_broker: Mos
         # Stop the broker mid-drain, with messages handed to paho and not yet acknowledged.
         assert wait_until(lambda: link.acked >= 100, 20)
         windowed_broker.stop()
+        received_before_the_restart = len(phone.messages)
         assert outbox.depth() > 0, "the drain finished before the broker stopped"
         windowed_broker.start()
         assert phone.wait_for(lambda s: len(s.unique_event_keys()) == total, timeout=30)
@@ -240,16 +245,15 @@ def test_broker_dies_during_a_backlog_drain(tmp_path: Path, windowed_broker: Mos
         phone.stop()
     assert phone.unique_event_keys() == keys(0, total)  # nothing lost, first arrivals in order
     seen: set[tuple[str, int]] = set()
-    resent_by_ronda = redelivered_by_broker = 0
+    resent_by_ronda = 0  # repeats without DUP: a second publish by Ronda, not the broker's
     for message in phone.on("/events"):
         key = (message.json()["id"], message.json()["sequence"])
-        if key in seen:
-            redelivered_by_broker += message.dup
-            resent_by_ronda += not message.dup
+        resent_by_ronda += key in seen and not message.dup
         seen.add(key)
     assert link.resent <= 20  # never more than the window
     assert resent_by_ronda <= link.resent, (resent_by_ronda, link.resent)
-    assert redelivered_by_broker <= BROKER_WINDOW, redelivered_by_broker
+    # A live connection never repeats: the broker re-sends only after it restarted.
+    assert not any(m.dup for m in phone.messages[:received_before_the_restart])
 
 
 def test_alerts_queued_while_the_connection_drops(
