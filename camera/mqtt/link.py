@@ -73,6 +73,23 @@ _ACCEPTED = (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN)
 _POLL_S = 1.0  # look for rows another process queued (``ronda outbox retry``) this often
 
 
+def wait_published(
+    info: paho.MQTTMessageInfo, timeout: float, still_connected: Callable[[], bool]
+) -> bool:
+    """Wait until paho has the broker's acknowledgement of ``info``; False after ``timeout``,
+    once the connection is gone, or when paho could not even send it.  paho's own
+    ``is_published()`` raises for the last case (the connection dropped between our check and
+    the publish), which at shutdown would be a traceback for a message the Last Will covers."""
+    deadline = time.monotonic() + timeout
+    while info.rc in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_AGAIN):
+        if info.is_published():
+            return True
+        if time.monotonic() >= deadline or not still_connected():
+            return False
+        time.sleep(0.01)
+    return False
+
+
 class MqttLink:
     """See the module docstring.  Thread-safe: any thread may call ``put_state``, ``wake``,
     ``subscribe`` and ``wait_drained``; only the link's own thread touches the socket."""
@@ -211,11 +228,8 @@ class MqttLink:
         """Say ``offline`` (the clean counterpart of the Last Will) and disconnect."""
         if publish_offline and self.availability and self.connected.is_set():
             info = self._client.publish(self.will_topic, b"offline", qos=1, retain=True)
-            deadline = time.monotonic() + 2.0
-            while (
-                not info.is_published() and time.monotonic() < deadline and self.connected.is_set()
-            ):
-                time.sleep(0.01)
+            if not wait_published(info, 2.0, self.connected.is_set):
+                log.debug("could not say offline before disconnecting; the Last Will says it")
         self._stop.set()
         self._timer.stop()
         self.wake()
