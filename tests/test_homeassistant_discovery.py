@@ -47,6 +47,7 @@ ENTITIES = {
     "sensor.ronda_test_governor_level",
     "sensor.ronda_test_detector_ms",
     "sensor.ronda_test_outbox_depth",
+    "sensor.ronda_test_dead_letters",
     "sensor.ronda_test_events_today",
     # one sensor per zone and label: objects in the zone now
     "sensor.ronda_test_zone_floor_person",
@@ -157,6 +158,7 @@ def test_home_assistant_discovers_the_camera(
         assert ha.wait_for_state("sensor.ronda_test_battery_pct", "64.0")
         assert ha.wait_for_state("sensor.ronda_test_governor_level", "normal")
         assert ha.wait_for_state("sensor.ronda_test_events_today", "2")
+        assert ha.wait_for_state("sensor.ronda_test_dead_letters", "0")
         # Everyone left: the zone counts are back to 0, with their unit.
         assert ha.wait_for_state("sensor.ronda_test_zone_floor_person", "0")
         assert ha.wait_for_state("sensor.ronda_test_zone_floor_pet", "0")

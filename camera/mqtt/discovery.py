@@ -10,7 +10,8 @@ re-installs) with:
   person at the door" even after the cat walked past, the alert sink already keeps one retained
   snapshot per label, and a shared entity would make each label overwrite the other;
 * ``sensor`` entities reading the retained stats JSON: SoC temperature, battery, processed fps,
-  governor level, detector ms and outbox depth (diagnostic), and events today;
+  governor level, detector ms and outbox depth (diagnostic), undeliverable alerts (dead letters)
+  and events today;
 * per zone and label (person, pet), a ``sensor`` with the number of such objects in the zone
   now, reading the retained ``<prefix>/zones/<zone>/<label>`` count.  A zone removed from the
   configuration leaves its entities behind until ``remove`` is run once (Ronda no longer knows
@@ -67,6 +68,11 @@ STAT_SENSORS = (
     StatSensor("governor_level", "Governor level", icon="mdi:thermometer-alert", numeric=False),
     StatSensor("detector_ms", "Detector time", "ms", "duration"),
     StatSensor("outbox_depth", "Queued alerts", "messages", icon="mdi:tray-full"),
+    # Not diagnostic: a refused alert needs the owner (fix the ACL, then ``ronda outbox retry``),
+    # so it shows on the device page where an automation can watch it.
+    StatSensor(
+        "dead_letters", "Undeliverable alerts", "messages", icon="mdi:email-alert", diagnostic=False
+    ),
     StatSensor("events_today", "Events today", "events", icon="mdi:cctv", diagnostic=False),
 )
 
