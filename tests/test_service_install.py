@@ -31,7 +31,7 @@ def installed(root: Path) -> dict[str, Path]:
     return {
         "venv": root / "opt/ronda/venv",
         "ronda": root / "opt/ronda/venv/bin/ronda",
-        "models": root / "opt/ronda/venv/share/ronda/models",
+        "old models": root / "opt/ronda/venv/share/ronda/models",
         "config": root / "etc/ronda/ronda.yaml",
         "unit": root / "etc/systemd/system/ronda.service",
         "state": root / "var/lib/ronda",
@@ -52,7 +52,7 @@ def test_dry_run_prints_every_step_and_changes_nothing(tmp_path: Path, capsys) -
         "--system --user-group --groups video",  # useradd (or usermod) for user ronda
         "-m venv --system-site-packages " + str(tmp_path / "opt/ronda/venv"),
         "-m pip install --upgrade " + str(REPO),
-        "model files (manifest.json, nanodet_g416_float32.tflite",
+        "use the models inside the package",
         f"link {tmp_path / 'usr/local/bin/ronda'} -> /opt/ronda/venv/bin/ronda",
         f"write {tmp_path / 'etc/ronda/ronda.yaml'}",
         "chown root:ronda",
@@ -118,22 +118,28 @@ def test_install_into_a_root_prefix_then_uninstall_keeps_state_unless_purge(
     assert "include-system-site-packages = true" in (paths["venv"] / "pyvenv.cfg").read_text()
     version = subprocess.run([paths["ronda"], "--version"], capture_output=True, text=True)
     assert version.stdout.strip() == "ronda 0.1.0"
-    # Models where camera.detect looks in an installed Ronda, byte for byte as the manifest says.
-    manifest = json.loads((paths["models"] / "manifest.json").read_text())
+    # The models came with the package, byte for byte as the manifest says; no second copy.
+    (models,) = paths["venv"].glob("lib/python3*/site-packages/camera/bundled_models")
+    manifest = json.loads((models / "manifest.json").read_text())
     for variant in manifest["variants"]:
-        data = (paths["models"] / variant["file"]).read_bytes()
+        data = (models / variant["file"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == variant["sha256"]
-    assert (paths["models"] / "NOTICE").is_file()
+    assert (models / "NOTICE").is_file()
+    assert not paths["old models"].exists()
     assert paths["unit"].read_text() == UNIT.read_text()
     assert paths["command"].readlink() == Path("/opt/ronda/venv/bin/ronda")  # the live path
     assert stat.S_IMODE(paths["config"].stat().st_mode) == 0o640
     load_config(paths["config"])  # the shipped config is valid
 
-    # Upgrade: the owner's config survives, the venv is reused.
+    # Upgrade: the owner's config survives, the venv is reused, an older installer's copy of
+    # the models goes.
     edited = yaml.safe_dump({"camera": {"name": "porch"}})
     paths["config"].write_text(edited)
+    paths["old models"].mkdir(parents=True)
+    (paths["old models"] / "manifest.json").write_text("{}")
     code, lines = run(capsys, "install", "--root", str(root), "--pip-arg=--no-deps")
     assert code == 0 and paths["config"].read_text() == edited
+    assert not paths["old models"].exists()
     assert any("keep the existing configuration" in line for line in lines)
     assert any("reuse the virtual environment" in line for line in lines)
 

@@ -13,8 +13,10 @@ Layout on the Pi:
 
 - ``/opt/ronda/venv``: a virtual environment created with ``--system-site-packages``, because
   picamera2 and libcamera come from apt (``python3-picamera2``) and are not on PyPI;
-- ``/opt/ronda/venv/share/ronda/models``: the model files the manifest names (where
-  ``camera.detect`` looks for them in an installed Ronda);
+- the models ride inside the installed package (``camera/bundled_models``, put there by the
+  wheel build), so pip installs them with the code and an upgrade can never pair new code with
+  old models; a copy an earlier installer left in ``/opt/ronda/venv/share/ronda/models`` is
+  removed;
 - ``/etc/ronda/ronda.yaml``: the configuration (root:ronda, 0640, it may hold the MQTT password),
   written only if absent so an upgrade never overwrites the owner's settings;
 - ``/etc/systemd/system/ronda.service``: the unit;
@@ -25,7 +27,6 @@ Layout on the Pi:
 
 from __future__ import annotations
 
-import json
 import os
 import pwd
 import shlex
@@ -42,7 +43,6 @@ from camera.service.layout import SERVICE, USER, Layout
 CAMERA_GROUP = "video"
 UNIT_SOURCE = Path("systemd") / "ronda.service"
 EXAMPLE_CONFIG = Path("config") / "ronda.example.yaml"
-MODELS_SOURCE = Path("models")
 MINIMAL_CONFIG = """\
 # Ronda configuration.  Every option, with its default, is described in
 # config/ronda.example.yaml of the Ronda source; `ronda doctor` checks this file.
@@ -143,7 +143,7 @@ class Installer:
             steps.append(command([self.python, "-m", "venv", "--system-site-packages", str(venv)]))
         pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--upgrade"]
         steps.append(command([*pip, *self.pip_args, self.spec]))
-        steps.append(self._models_step())
+        steps.append(self._old_models_step())
         steps.append(self._command_link_step())
         steps.extend(self._config_steps())
         unit = self.source / UNIT_SOURCE
@@ -174,14 +174,15 @@ class Installer:
             )  # fmt: skip
         return command(["usermod", "--append", "--groups", CAMERA_GROUP, USER], system=True)
 
-    def _models_step(self) -> Step:
-        source = self.source / MODELS_SOURCE
-        names = model_files(source)
-        target = self.at(self.layout.models)
-        return Step(
-            f"copy {len(names)} model files ({', '.join(names)}) from {source} to {target}",
-            lambda: _copy_files(source, target, names),
-        )
+    def _old_models_step(self) -> Step:
+        """Earlier installers copied the models beside the venv; the package carries them now,
+        and a stale copy would only take SD card space (about 38 MB)."""
+        old = self.at(self.layout.models)
+        if not old.exists():
+            return _note(
+                "use the models inside the package (camera/bundled_models): nothing to copy"
+            )
+        return Step(f"remove {old} (models now come with the package)", lambda: _remove(old))
 
     def _command_link_step(self) -> Step:
         link = self.at(self.layout.command)
@@ -233,19 +234,6 @@ class Installer:
         return steps
 
 
-def model_files(models: Path) -> list[str]:
-    """The manifest, the files it names and the licence notice: what a camera needs to run."""
-    manifest = models / "manifest.json"
-    try:
-        document = json.loads(manifest.read_text(encoding="utf-8"))
-        named = [v["file"] for v in document["variants"]]
-        named += [v["labels_file"] for v in document["variants"] if v.get("labels_file")]
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise InstallError(f"cannot read the models manifest {manifest}: {error}") from None
-    extras = [name for name in ("NOTICE",) if (models / name).is_file()]
-    return ["manifest.json", *dict.fromkeys(named), *extras]
-
-
 def command(argv: list[str], *, system: bool = False, check: bool = True) -> Step:
     return Step(f"run {shlex.join(argv)}", lambda: _run(argv, check), system)
 
@@ -275,14 +263,6 @@ def _write(path: Path, text: str, mode: int) -> None:
     temporary.write_text(text, encoding="utf-8")
     os.chmod(temporary, mode)
     os.replace(temporary, path)
-
-
-def _copy_files(source: Path, target: Path, names: list[str]) -> None:
-    target.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        if not (source / name).is_file():
-            raise InstallError(f"model file {source / name} is missing from the checkout")
-        shutil.copy2(source / name, target / name)
 
 
 def _symlink(link: Path, target: Path) -> None:

@@ -30,7 +30,8 @@ class Layout:
 
     @property
     def models(self) -> Path:
-        """Where ``camera.detect`` looks for models in an installed Ronda (``sys.prefix``)."""
+        """Where installers before the models rode in the package copied them (removed at the
+        next install; ``camera.detect`` still looks there last)."""
         return self.venv / "share" / "ronda" / "models"
 
 
