@@ -57,7 +57,7 @@ def bundled_manifest() -> Path:
 
     ``$RONDA_MODELS_DIR`` wins; then the ``models/`` folder beside the ``camera`` package (a
     checkout); then ``camera/bundled_models`` (package data of a wheel install); then
-    ``<prefix>/share/ronda/models`` (where installers before 0.1 copied them).  When none
+    ``<prefix>/share/ronda/models`` (where earlier installers copied them).  When none
     exists the checkout path is returned, so the error names the place a developer expects.
     """
     override = os.environ.get(MODELS_DIR_ENV)
