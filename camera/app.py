@@ -235,6 +235,8 @@ class Runtime:
             return
         self.config = self.config.model_copy(update=update)
         self.pipeline.request_stages(stage_configs(self.config))
+        if self.discovery is not None:
+            self.discovery.set_zones(list(self.config.zones))
         for listener in self.on_config_change:
             listener(self.config)
 

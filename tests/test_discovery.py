@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from camera.app import RunOptions, Runtime
+from camera.config import RondaConfig, parse_config
 from camera.mqtt import MqttConfig, Topics
 from camera.mqtt.config import DiscoveryConfig
 from camera.mqtt.discovery import STAT_SENSORS, DiscoveryPublisher, attach_discovery
@@ -182,3 +184,45 @@ def test_a_sensor_per_zone_and_label_reads_the_retained_occupancy_count() -> Non
     assert sensor["unique_id"] == "ronda_front-door_zone_driveway_pet"
     assert (sensor["state_class"], sensor["unit_of_measurement"]) == ("measurement", "pets")
     assert "value_template" not in sensor  # the payload is the count itself
+
+
+def test_zones_changed_while_running_add_and_remove_their_sensors(
+    tmp_path: Path, broker: Mosquitto
+) -> None:
+    """The web page's editor hands the runtime new zones: Home Assistant must see the new
+    zone's sensors and lose the deleted zone's, without a restart (what is retained is what a
+    Home Assistant that starts later finds)."""
+    square = {"points": [[0.1, 0.1], [0.9, 0.1], [0.9, 0.9], [0.1, 0.9]]}
+
+    def config(zones: dict[str, object]) -> RondaConfig:
+        return parse_config(
+            {
+                "camera": {"name": "test"},
+                "store": {"path": str(tmp_path / "state")},
+                "mqtt": {"host": broker.host, "port": broker.port, "topic_prefix": PREFIX},
+                "governor": {"enabled": False},
+                "zones": zones,
+            }
+        )
+
+    def zone_sensors(subscriber: Subscriber) -> set[str]:
+        """Zone sensors whose config is retained (an empty payload deletes one)."""
+        latest = {m.topic: m.payload for m in subscriber.on("/config")}
+        return {t.split("/")[-2] for t, p in latest.items() if "/zone_" in t and p}
+
+    runtime = Runtime(config({"driveway": square}), RunOptions())
+    try:
+        assert runtime.link is not None and runtime.link.connected.wait(10)
+        runtime.apply_config(config({"porch": square}))
+        assert runtime.link.wait_drained(10)
+        late = retained_configs(broker)
+        try:
+            # Retained configs arrive right after the subscription, before a later live one.
+            late.client.publish("homeassistant/marker", b"after the retained ones", qos=1)
+            assert late.wait_for(lambda s: bool(s.on("/marker")))
+            assert zone_sensors(late) == {"zone_porch_person", "zone_porch_pet"}
+            assert {m.topic.split("/")[-2] for m in late.on("/config")} >= {"fps", "person"}
+        finally:
+            late.stop()
+    finally:
+        runtime.close()

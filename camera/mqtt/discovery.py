@@ -13,9 +13,10 @@ re-installs) with:
   governor level, detector ms and outbox depth (diagnostic), undeliverable alerts (dead letters)
   and events today;
 * per zone and label (person, pet), a ``sensor`` with the number of such objects in the zone
-  now, reading the retained ``<prefix>/zones/<zone>/<label>`` count.  A zone removed from the
-  configuration leaves its entities behind until ``remove`` is run once (Ronda no longer knows
-  the name).
+  now, reading the retained ``<prefix>/zones/<zone>/<label>`` count.  Zones drawn or deleted
+  in the web page's editor gain or lose their sensors at once (``set_zones``); a zone removed
+  from the file while Ronda was stopped leaves its entities behind until ``remove`` is run once
+  (Ronda no longer knows the name).
 
 Everything is retained, published through ``MqttLink.put_state`` (so re-sent on every connect)
 and again whenever Home Assistant announces ``online`` on ``<prefix>/status``: a restarted Home
@@ -114,6 +115,19 @@ class DiscoveryPublisher:
             self.link.put_state(topic, data)
         if self.config.remove:
             log.info("Home Assistant discovery: removing the entities of camera %s", self.camera)
+
+    def set_zones(self, zones: Sequence[str]) -> None:
+        """The zones changed while running (the web page's editor): publish the sensors of new
+        zones and an empty retained config for each removed one, which Home Assistant takes as
+        "delete this entity", so the device page follows the editor without a restart."""
+        if list(zones) == self.zones:
+            return
+        before = set(self.configs())
+        self.zones = list(zones)
+        for topic in sorted(before - set(self.configs())):
+            self.link.put_state(topic, b"")
+        self.publish()
+        log.info("Home Assistant discovery: zones now %s", ", ".join(self.zones) or "none")
 
     def _on_status(self, payload: bytes) -> None:
         if payload.strip().lower() == b"online":
