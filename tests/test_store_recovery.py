@@ -17,6 +17,11 @@ def _message(n: int, size: int = 60) -> OutgoingMessage:
     return OutgoingMessage(f"ronda/test/events/{n}", b"x" * size, event_id=f"e{n}")
 
 
+def _new_outbox(tmp_path: Path) -> tuple[Path, Outbox]:
+    path = tmp_path / "state.sqlite3"
+    return path, Outbox(Database(path), OutboxConfig())
+
+
 def _damage_every_fifth_page(path: Path) -> None:
     """Overwrite every fifth page from the twentieth on with random bytes (every page in the
     main file first), as a failing SD card would; the first pages hold the tables' roots, and a
@@ -34,8 +39,7 @@ def test_a_damaged_database_keeps_its_queued_alerts_and_its_dead_letters_in_orde
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING)
-    path = tmp_path / "state.sqlite3"
-    outbox = Outbox(Database(path), OutboxConfig())
+    path, outbox = _new_outbox(tmp_path)
     outbox.put([_message(n) for n in range(3)])
     outbox.put_dead([_message(n) for n in range(10, 12)], "topic refused: it contains '+'")
     queued = outbox.pending()
@@ -69,8 +73,7 @@ def test_dead_letters_on_overwritten_pages_are_skipped_and_the_rest_kept(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING)
-    path = tmp_path / "state.sqlite3"
-    outbox = Outbox(Database(path), OutboxConfig())
+    path, outbox = _new_outbox(tmp_path)
     outbox.put_dead([_message(n, size=1500) for n in range(300)], "refused")
     outbox.database.close()
     _damage_every_fifth_page(path)
