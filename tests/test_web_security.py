@@ -142,6 +142,69 @@ def test_wrong_password_refused_then_throttled(site: tuple[WebServer, Path]) -> 
     assert "ronda_session" not in client.cookies
 
 
+def test_behind_a_trusted_proxy_each_client_is_throttled_alone(tmp_path: Path) -> None:
+    """One guesser behind the home's reverse proxy must not lock the owner out; and without a
+    trusted proxy the header is the client's own word, so it cannot dodge the throttle."""
+
+    def serve(extra: str) -> tuple[WebServer, WebContext]:
+        state = tmp_path / f"state{len(extra)}"
+        config_path = tmp_path / f"ronda{len(extra)}.yaml"
+        config_path.write_text(CONFIG.format(state=state) + extra)
+        config, _ = load_config(config_path)
+        context = WebContext(
+            config=config, config_path=config_path, database=Database(state / "ronda.sqlite3")
+        )
+        context.passwords.set(PASSWORD)
+        server = WebServer(context, port=free_port())
+        server.start()
+        return server, context
+
+    def as_seen_from(server: WebServer, address: str) -> Client:
+        client = Client(server.port)
+        original = client.request
+
+        def forwarded(method, path, body=None, headers=None):  # type: ignore[no-untyped-def]
+            # What nginx's $proxy_add_x_forwarded_for sends: the client's claim, then its peer.
+            return original(
+                method, path, body, {**(headers or {}), "X-Forwarded-For": f"10.9.9.9, {address}"}
+            )
+
+        client.request = forwarded  # type: ignore[method-assign]
+        return client
+
+    server, context = serve("  trusted_proxies: [127.0.0.1, '::1']\n")
+    try:
+        guesser = as_seen_from(server, "192.168.1.66")
+        for _ in range(3):
+            assert guesser.login("wrong password").status == 401
+        assert guesser.login(PASSWORD).status == 429
+        owner = as_seen_from(server, "192.168.1.20")
+        assert owner.login(PASSWORD).status == 303  # in, despite the guesser
+    finally:
+        server.stop()
+        context.database.close()
+
+    server, context = serve("")  # no proxy trusted: the header counts for nothing
+    try:
+        for n in range(3):
+            assert as_seen_from(server, f"192.168.1.{n}").login("wrong").status == 401
+        assert as_seen_from(server, "192.168.1.20").login(PASSWORD).status == 429
+    finally:
+        server.stop()
+        context.database.close()
+
+
+def test_a_trusted_proxy_that_is_not_an_address_names_the_key(tmp_path: Path) -> None:
+    config_path = tmp_path / "ronda.yaml"
+    config_path.write_text(
+        CONFIG.format(state=tmp_path / "state") + "  trusted_proxies: [proxy.lan]\n"
+    )
+    with pytest.raises(ConfigError) as error:
+        load_config(config_path)
+    assert "web.trusted_proxies" in str(error.value)
+    assert "'proxy.lan' is not an IP address or network" in str(error.value)
+
+
 def test_session_cookie_flags_and_csrf(site: tuple[WebServer, Path]) -> None:
     client = _client(site)
     response = client.login(PASSWORD)

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 
 from camera.section import Section
+from camera.web.clients import Network, parse_networks
 
 
 class WebConfig(Section):
@@ -41,6 +42,20 @@ class WebConfig(Section):
     is refused for the rest of that window."""
     login_window_s: float = Field(300.0, gt=0, le=86400)
     """The window, in seconds, over which wrong passwords are counted."""
+    trusted_proxies: list[str] = Field(default_factory=list, max_length=64)
+    """Addresses or networks of the reverse proxies in front of the page (``127.0.0.1`` when
+    the proxy runs on the Pi).  Their ``X-Forwarded-For`` names the client, so the login
+    throttle counts each client and not the proxy; from anyone else the header is ignored."""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, entries: list[str]) -> list[str]:
+        parse_networks(entries)
+        return entries
+
+    @property
+    def trusted_proxy_networks(self) -> list[Network]:
+        return parse_networks(self.trusted_proxies)
 
     @field_validator("public_url")
     @classmethod

@@ -56,6 +56,7 @@ class WebContext:
         self.throttle = LoginThrottle(
             self.config.web.login_attempts, self.config.web.login_window_s
         )
+        self.proxies = self.config.web.trusted_proxy_networks
 
     @property
     def secure_cookies(self) -> bool:

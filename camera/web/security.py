@@ -18,6 +18,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from camera.web.auth import Session, same_token
+from camera.web.clients import client_address
 from camera.web.context import CONTEXT
 from camera.web.render import render
 
@@ -142,7 +143,11 @@ async def login(request: web.Request) -> web.StreamResponse:
     """Check the password (rate-limited, off the event loop) and open a session."""
     context = request.app[CONTEXT]
     form = await request.post()
-    client = request.remote or "unknown"
+    client = client_address(
+        request.remote,
+        request.headers.getall("X-Forwarded-For", []),
+        context.proxies,
+    )
     target = safe_next(str(form.get("next", "/")))
     expected = request.cookies.get(LOGIN_COOKIE)
     if expected is None or not same_token(str(form.get("login_token", "")), expected):
