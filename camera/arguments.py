@@ -1,4 +1,5 @@
-"""Value types for the command line: numbers in a range, paths that can name a file.
+"""Value types for the command line: numbers in a range, paths that can name a file; and the
+type of the hook each package registers its commands with.
 
 argparse's ``type=float`` takes ``nan`` and ``inf``: ``ronda flush --timeout nan`` waited
 forever, since every comparison with NaN is false.  Every number option goes through one of
@@ -13,6 +14,10 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
+
+AddCommand = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
+"""``camera.cli``'s ``add(name, handler, help)``, handed to every package's ``register`` so a
+command's arguments live beside its code."""
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -9,18 +9,17 @@ import json
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from camera.arguments import AddCommand
 
 if TYPE_CHECKING:  # the pipeline loads only when the command runs
     from camera.eval.metrics import ClipScore
     from camera.eval.report import ScoredClip, Verdict
 
-Add = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
 
-
-def register(add: Add) -> None:
+def register(add: AddCommand) -> None:
     """Called by ``camera.cli`` with its ``add(name, handler, help)``."""
     parser = add(
         "eval",

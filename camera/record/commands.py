@@ -10,15 +10,14 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
-Add = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
+from camera.arguments import AddCommand
 
 EXIT_OK, EXIT_FAILURE = 0, 1
 
 
-def register(add: Add) -> None:
+def register(add: AddCommand) -> None:
     """Called by ``camera.cli`` with its ``add(name, handler, help)``."""
     clip = add("clip", cmd_clip, "Copy one event's clip (an MP4) out of the local store.")
     clip.add_argument("event_id", metavar="ID", help="the event id (see `ronda events`)")

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
-from camera.arguments import count, seconds
-
-Add = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
+from camera.arguments import AddCommand, count, seconds
 
 
-def register(add: Add) -> None:
+def register(add: AddCommand) -> None:
     """Called by ``camera.cli`` with its ``add(name, handler, help)``."""
     service = add(
         "service",

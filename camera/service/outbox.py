@@ -17,17 +17,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
+
+from camera.arguments import AddCommand
 
 if TYPE_CHECKING:  # loaded only when the command runs
     from camera.store import Outbox
 
-Add = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
 
-
-def register(add: Add) -> None:
+def register(add: AddCommand) -> None:
     """Called by ``camera.cli`` with its ``add(name, handler, help)``."""
     outbox = add(
         "outbox",

@@ -8,19 +8,16 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from camera.arguments import count, path
+from camera.arguments import AddCommand, count, path
 
 if TYPE_CHECKING:
     from camera.config import RondaConfig
 
-Add = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
 
-
-def register(add: Add) -> None:
+def register(add: AddCommand) -> None:
     """Called by ``camera.cli`` with its ``add(name, handler, help)``."""
     web = add(
         "web",
