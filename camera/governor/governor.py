@@ -15,7 +15,7 @@ import math
 from collections.abc import Sequence
 from typing import TypedDict
 
-from camera.governor.config import BatteryConfig, GovernorConfig, HeatConfig, LoadConfig
+from camera.governor.config import GovernorConfig, StepConfig
 from camera.governor.ladder import Ladder, Transition
 from camera.governor.load import LoadMeter
 from camera.governor.policy import Allowance, Standing, compose
@@ -30,47 +30,28 @@ BATTERY_LEVELS = ("ok", "low", "critical")
 LOAD_LEVELS = ("normal", "busy", "overloaded")
 
 
-def _heat_ladder(config: HeatConfig, dwell_s: float) -> tuple[Ladder, tuple[Allowance, ...]]:
-    steps = (config.warm, config.hot, config.critical)
+def _ladder(
+    name: str,
+    levels: Sequence[str],
+    steps: Sequence[StepConfig],
+    *,
+    rising: bool,
+    hysteresis: float,
+    dwell_s: float,
+    label: str,
+    unit: str,
+) -> tuple[Ladder, tuple[Allowance, ...]]:
+    """A ladder whose levels above the base begin at each step's ``at``, with what each of
+    those levels allows."""
     ladder = Ladder(
-        "heat",
-        HEAT_LEVELS,
+        name,
+        levels,
         [s.at for s in steps],
-        rising=True,
-        hysteresis=config.hysteresis,
+        rising=rising,
+        hysteresis=hysteresis,
         dwell_s=dwell_s,
-        label="SoC",
-        unit="°C",
-    )
-    return ladder, tuple(Allowance.of(s) for s in steps)
-
-
-def _battery_ladder(config: BatteryConfig, dwell_s: float) -> tuple[Ladder, tuple[Allowance, ...]]:
-    steps = (config.low, config.critical)
-    ladder = Ladder(
-        "battery",
-        BATTERY_LEVELS,
-        [s.at for s in steps],
-        rising=False,
-        hysteresis=config.hysteresis,
-        dwell_s=dwell_s,
-        label="battery",
-        unit="%",
-    )
-    return ladder, tuple(Allowance.of(s) for s in steps)
-
-
-def _load_ladder(config: LoadConfig, dwell_s: float) -> tuple[Ladder, tuple[Allowance, ...]]:
-    steps = (config.busy, config.overloaded)
-    ladder = Ladder(
-        "load",
-        LOAD_LEVELS,
-        [s.at for s in steps],
-        rising=True,
-        hysteresis=config.hysteresis,
-        dwell_s=dwell_s,
-        label="loop load",
-        unit="%",
+        label=label,
+        unit=unit,
     )
     return ladder, tuple(Allowance.of(s) for s in steps)
 
@@ -108,9 +89,37 @@ class Governor:
         self.config = config
         self.sensors = sensors if sensors is not None else build_sensors(config.sensors)
         self.models = tuple(models)
-        self.heat, self._heat_allow = _heat_ladder(config.heat, config.dwell_s)
-        self.battery, self._battery_allow = _battery_ladder(config.battery, config.dwell_s)
-        self.load, self._load_allow = _load_ladder(config.load, config.dwell_s)
+        heat, battery, load, dwell_s = config.heat, config.battery, config.load, config.dwell_s
+        self.heat, self._heat_allow = _ladder(
+            "heat",
+            HEAT_LEVELS,
+            (heat.warm, heat.hot, heat.critical),
+            rising=True,
+            hysteresis=heat.hysteresis,
+            dwell_s=dwell_s,
+            label="SoC",
+            unit="°C",
+        )
+        self.battery, self._battery_allow = _ladder(
+            "battery",
+            BATTERY_LEVELS,
+            (battery.low, battery.critical),
+            rising=False,
+            hysteresis=battery.hysteresis,
+            dwell_s=dwell_s,
+            label="battery",
+            unit="%",
+        )
+        self.load, self._load_allow = _ladder(
+            "load",
+            LOAD_LEVELS,
+            (load.busy, load.overloaded),
+            rising=True,
+            hysteresis=load.hysteresis,
+            dwell_s=dwell_s,
+            label="loop load",
+            unit="%",
+        )
         self.load_meter = LoadMeter()
         """The pipeline reports each processed frame's time here (see ``camera.governor.load``)."""
         self._load_pct: float | None = None
