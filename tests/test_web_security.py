@@ -7,6 +7,7 @@ outside the state directory; the password never shows in a response or a log lin
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import logging
@@ -107,6 +108,26 @@ def site(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[tuple[Web
     database.close()
 
 
+@contextlib.contextmanager
+def configured_site(folder: Path, web_lines: str = "") -> Iterator[WebServer]:
+    """A started server whose config is ``CONFIG`` plus ``web_lines`` (more ``web:`` keys),
+    state and config file in ``folder``; stopped and its database closed afterwards."""
+    state = folder / "state"
+    config_path = folder / "ronda.yaml"
+    folder.mkdir(parents=True, exist_ok=True)
+    config_path.write_text(CONFIG.format(state=state) + web_lines)
+    config, _ = load_config(config_path)
+    context = WebContext(config=config, config_path=config_path, database=Database(state / "db"))
+    context.passwords.set(PASSWORD)
+    server = WebServer(context, port=free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        context.database.close()
+
+
 def _client(site: tuple[WebServer, Path]) -> Client:
     return Client(site[0].port)
 
@@ -150,43 +171,22 @@ def test_behind_a_trusted_proxy_each_client_is_throttled_alone(tmp_path: Path) -
     """One guesser behind the home's reverse proxy must not lock the owner out; and without a
     trusted proxy the header is the client's own word, so it cannot dodge the throttle."""
 
-    def serve(extra: str) -> tuple[WebServer, WebContext]:
-        state = tmp_path / f"state{len(extra)}"
-        config_path = tmp_path / f"ronda{len(extra)}.yaml"
-        config_path.write_text(CONFIG.format(state=state) + extra)
-        config, _ = load_config(config_path)
-        context = WebContext(
-            config=config, config_path=config_path, database=Database(state / "ronda.sqlite3")
-        )
-        context.passwords.set(PASSWORD)
-        server = WebServer(context, port=free_port())
-        server.start()
-        return server, context
-
     def as_seen_from(server: WebServer, address: str) -> Client:
         # What nginx's $proxy_add_x_forwarded_for sends: the client's claim, then its peer.
         return Client(server.port, forwarded_for=f"10.9.9.9, {address}")
 
-    server, context = serve("  trusted_proxies: [127.0.0.1, '::1']\n")
-    try:
+    with configured_site(tmp_path / "proxied", "  trusted_proxies: [127.0.0.1, '::1']\n") as server:
         guesser = as_seen_from(server, "192.168.1.66")
         for _ in range(3):
             assert guesser.login("wrong password").status == 401
         assert guesser.login(PASSWORD).status == 429
         owner = as_seen_from(server, "192.168.1.20")
         assert owner.login(PASSWORD).status == 303  # in, despite the guesser
-    finally:
-        server.stop()
-        context.database.close()
 
-    server, context = serve("")  # no proxy trusted: the header counts for nothing
-    try:
+    with configured_site(tmp_path / "direct") as server:  # no proxy trusted: the header is no one's
         for n in range(3):
             assert as_seen_from(server, f"192.168.1.{n}").login("wrong").status == 401
         assert as_seen_from(server, "192.168.1.20").login(PASSWORD).status == 429
-    finally:
-        server.stop()
-        context.database.close()
 
 
 def test_a_trusted_proxy_that_is_not_an_address_names_the_key(tmp_path: Path) -> None:
@@ -266,23 +266,12 @@ def test_thumbnail_answers_range_requests(site: tuple[WebServer, Path]) -> None:
 
 
 def test_health_may_be_opened_to_monitoring(tmp_path: Path) -> None:
-    state = tmp_path / "state"
-    config_path = tmp_path / "ronda.yaml"
-    config_path.write_text(CONFIG.format(state=state) + "  allow_health_without_login: true\n")
-    config, _ = load_config(config_path)
-    context = WebContext(config=config, config_path=config_path, database=Database(state / "db"))
-    context.passwords.set(PASSWORD)
-    server = WebServer(context, port=free_port())
-    server.start()
-    try:
+    with configured_site(tmp_path, "  allow_health_without_login: true\n") as server:
         client = Client(server.port)
         health = client.request("GET", "/api/health")
         assert health.status == 200
         assert json.loads(health.data)["camera"] == "yard"  # type: ignore[attr-defined]
         assert client.request("GET", "/events").status == 303  # the rest stays closed
-    finally:
-        server.stop()
-        context.database.close()
 
 
 def test_save_errors_are_the_config_models_and_name_the_field(
@@ -327,19 +316,11 @@ def test_password_never_in_a_response_or_a_log_line(
 
 def test_https_with_the_owners_certificate_and_secure_cookies(tmp_path: Path) -> None:
     certificates = Certificates(tmp_path / "certs")
-    state = tmp_path / "state"
-    config_path = tmp_path / "ronda.yaml"
-    config_path.write_text(
-        CONFIG.format(state=state)
-        + f"  tls_cert: {certificates.path('server.crt')}\n"
-        + f"  tls_key: {certificates.path('server.key')}\n"
+    tls = (
+        f"  tls_cert: {certificates.path('server.crt')}\n"
+        f"  tls_key: {certificates.path('server.key')}\n"
     )
-    config, _ = load_config(config_path)
-    context = WebContext(config=config, config_path=config_path, database=Database(state / "db"))
-    context.passwords.set(PASSWORD)
-    server = WebServer(context, port=free_port())
-    server.start()
-    try:
+    with configured_site(tmp_path, tls) as server:
         assert server.url.startswith("https://")
         trust = ssl.create_default_context(cafile=str(certificates.path("ca.crt")))
         connection = http.client.HTTPSConnection("127.0.0.1", server.port, context=trust)
@@ -352,9 +333,6 @@ def test_https_with_the_owners_certificate_and_secure_cookies(tmp_path: Path) ->
         with pytest.raises((http.client.HTTPException, ConnectionError)):
             plain.request("GET", "/login")
             plain.getresponse().read()
-    finally:
-        server.stop()
-        context.database.close()
 
 
 def test_a_missing_certificate_is_a_config_error_naming_the_key(tmp_path: Path) -> None:
