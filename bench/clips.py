@@ -23,11 +23,11 @@ from pathlib import Path
 
 import cv2
 
+from camera.app import stage_configs
 from camera.config import RondaConfig
 from camera.detect import DetectorConfig, load_detector
 from camera.events import EventUpdate
 from camera.pipeline import Pipeline
-from camera.pipeline.loop import StageConfigs
 from camera.record.config import ClipsConfig
 from camera.record.recorder import Recorder
 from camera.sources import open_replay
@@ -47,7 +47,7 @@ def replay(clip: Path, with_clips: bool) -> dict[str, float]:
         pipeline = Pipeline(
             camera="bench",
             topic_prefix="ronda/bench",
-            stages=StageConfigs(config.motion, config.regions, config.tracker, config.thumbnail),
+            stages=stage_configs(config),
             detector=detector,
             sinks=[],
             recorder=recorder,

@@ -18,11 +18,11 @@ import sys
 import time
 from pathlib import Path
 
+from camera.app import stage_configs
 from camera.config import RondaConfig
 from camera.detect import DetectorConfig, load_detector
 from camera.motion import RegionPlanner
 from camera.pipeline import Pipeline
-from camera.pipeline.loop import StageConfigs
 from camera.sources import open_replay
 from camera.types import Box, Region
 
@@ -45,7 +45,7 @@ def replay(clip: Path, variant: str, gated: bool) -> dict[str, float]:
     pipeline = Pipeline(
         camera="bench",
         topic_prefix="ronda/bench",
-        stages=StageConfigs(config.motion, config.regions, config.tracker, config.thumbnail),
+        stages=stage_configs(config),
         detector=detector,
         sinks=[],
         planner_factory=RegionPlanner if gated else EveryFrame,
