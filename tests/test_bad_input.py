@@ -111,7 +111,27 @@ def reachable_tmp() -> Iterator[Path]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture
+def nobody_can_run_ronda() -> Iterator[None]:
+    """The cases run as ``nobody`` import Ronda from this checkout and its venv, so ``nobody``
+    must be able to pass through every folder above them.  A checkout in ``mktemp -d`` (mode
+    0700, as CI makes it) is not; give those folders search permission (not read: nothing
+    can be listed) for the test, and put their modes back after it."""
+    changed: list[tuple[Path, int]] = []
+    for folder in dict.fromkeys([REPO, *REPO.parents, Path(sys.prefix), *Path(sys.prefix).parents]):
+        mode = folder.stat().st_mode
+        if mode & 0o001 == 0 and os.geteuid() == folder.stat().st_uid:
+            folder.chmod(mode | 0o001)
+            changed.append((folder, mode))
+    try:
+        yield
+    finally:
+        for folder, mode in changed:
+            folder.chmod(mode)
+
+
 @pytest.mark.timeout(600)
+@pytest.mark.usefixtures("nobody_can_run_ronda")
 def test_as_real_processes(reachable_tmp: Path) -> None:
     """The cases in parallel (two at a time per core), each as ``python -m camera``."""
     with ThreadPoolExecutor(max_workers=4) as pool:
