@@ -23,13 +23,16 @@ from camera.governor.governor import GovernorSnapshot
 from camera.mqtt import MqttAlertSink, MqttLink, Topics
 from camera.mqtt.discovery import DiscoveryPublisher, attach_discovery
 from camera.pipeline import EventSink, JsonlSink, Pipeline, StoreSink
+from camera.pipeline.interrupted import end_interrupted
 from camera.pipeline.loop import FrameHook, StageConfigs
 from camera.pipeline.stats import PipelineCounters
 from camera.record.recorder import ClipStats, Recorder
 from camera.shutdown import Shutdown
 from camera.sources import FrameSource, LiveTiming
 from camera.store import Database, EventStore, Outbox
+from camera.store.lock import StateLock
 from camera.store.outbox import OutboxError
+from camera.track.tracker import OCCUPANCY_LABELS
 from camera.types import Policy, PolicyDict
 
 log = logging.getLogger(__name__)
@@ -85,6 +88,9 @@ class Runtime:
         # Everything that can fail on a bad path comes before the model load (a second or two),
         # so a wrong state directory or --events-jsonl is reported at once.
         self.database = Database(self.state_dir / DATABASE_NAME)
+        self.state_lock = StateLock(self.state_dir)
+        # The owner cleans up what a process that died left behind (open events and clips).
+        self.owner = self.state_lock.acquire()
         try:
             self._build(config, options)
         except BaseException:
@@ -92,6 +98,7 @@ class Runtime:
             if jsonl is not None:
                 jsonl.close()
             self.database.close()
+            self.state_lock.release()
             raise
 
     def _build(self, config: RondaConfig, options: RunOptions) -> None:
@@ -136,10 +143,28 @@ class Runtime:
         self.sinks = sinks
         # Clip links in alerts use the web page's address (web.public_url), when it is set.
         self.recorder = (
-            Recorder(config.clips, self.events.clips, public_url=config.web.public_url)
+            Recorder(
+                config.clips,
+                self.events.clips,
+                public_url=config.web.public_url,
+                salvage=self.owner,
+            )
             if config.clips.enabled
             else None
         )
+        if self.owner:  # after the clips are salvaged: each end names its event's clip
+            end_interrupted(
+                self.events,
+                sinks,
+                topic_prefix=config.topic_prefix,
+                camera_name=config.camera.shown_name,
+                precision=self.detector.precision,
+                public_url=config.web.public_url,
+            )
+        if self.alert_sink is not None:  # zone counts a dead process left retained
+            self.alert_sink.occupancy(
+                {(zone, label): 0 for zone in config.zones for label in OCCUPANCY_LABELS}
+            )
         self.pipeline = Pipeline(
             camera=config.camera.name,
             camera_name=config.camera.shown_name,
@@ -199,7 +224,7 @@ class Runtime:
                 if stop.is_set():
                     break
         finally:
-            self.pipeline.end_stream()
+            self.pipeline.end_stream("shutdown" if stop.is_set() else "stream_end")
             if self.recorder is not None:
                 self.recorder.end_stream()
             source.close()
@@ -301,7 +326,7 @@ class Runtime:
         Raises :class:`OutboxError` when alerts held in memory (a full disk) still cannot be
         written: the one failure that must not end quietly."""
         try:
-            self.pipeline.end_stream()
+            self.pipeline.end_stream("shutdown")
             if self.recorder is not None:  # closes the open clip (its post-roll is cut short)
                 self.recorder.close()
             for sink in self.sinks:  # the alert sink's OFF states are then drained with the rest
@@ -314,6 +339,7 @@ class Runtime:
             self.dead_letters = self.outbox.dead.count()
             self.detector.close()
             self.database.close()
+            self.state_lock.release()
         if unwritten is not None:
             raise OutboxError(unwritten)
         return left

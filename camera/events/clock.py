@@ -46,4 +46,9 @@ class EventClock:
 
     def local_iso(self, timestamp: float) -> str:
         """``2024-01-05T21:04:03+01:00``: the machine's local time zone, to the second."""
-        return datetime.fromtimestamp(self.wall(timestamp)).astimezone().isoformat("T", "seconds")
+        return local_iso(self.wall(timestamp))
+
+
+def local_iso(epoch: float) -> str:
+    """Epoch seconds as local ISO 8601 with the UTC offset, to the second."""
+    return datetime.fromtimestamp(epoch).astimezone().isoformat("T", "seconds")

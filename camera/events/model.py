@@ -72,6 +72,9 @@ class EventUpdate:
     clip: ClipRef | None = None
     zones: list[str] = field(default_factory=list)
     """The zones the object entered so far, first entry first."""
+    end_reason: str | None = None
+    """On ``end`` only: ``gone``, ``stream_end``, ``shutdown`` or ``restart`` (see
+    ``camera.track.tracker.EndReason``); null on ``start`` and ``update``."""
     version: int = SCHEMA_VERSION
     alert: bool = field(default=True, compare=False)
     """False while the event is only stored (it has not entered its label's ``alert_zones``):
@@ -124,5 +127,6 @@ def build_update(
         label_idle_s=facts.label_idle_s,
         previous_label=facts.previous_label,
         zones=list(event.zones),
+        end_reason=event.end_reason,
         alert=event.alert,
     )

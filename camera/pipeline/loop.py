@@ -35,7 +35,7 @@ from camera.pipeline.rate import FrameRateLimiter
 from camera.pipeline.sinks import EventSink
 from camera.pipeline.stats import PipelineStats
 from camera.track import Tracker, TrackerConfig, TrackEvent, event_ids
-from camera.track.tracker import Occupancy
+from camera.track.tracker import EndReason, Occupancy
 from camera.track.zones import Zone
 from camera.types import Box, Detection, Frame, MotionResult, Policy, Region
 
@@ -188,11 +188,12 @@ class Pipeline:
         if self.governor is not None:
             self.governor.load_meter.full_fps = full_fps
 
-    def end_stream(self) -> list[EventUpdate]:
-        """End every open event (end of a recording, service stop) and publish the ends."""
+    def end_stream(self, reason: EndReason = "stream_end") -> list[EventUpdate]:
+        """End every open event (end of a recording: ``stream_end``; service stop: ``shutdown``)
+        and publish the ends."""
         if self._tracker is None:
             return []
-        updates = self._publish(self._tracker.finish(self._last_timestamp), frame=None)
+        updates = self._publish(self._tracker.finish(self._last_timestamp, reason), frame=None)
         self._publish_occupancy()  # every zone empties with the stream
         self._tracker = None
         self._frame_size = None

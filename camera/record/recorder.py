@@ -77,10 +77,17 @@ class EncodingSource(Protocol):
 
 
 class Recorder:
-    """See the module docstring.  ``public_url``: the web page's address, for clip links."""
+    """See the module docstring.  ``public_url``: the web page's address, for clip links;
+    ``salvage``: close the clips an earlier process left open (False while another process
+    still records into this state directory, see ``camera.store.lock``)."""
 
     def __init__(
-        self, config: ClipsConfig, store: ClipStore, *, public_url: str | None = None
+        self,
+        config: ClipsConfig,
+        store: ClipStore,
+        *,
+        public_url: str | None = None,
+        salvage: bool = True,
     ) -> None:
         check_encoder(config.encoder)
         self.config = config
@@ -88,7 +95,8 @@ class Recorder:
         self.public_url = public_url
         self.budget = ClipBudget(config, store)
         (store.state_dir / CLIPS_DIR).mkdir(parents=True, exist_ok=True)
-        recover(store, store.state_dir / CLIPS_DIR)
+        if salvage:
+            recover(store, store.state_dir / CLIPS_DIR)
         self.budget.prune()
         self.planner = RecordingPlanner(config, lambda event_id: clip_url(public_url, event_id))
         self.limiter = FrameRateLimiter(config.fps)

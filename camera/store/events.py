@@ -285,6 +285,15 @@ class EventStore:
             for r in rows
         ]
 
+    def open_events(self) -> list[StoredEvent]:
+        """Events whose ``end`` was never stored, oldest first: after a clean stop there are
+        none, after a crash the ones the crashed process had open."""
+        rowids = self.database.query(
+            "SELECT rowid FROM events WHERE last_type != 'end' ORDER BY recorded_at, rowid"
+        )
+        events = (self._read("rowid", rowid) for (rowid,) in rowids)
+        return [event for event in events if event is not None]
+
     def labels(self) -> list[str]:
         """The labels that occur in the history (for the list's filter)."""
         return [r[0] for r in self.database.query("SELECT DISTINCT label FROM events ORDER BY 1")]

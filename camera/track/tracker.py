@@ -45,6 +45,11 @@ from camera.types import Box, Detection
 log = logging.getLogger(__name__)
 
 EventKind = Literal["start", "update", "end"]
+EndReason = Literal["gone", "stream_end", "shutdown", "restart"]
+"""Why an event ended (its ``end`` update's ``end_reason``): ``gone``, not seen for
+``end_after_s``; ``stream_end``, its recording or camera stream ended; ``shutdown``, Ronda was
+stopped; ``restart``, a process that did not stop cleanly (a crash, a watchdog kill, a power cut)
+left it open and the next start ended it (``camera.pipeline.interrupted``)."""
 OCCUPANCY_LABELS = ("person", "pet")
 LOOK_FOR_S = 2.0
 """How long the region planner keeps looking for a track that is no longer detected: three
@@ -81,6 +86,8 @@ class TrackEvent:
     snapshot: bool
     alert: bool = True
     zones: tuple[str, ...] = ()
+    end_reason: EndReason | None = None
+    """Set on ``end`` only."""
 
 
 Occupancy = dict[tuple[str, str], int]
@@ -213,7 +220,7 @@ class Tracker:
         for track in self._tracks:
             gone_for = now - track.last_seen
             if track.confirmed and gone_for >= self.config.end_after_s:
-                events.extend(self._end(track, now))
+                events.extend(self._end(track, now, "gone"))
             elif not track.confirmed and gone_for >= self.config.confirm_window_s:
                 continue
             else:
@@ -222,12 +229,14 @@ class Tracker:
         self._resting = [r for r in self._resting if r.until > now]
         return events
 
-    def finish(self, now: float | None = None) -> list[TrackEvent]:
+    def finish(
+        self, now: float | None = None, reason: EndReason = "stream_end"
+    ) -> list[TrackEvent]:
         """End every open event now (end of a replay, service stop)."""
         events: list[TrackEvent] = []
         for track in self._tracks:
             if track.confirmed:
-                events.extend(self._end(track, track.last_seen if now is None else now))
+                events.extend(self._end(track, track.last_seen if now is None else now, reason))
         self._tracks = []
         return events
 
@@ -349,17 +358,23 @@ class Tracker:
     def _was_resting_here(self, track: TrackState, now: float) -> bool:
         return any(resting.explains(track, now) for resting in self._resting)
 
-    def _end(self, track: TrackState, now: float) -> list[TrackEvent]:
+    def _end(self, track: TrackState, now: float, reason: EndReason) -> list[TrackEvent]:
         """``frame_time`` is when the end was decided; ``end_time`` when it was last seen."""
         if track.stationary and self.config.stationary_memory_s > 0:
             until = track.last_seen + self.config.stationary_memory_s
             self._resting.append(_Resting(track.label, track.box, track.histogram, until))
         if track.silent:
             return []
-        return [self._emit("end", track, now, snapshot=False, ended=True)]
+        return [self._emit("end", track, now, snapshot=False, ended=reason)]
 
     def _emit(
-        self, kind: EventKind, track: TrackState, now: float, *, snapshot: bool, ended: bool = False
+        self,
+        kind: EventKind,
+        track: TrackState,
+        now: float,
+        *,
+        snapshot: bool,
+        ended: EndReason | None = None,
     ) -> TrackEvent:
         if snapshot:
             track.snapshot_score = track.evidence.last_score()
@@ -374,10 +389,11 @@ class Tracker:
             box=track.box,
             frame_time=now,
             start_time=track.first_seen,
-            end_time=track.last_seen if ended else None,
+            end_time=track.last_seen if ended is not None else None,
             snapshot=snapshot,
             alert=track.alerted,
             zones=tuple(track.zones.entered),
+            end_reason=ended,
         )
 
 
