@@ -20,11 +20,17 @@ import os
 import secrets
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+if TYPE_CHECKING:
+    from camera.web.clients import Network
+    from camera.web.config import WebConfig
 
 log = logging.getLogger(__name__)
 
@@ -173,3 +179,36 @@ class LoginThrottle:
         if len(times) < limit:
             return None
         return times[0] + self.window_s - now
+
+
+@dataclass
+class Access:
+    """Who may see a site: its password file, sessions, login throttle and the header rules.
+
+    The camera's page and the home page (``camera.home``) each build one from their ``web:``
+    section and state directory; ``camera.web.security`` reads it from the application, so both
+    sites log in, check CSRF tokens and throttle guessers with the same code."""
+
+    passwords: PasswordFile
+    sessions: Sessions
+    throttle: LoginThrottle
+    proxies: list[Network]
+    secure_cookies: bool
+    """Cookies marked ``Secure`` when the browser reaches us over HTTPS (our own TLS, or a
+    reverse proxy named by an https ``public_url``)."""
+    health_without_login: bool
+    worker: ThreadPoolExecutor
+    """Where a password is checked (argon2 takes a fraction of a second): off the event loop."""
+
+    @classmethod
+    def for_site(cls, config: WebConfig, state_dir: Path, worker: ThreadPoolExecutor) -> Access:
+        public = config.public_url or ""
+        return cls(
+            passwords=PasswordFile(state_dir),
+            sessions=Sessions(config.session_hours * 3600),
+            throttle=LoginThrottle(config.login_attempts, config.login_window_s),
+            proxies=config.trusted_proxy_networks,
+            secure_cookies=config.tls or public.startswith("https://"),
+            health_without_login=config.allow_health_without_login,
+            worker=worker,
+        )

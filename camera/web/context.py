@@ -14,7 +14,7 @@ from aiohttp import web
 
 from camera.config import RondaConfig
 from camera.store import Database, EventStore, Outbox
-from camera.web.auth import LoginThrottle, PasswordFile, Sessions
+from camera.web.auth import Access
 from camera.web.live import Areas, LiveEncoder, LiveFeed
 
 log = logging.getLogger(__name__)
@@ -51,19 +51,8 @@ class WebContext:
         self.state_dir = self.database.path.parent
         self.events = EventStore(self.database, self.config.store)
         self.outbox = Outbox(self.database, self.config.mqtt.outbox)
-        self.passwords = PasswordFile(self.state_dir)
-        self.sessions = Sessions(self.config.web.session_hours * 3600)
-        self.throttle = LoginThrottle(
-            self.config.web.login_attempts, self.config.web.login_window_s
-        )
-        self.proxies = self.config.web.trusted_proxy_networks
-
-    @property
-    def secure_cookies(self) -> bool:
-        """Cookies marked ``Secure`` when the browser reaches us over HTTPS (our own TLS, or a
-        reverse proxy named by an https ``public_url``)."""
-        public = self.config.web.public_url or ""
-        return self.config.web.tls or public.startswith("https://")
+        self.access = Access.for_site(self.config.web, self.state_dir, self.worker)
+        self.passwords = self.access.passwords
 
     def areas(self) -> Areas:
         return Areas(

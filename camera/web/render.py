@@ -3,22 +3,38 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from jinja2 import Environment, PackageLoader, select_autoescape
-
-from camera.web.context import CONTEXT
+from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
 REPLAY_EPOCH_LIMIT = 1e9
 """Event times below this are seconds into a recording (replay), not wall-clock time."""
 
 
+@dataclass(frozen=True)
+class Frame:
+    """What the frame of every page of a site shows: its name (title, header), whether there is
+    a live view to link to, and the templates (a site's own first, then the camera page's, so
+    the login page and the base layout are shared)."""
+
+    name: str
+    live: bool
+    environment: Environment
+
+
+FRAME = web.AppKey("frame", Frame)
+
+
 @functools.cache
-def environment() -> Environment:
+def environment(first: str | None = None) -> Environment:
+    """The camera page's templates; ``first`` names a package whose own ``templates`` folder is
+    searched before them (the home page's)."""
+    loaders = [PackageLoader(first, "templates")] if first else []
     env = Environment(
-        loader=PackageLoader("camera.web", "templates"),
+        loader=ChoiceLoader([*loaders, PackageLoader("camera.web", "templates")]),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -47,18 +63,14 @@ def moment(seconds: float | None) -> str:
 def render(request: web.Request, template: str, status: int = 200, **values: Any) -> web.Response:
     from camera.web.security import SESSION
 
-    context = request.app[CONTEXT]
+    frame = request.app[FRAME]
     session = request.get(SESSION)
-    html = (
-        environment()
-        .get_template(template)
-        .render(
-            camera=context.config.camera.name,
-            csrf=session.csrf if session is not None else "",
-            logged_in=session is not None,
-            live=context.live is not None,
-            path=request.path,
-            **values,
-        )
+    html = frame.environment.get_template(template).render(
+        camera=frame.name,
+        csrf=session.csrf if session is not None else "",
+        logged_in=session is not None,
+        live=frame.live,
+        path=request.path,
+        **values,
     )
     return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")

@@ -17,9 +17,8 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from camera.web.auth import Session, same_token
+from camera.web.auth import Access, Session, same_token
 from camera.web.clients import client_address
-from camera.web.context import CONTEXT
 from camera.web.render import render
 
 log = logging.getLogger(__name__)
@@ -27,6 +26,8 @@ log = logging.getLogger(__name__)
 SESSION_COOKIE = "ronda_session"
 LOGIN_COOKIE = "ronda_login"
 SESSION = web.RequestKey("session", Session)
+ACCESS = web.AppKey("access", Access)
+"""Set by every site that uses these handlers (the camera's page, the home page)."""
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 PUBLIC_PATHS = frozenset({"/login", "/favicon.ico"})
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -62,13 +63,13 @@ def _set_headers(response: web.StreamResponse) -> None:
 
 @web.middleware
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-    context = request.app[CONTEXT]
+    access = request.app[ACCESS]
     path = request.path
     if path in PUBLIC_PATHS or path.startswith("/static/"):
         return await handler(request)
-    if path == "/api/health" and context.config.web.allow_health_without_login:
+    if path == "/api/health" and access.health_without_login:
         return await handler(request)
-    session = context.sessions.get(request.cookies.get(SESSION_COOKIE))
+    session = access.sessions.get(request.cookies.get(SESSION_COOKIE))
     if session is None:
         if request.method in SAFE_METHODS and _is_page(request):
             target = request.path_qs
@@ -117,7 +118,7 @@ def login_form(
     request: web.Request, target: str, status: int = 200, error: str | None = None
 ) -> web.Response:
     """The login page with a fresh login token in the form and in a cookie (login CSRF)."""
-    context = request.app[CONTEXT]
+    access = request.app[ACCESS]
     token = secrets.token_urlsafe(24)
     response = render(
         request,
@@ -126,14 +127,14 @@ def login_form(
         login_token=token,
         next=target,
         error=error,
-        password_set=context.passwords.is_set(),
+        password_set=access.passwords.is_set(),
     )
     response.set_cookie(
         LOGIN_COOKIE,
         token,
         httponly=True,
         samesite="Strict",
-        secure=context.secure_cookies,
+        secure=access.secure_cookies,
         max_age=3600,
     )
     return response
@@ -141,29 +142,29 @@ def login_form(
 
 async def login(request: web.Request) -> web.StreamResponse:
     """Check the password (rate-limited, off the event loop) and open a session."""
-    context = request.app[CONTEXT]
+    access = request.app[ACCESS]
     form = await request.post()
     client = client_address(
         request.remote,
         request.headers.getall("X-Forwarded-For", []),
-        context.proxies,
+        access.proxies,
     )
     target = safe_next(str(form.get("next", "/")))
     expected = request.cookies.get(LOGIN_COOKIE)
     if expected is None or not same_token(str(form.get("login_token", "")), expected):
         raise web.HTTPForbidden(text="403: stale login form (reload the page)\n")
-    wait = context.throttle.retry_after(client)
+    wait = access.throttle.retry_after(client)
     if wait is not None:
         return _refused(request, target, 429, f"Too many wrong passwords: wait {wait:.0f} s.", wait)
     password = str(form.get("password", ""))
     loop = asyncio.get_running_loop()
-    right = await loop.run_in_executor(context.worker, context.passwords.verify, password)
+    right = await loop.run_in_executor(access.worker, access.passwords.verify, password)
     del password
     if not right:
-        context.throttle.failed(client)
+        access.throttle.failed(client)
         return _refused(request, target, 401, "Wrong password.", None)
-    context.throttle.succeeded(client)
-    session = context.sessions.create()
+    access.throttle.succeeded(client)
+    session = access.sessions.create()
     log.info("web: login from %s", client)
     response = web.HTTPSeeOther(target)
     response.set_cookie(
@@ -171,8 +172,8 @@ async def login(request: web.Request) -> web.StreamResponse:
         session.token,
         httponly=True,
         samesite="Strict",
-        secure=context.secure_cookies,
-        max_age=round(context.sessions.lifetime_s),
+        secure=access.secure_cookies,
+        max_age=round(access.sessions.lifetime_s),
     )
     response.del_cookie(LOGIN_COOKIE)
     raise response
@@ -188,8 +189,8 @@ def _refused(
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
-    context = request.app[CONTEXT]
-    context.sessions.drop(request.cookies.get(SESSION_COOKIE))
+    access = request.app[ACCESS]
+    access.sessions.drop(request.cookies.get(SESSION_COOKIE))
     response = web.HTTPSeeOther("/login")
     response.del_cookie(SESSION_COOKIE)
     raise response

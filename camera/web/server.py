@@ -28,7 +28,8 @@ from camera.web.events_pages import (
 )
 from camera.web.health import api_health, status_page
 from camera.web.live_pages import FRAME_SIGNAL, FrameSignal, live_page, mjpeg, snapshot
-from camera.web.security import guard, login, login_page, logout, security_headers
+from camera.web.render import FRAME, Frame, environment
+from camera.web.security import ACCESS, guard, login, login_page, logout, security_headers
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ class WebError(Exception):
 def build_app(context: WebContext) -> web.Application:
     app = web.Application(middlewares=[security_headers, guard], client_max_size=MAX_BODY)
     app[CONTEXT] = context
+    app[ACCESS] = context.access
+    app[FRAME] = Frame(context.config.camera.name, context.live is not None, environment())
     app.add_routes(
         [
             web.get("/", status_page),
