@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from camera.detect import DetectorConfig
+from camera.detect import DetectorConfig, ModelError
+from camera.detect.decoding import decoder_for
+from camera.detect.families.nanodet import NanoDetDecoder
 from camera.detect.letterbox import letterbox
-from camera.detect.manifest import ClassMapping
+from camera.detect.manifest import ClassMapping, ModelSpec
 from camera.detect.merge import merge_detections
-from camera.detect.nanodet import NanoDetDecoder
 from camera.detect.nms import nms
 
 OUTPUTS = {str(s): {"scores": f"cls_{s}", "boxes": f"box_{s}"} for s in (8, 16, 32)}
@@ -159,3 +162,28 @@ def test_merge_keeps_two_people_and_sorts_by_score():
 def test_merge_keeps_a_strong_pet_with_a_faint_person_echo():
     found = merge([(0, 16, 0.54, 100, 50, 300, 400), (0, 0, 0.23, 102, 50, 300, 398)])
     assert [d.subclass for d in found] == ["dog", "person"]
+
+
+def family_spec(family: str, decoder: dict | None = None) -> ModelSpec:
+    return ModelSpec(
+        "m", Path("m.tflite"), "0" * 64, 1, "int8", 416, "uint8", family,
+        {"family": family, **(decoder or {})}, {0: ClassMapping("person", "person")},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("family", ["yolo", "../nanodet", "decoding", "NanoDet"])
+def test_an_unknown_decoder_family_is_one_clear_error(family):
+    with pytest.raises(ModelError, match=f"decoder family {family!r} is not supported"):
+        decoder_for(family_spec(family), {})
+
+
+def test_a_family_module_is_found_by_the_manifest_name_and_checks_the_outputs():
+    settings = {"strides": [8, 16, 32], "reg_max": 10, "outputs": OUTPUTS}
+    shapes = {name: value.shape for name, value in raw_outputs().items()}
+    decoder = decoder_for(family_spec("nanodet", settings), shapes)
+    assert isinstance(decoder, NanoDetDecoder)
+    shapes["box_8"] = (1, 2704, 40)
+    with pytest.raises(ModelError, match="box_8"):
+        decoder_for(family_spec("nanodet", settings), shapes)
+    with pytest.raises(ModelError, match="decoder settings invalid"):
+        decoder_for(family_spec("nanodet", {"strides": [8]}), shapes)

@@ -17,11 +17,11 @@ import cv2
 import numpy as np
 
 from camera.detect.config import DetectorConfig
+from camera.detect.decoding import Decoder, decoder_for
 from camera.detect.errors import ModelError
 from camera.detect.letterbox import letterbox
 from camera.detect.manifest import ModelSpec, verify_file
 from camera.detect.merge import merge_detections
-from camera.detect.nanodet import NanoDetDecoder
 from camera.detect.runtime import LoadedModel, load_model
 from camera.detect.selection import Selection
 from camera.detect.timing import DeviceTimings
@@ -36,31 +36,16 @@ _MIN_CROP = 2  # pixels; a thinner crop carries nothing the model can use
 class _Variant:
     spec: ModelSpec
     model: LoadedModel
-    decoder: NanoDetDecoder
+    decoder: Decoder
     lock: threading.Lock
 
 
-def _decoder_for(spec: ModelSpec, model: LoadedModel) -> NanoDetDecoder:
-    if spec.family != "nanodet":
-        raise ModelError(f"model {spec.name}: decoder family {spec.family!r} is not supported")
-    try:
-        decoder = NanoDetDecoder(
-            spec.input_size,
-            spec.decoder["strides"],
-            int(spec.decoder["reg_max"]),
-            spec.decoder["outputs"],
-            list(spec.classes),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelError(f"model {spec.name}: decoder settings invalid: {exc}") from None
+def _decoder_for(spec: ModelSpec, model: LoadedModel) -> Decoder:
     shapes = {
         name: tuple(int(d) for d in detail["shape"])
         for name, detail in model.runner.get_output_details().items()
     }
-    problem = decoder.check(shapes)
-    if problem:
-        raise ModelError(f"model file does not match its manifest: {spec.path}: {problem}")
-    return decoder
+    return decoder_for(spec, shapes)
 
 
 class TFLiteDetector:

@@ -11,21 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from camera.detect.decoding import Candidates
 
-@dataclass(frozen=True, slots=True)
-class Candidates:
-    """Boxes in model-input pixels (x1, y1, x2, y2), their scores and model class ids."""
-
-    boxes: np.ndarray
-    scores: np.ndarray
-    class_ids: np.ndarray
-
-    @staticmethod
-    def empty() -> Candidates:
-        return Candidates(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, int))
+if TYPE_CHECKING:
+    from camera.detect.manifest import ModelSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +90,17 @@ class NanoDetDecoder:
             np.concatenate(scores).astype(np.float32),
             np.concatenate(class_ids),
         )
+
+
+def from_spec(spec: ModelSpec) -> NanoDetDecoder:
+    """The decoder for a manifest variant of the ``nanodet`` family."""
+    return NanoDetDecoder(
+        spec.input_size,
+        spec.decoder["strides"],
+        int(spec.decoder["reg_max"]),
+        spec.decoder["outputs"],
+        list(spec.classes),
+    )
 
 
 def _centres(input_size: int, stride: int) -> np.ndarray:

@@ -1,0 +1,2 @@
+"""One module per detector family, named as ``decoder.family`` in the manifest (see
+``camera.detect.decoding``)."""
