@@ -76,6 +76,8 @@ class StatsPayload(PipelineCounters):
     soc_temp_c: float | None
     battery_pct: float | None
     clips: ClipStats | None
+    page: str | None
+    """The camera's own page (``web.public_url``), for the home page's link; null without."""
 
 
 class Runtime:
@@ -291,6 +293,7 @@ class Runtime:
             soc_temp_c=readings["soc_temp_c"] if readings is not None else None,
             battery_pct=readings["battery_pct"] if readings is not None else None,
             clips=self.recorder.stats() if self.recorder is not None else None,
+            page=self.config.web.public_url if self.config.web.enabled else None,
         )
 
     def _maybe_publish_stats(self) -> None:

@@ -359,8 +359,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_extensions(add: Callable[..., argparse.ArgumentParser]) -> None:
     """Commands whose modules live with what they inspect: doctor, status, service, web, outbox,
-    clip, eval."""
+    clip, eval, home."""
     from camera.eval.commands import register as register_eval
+    from camera.home.commands import register as register_home
     from camera.record.commands import register as register_clip
     from camera.service.commands import register
     from camera.service.outbox import register as register_outbox
@@ -371,6 +372,7 @@ def _add_extensions(add: Callable[..., argparse.ArgumentParser]) -> None:
     register_outbox(add)
     register_clip(add)
     register_eval(add)
+    register_home(add)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

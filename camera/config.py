@@ -22,6 +22,7 @@ from camera.detect import DetectorConfig
 from camera.events import ThumbnailConfig
 from camera.files import UnusableFile, read_small, shown
 from camera.governor import GovernorConfig
+from camera.home.config import HomeConfig
 from camera.motion import MotionConfig, RegionConfig
 from camera.mqtt import MqttConfig
 from camera.record.config import ClipsConfig
@@ -105,6 +106,7 @@ class RondaConfig(Section):
     object entered (its feet: the bottom centre of its box); MQTT keeps a retained count per
     zone and label; ``tracker.labels.<label>.alert_zones`` picks the zones whose visits alert."""
     web: WebConfig = WebConfig()
+    home: HomeConfig = HomeConfig()
     logging: LoggingSection = LoggingSection()
 
     @model_validator(mode="after")

@@ -11,12 +11,9 @@ import contextlib
 import http.client
 import json
 import logging
-import re
 import ssl
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 
@@ -25,7 +22,7 @@ from camera.store import Database, EventStore
 from camera.web.context import WebContext
 from camera.web.server import WebServer
 from tests.broker import Certificates, free_port
-from tests.web_helpers import event_update
+from tests.web_helpers import Client, event_update
 
 PASSWORD = "s3cret-horse-battery"
 SECRET = "TOP-SECRET-CONTENT"
@@ -40,51 +37,6 @@ web:
   host: 127.0.0.1
   login_attempts: 3
 """
-
-
-@dataclass
-class Client:
-    port: int
-    cookies: dict[str, str] = field(default_factory=dict)
-    bodies: list[bytes] = field(default_factory=list)
-    forwarded_for: str | None = None
-    """Sent as ``X-Forwarded-For`` with every request, as a reverse proxy would."""
-
-    def request(
-        self, method: str, path: str, body: bytes | None = None, headers: dict | None = None
-    ) -> http.client.HTTPResponse:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        sent = dict(headers or {})
-        if self.forwarded_for:
-            sent["X-Forwarded-For"] = self.forwarded_for
-        if self.cookies:
-            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        connection.request(method, path, body=body, headers=sent)
-        response = connection.getresponse()
-        response.data = response.read()  # type: ignore[attr-defined]
-        self.bodies.append(response.data)  # type: ignore[attr-defined]
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, value = header.split(";", 1)[0].split("=", 1)
-            self.cookies[name] = value.strip('"')
-        return response
-
-    def login(self, password: str) -> http.client.HTTPResponse:
-        page = self.request("GET", "/login").data  # type: ignore[attr-defined]
-        token = re.search(rb'name="login_token" value="([^"]+)"', page)
-        assert token
-        form = urlencode({"login_token": token[1].decode(), "password": password, "next": "/"})
-        return self.request(
-            "POST",
-            "/login",
-            form.encode(),
-            {"Content-Type": "application/x-www-form-urlencoded"},
-        )
-
-    def csrf(self) -> str:
-        page = self.request("GET", "/events").data  # type: ignore[attr-defined]
-        match = re.search(rb'name="csrf-token" content="([^"]+)"', page)
-        assert match
-        return match[1].decode()
 
 
 @pytest.fixture

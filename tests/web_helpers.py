@@ -5,13 +5,15 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import cv2
 
@@ -53,6 +55,53 @@ web:
   port: {port}
   live_fps: 4
 """
+
+
+@dataclass
+class Client:
+    """A plain HTTP client that keeps cookies, as a browser would, for the security tests."""
+
+    port: int
+    cookies: dict[str, str] = field(default_factory=dict)
+    bodies: list[bytes] = field(default_factory=list)
+    forwarded_for: str | None = None
+    """Sent as ``X-Forwarded-For`` with every request, as a reverse proxy would."""
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict | None = None
+    ) -> http.client.HTTPResponse:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        sent = dict(headers or {})
+        if self.forwarded_for:
+            sent["X-Forwarded-For"] = self.forwarded_for
+        if self.cookies:
+            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        connection.request(method, path, body=body, headers=sent)
+        response = connection.getresponse()
+        response.data = response.read()  # type: ignore[attr-defined]
+        self.bodies.append(response.data)  # type: ignore[attr-defined]
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, value = header.split(";", 1)[0].split("=", 1)
+            self.cookies[name] = value.strip('"')
+        return response
+
+    def login(self, password: str) -> http.client.HTTPResponse:
+        page = self.request("GET", "/login").data  # type: ignore[attr-defined]
+        token = re.search(rb'name="login_token" value="([^"]+)"', page)
+        assert token
+        form = urlencode({"login_token": token[1].decode(), "password": password, "next": "/"})
+        return self.request(
+            "POST",
+            "/login",
+            form.encode(),
+            {"Content-Type": "application/x-www-form-urlencoded"},
+        )
+
+    def csrf(self, page_path: str = "/events") -> str:
+        page = self.request("GET", page_path).data  # type: ignore[attr-defined]
+        match = re.search(rb'name="csrf-token" content="([^"]+)"', page)
+        assert match
+        return match[1].decode()
 
 
 def write_slice(path: Path, first: int, last: int) -> Path:

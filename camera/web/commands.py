@@ -61,7 +61,9 @@ def cmd_web(args: argparse.Namespace) -> int:
     return serve(config, path, args.port, getattr(args, "verbose", False))
 
 
-def set_password(state_dir: Path, from_stdin: bool) -> int:
+def set_password(
+    state_dir: Path, from_stdin: bool, command: str = "ronda web passwd", restart: str = "ronda"
+) -> int:
     from camera.web.auth import PasswordError, PasswordFile
 
     passwords = PasswordFile(state_dir)
@@ -70,16 +72,16 @@ def set_password(state_dir: Path, from_stdin: bool) -> int:
     else:
         password = getpass.getpass("New web password: ")
         if getpass.getpass("Again: ") != password:
-            _err("ronda web passwd: the two passwords differ; nothing changed")
+            _err(f"{command}: the two passwords differ; nothing changed")
             return 2
     try:
         passwords.set(password)
     except PasswordError as error:
-        _err(f"ronda web passwd: {error}; nothing changed")
+        _err(f"{command}: {error}; nothing changed")
         return 2
     _out(
         f"password set ({passwords.path}); a running camera accepts it at once; restart it "
-        "(sudo systemctl restart ronda) if it listened on localhost only until now"
+        f"(sudo systemctl restart {restart}) if it listened on localhost only until now"
     )
     return 0
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from camera.web.config import WebConfig
 from camera.web.context import CONTEXT, WebContext
 from camera.web.editor import editor_page, save_areas
 from camera.web.events_pages import (
@@ -70,8 +71,7 @@ def build_app(context: WebContext) -> web.Application:
     return app
 
 
-def ssl_context(context: WebContext) -> ssl.SSLContext | None:
-    config = context.config.web
+def ssl_context(config: WebConfig) -> ssl.SSLContext | None:
     if config.tls_cert is None or config.tls_key is None:
         return None
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -83,23 +83,38 @@ def ssl_context(context: WebContext) -> ssl.SSLContext | None:
     return tls
 
 
-class WebServer:
-    """Runs ``build_app`` on a daemon thread; ``start`` returns once it listens."""
+class SiteServer:
+    """Runs the application ``make_app`` builds on a daemon thread; ``start`` returns once it
+    listens.  The camera's page (``WebServer``) and the home page (``camera.home``) are two."""
 
-    def __init__(self, context: WebContext, *, host: str | None = None, port: int | None = None):
-        self.context = context
-        config = context.config.web
+    def __init__(
+        self,
+        config: WebConfig,
+        *,
+        password_set: bool,
+        host: str | None = None,
+        port: int | None = None,
+        password_hint: str = "`ronda web passwd`",
+    ):
+        self.config = config
         wanted = host or config.host
-        self.password_set = context.passwords.is_set()
+        self.password_set = password_set
+        self.password_hint = password_hint
         # No password yet: nobody could log in anyway, and nothing may be reachable unguarded.
         self.host = wanted if self.password_set else LOCALHOST
         self.port = config.port if port is None else port
-        self.tls = ssl_context(context)
+        self.tls = ssl_context(config)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
+
+    def make_app(self, loop: asyncio.AbstractEventLoop) -> web.Application:
+        raise NotImplementedError
+
+    def stopped(self) -> None:
+        """Called on the server's thread once it no longer serves."""
 
     @property
     def url(self) -> str:
@@ -117,9 +132,10 @@ class WebServer:
         if not self.password_set:
             log.warning(
                 "web: no password set, so the page listens on %s only; set one with "
-                "`ronda web passwd` and restart to listen on %s",
+                "%s and restart to listen on %s",
                 LOCALHOST,
-                self.context.config.web.host,
+                self.password_hint,
+                self.config.host,
             )
         log.info("web: serving %s", self.url)
 
@@ -127,11 +143,7 @@ class WebServer:
         loop = asyncio.new_event_loop()
         self._loop = loop
         asyncio.set_event_loop(loop)
-        app = build_app(self.context)
-        signal = FrameSignal(loop)
-        app[FRAME_SIGNAL] = signal
-        if self.context.live is not None:
-            self.context.live.on_frame = signal.notify_threadsafe
+        app = self.make_app(loop)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
         try:
             loop.run_until_complete(runner.setup())
@@ -148,13 +160,34 @@ class WebServer:
         try:
             loop.run_forever()
         finally:
-            if self.context.live is not None:
-                self.context.live.on_frame = None
+            self.stopped()
             loop.run_until_complete(runner.cleanup())
             loop.close()
-            self.context.worker.shutdown(wait=False, cancel_futures=True)
 
     def stop(self) -> None:
         if self._loop is not None and self._thread is not None and self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=10)
+
+
+class WebServer(SiteServer):
+    """The camera's page: ``build_app`` over a ``WebContext``, with the live feed wired."""
+
+    def __init__(self, context: WebContext, *, host: str | None = None, port: int | None = None):
+        self.context = context
+        super().__init__(
+            context.config.web, password_set=context.passwords.is_set(), host=host, port=port
+        )
+
+    def make_app(self, loop: asyncio.AbstractEventLoop) -> web.Application:
+        app = build_app(self.context)
+        signal = FrameSignal(loop)
+        app[FRAME_SIGNAL] = signal
+        if self.context.live is not None:
+            self.context.live.on_frame = signal.notify_threadsafe
+        return app
+
+    def stopped(self) -> None:
+        if self.context.live is not None:
+            self.context.live.on_frame = None
+        self.context.worker.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,216 @@
+"""The home page against a real mosquitto: what it hears, what it keeps, what it sends.
+
+Cameras here are MQTT clients publishing exactly what a camera publishes (retained
+availability, stats and snapshots; QoS 1 events and thumbnails), so each rule is checked on its
+own in a second or two; tests/test_home_browser.py runs three real cameras.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import paho.mqtt.client as paho
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from camera.config import ConfigError, parse_config
+from camera.home.service import Home, password_file
+from camera.home.store import EventFacts, HomeStore
+from camera.home.topics import Heard, parse, subscriptions
+from tests.broker import Mosquitto, Subscriber, free_port, wait_until
+from tests.web_helpers import Client
+
+PASSWORD = "home-page-password"
+JPEG = b"\xff\xd8 a small picture \xff\xd9"
+
+
+def home_config(broker: Mosquitto, state: Path, **home: object) -> object:
+    return parse_config(
+        {
+            "store": {"path": str(state)},
+            "mqtt": {"host": broker.host, "port": broker.port, "keepalive_s": 5},
+            "web": {"host": "127.0.0.1", "port": free_port()},
+            "home": home,
+        }
+    )
+
+
+class FakeCamera:
+    """Publishes what camera ``name`` publishes, nothing more."""
+
+    def __init__(self, broker: Mosquitto, name: str) -> None:
+        self.prefix = f"ronda/{name}"
+        self.name = name
+        self.client = paho.Client(callback_api_version=CallbackAPIVersion.VERSION2)
+        self.client.connect(broker.host, broker.port)
+        self.client.loop_start()
+
+    def send(self, suffix: str, payload: bytes | str, *, retain: bool = False) -> None:
+        self.client.publish(
+            f"{self.prefix}/{suffix}", payload, qos=1, retain=retain
+        ).wait_for_publish(5)
+
+    def announce(self, level: str = "normal") -> None:
+        self.send("availability", "online", retain=True)
+        stats = {"camera": self.name, "governor_level": level, "page": f"http://{self.name}:8080"}
+        self.send("stats", json.dumps(stats), retain=True)
+        self.send("person/snapshot", JPEG, retain=True)
+
+    def event(self, event_id: str, sequence: int = 1, kind: str = "start") -> None:
+        update = {
+            "id": event_id,
+            "camera": self.name,
+            "label": "person",
+            "score": 0.9,
+            "sequence": sequence,
+            "type": kind,
+            "start_local": "2026-12-06T04:00:00",
+        }
+        self.send("events", json.dumps(update))
+        self.send(f"events/{event_id}/thumbnail", JPEG)
+
+    def stop(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+@pytest.fixture
+def cameras(broker: Mosquitto) -> Iterator[list[FakeCamera]]:
+    made = [FakeCamera(broker, name) for name in ("porch", "garden")]
+    for camera in made:
+        camera.announce()
+    yield made
+    for camera in made:
+        camera.stop()
+
+
+def started(config: object) -> Home:
+    home = Home(config)  # type: ignore[arg-type]
+    home.start()
+    assert home.listener.connected.wait(10)
+    return home
+
+
+def test_topics_name_the_camera_and_what_was_heard() -> None:
+    filters = ["ronda/+", "site2/cams/+"]
+    assert parse("ronda/porch/availability", filters) == Heard("ronda/porch", "availability")
+    assert parse("ronda/porch/pet/snapshot", filters) == Heard("ronda/porch", "snapshot", "pet")
+    assert parse("site2/cams/x/events/e1/thumbnail", filters) == Heard(
+        "site2/cams/x", "thumbnail", "e1"
+    )
+    assert parse("ronda/porch/zones/door/person", filters) is None
+    assert parse("other/porch/events", filters) is None
+    shared = subscriptions(["ronda/+"], "pages")
+    assert "$share/pages/ronda/+/events" in shared
+    assert "ronda/+/availability" in shared  # retained state never through the shared group
+
+
+def test_camera_filters_are_checked() -> None:
+    for bad in ("ronda/#", "ronda/+/+", "ron+da", "$SYS/+"):
+        with pytest.raises(ConfigError, match=r"home\.cameras"):
+            parse_config({"home": {"cameras": [bad]}})
+
+
+def test_an_event_is_one_row_whatever_arrives_twice(tmp_path: Path) -> None:
+    store = HomeStore(tmp_path, keep_events=100)
+    facts = EventFacts("e1", "person", 0.8, 1, "start", 10.0, None, None)
+    store.event("ronda/porch", "porch", facts)
+    store.event("ronda/porch", "porch", facts)  # QoS 1 redelivery
+    store.event("ronda/porch", "porch", EventFacts("e1", "person", 0.9, 3, "end", 10.0, 20.0, None))
+    store.event("ronda/porch", "porch", EventFacts("e1", "pet", 0.1, 2, "update", 10.0, None, None))
+    store.thumbnail("ronda/porch", "e1", JPEG)
+    [row] = store.timeline(10)
+    assert (row.event_id, row.kind, row.score, row.thumbnail) == ("e1", "end", 0.9, True)
+    store.event("ronda/garden", "garden", facts)  # the same id on another camera is another event
+    assert store.count_events() == 2
+
+
+def test_the_page_shows_every_camera_and_sends_whole_home_commands(
+    broker: Mosquitto, cameras: list[FakeCamera], tmp_path: Path
+) -> None:
+    config = home_config(broker, tmp_path / "state")
+    password_file(config).set(PASSWORD)  # type: ignore[arg-type]
+    commands = Subscriber(broker.host, broker.port, topic="ronda/+/+/set").start()
+    home = started(config)
+    try:
+        client = Client(home.server.port)
+        assert client.request("GET", "/api/home").status == 401  # login first, as on a camera
+        assert client.request("POST", "/arm").status == 401
+        assert client.login(PASSWORD).status == 303
+        assert wait_until(lambda: len(api(client)["cameras"]) == 2, 10)
+        for camera in cameras:
+            camera.event(f"{camera.name}-1")
+        assert wait_until(lambda: len(api(client)["events"]) == 2, 10)
+        assert all(e["thumbnail"] for e in api(client)["events"])
+        listed = api(client)["cameras"]
+        assert {c["name"] for c in listed} == {"porch", "garden"}
+        assert all(
+            c["online"] and c["level"] == "normal" and c["snapshots"] == ["person"] for c in listed
+        )
+        page = client.request("GET", "/").data  # type: ignore[attr-defined]
+        assert b'href="http://porch:8080"' in page and b'href="http://garden:8080"' in page
+
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        assert client.request("POST", "/arm", b"", form).status == 403  # no CSRF token
+        token = client.csrf("/")
+        assert client.request("POST", "/arm", f"csrf={token}".encode(), form).status == 303
+        assert commands.wait_for(lambda s: len(s.on("/armed/set")) == 2, 10)
+        assert {(m.topic, m.payload) for m in commands.on("/armed/set")} == {
+            ("ronda/porch/armed/set", b"ON"),
+            ("ronda/garden/armed/set", b"ON"),
+        }
+        body = f"csrf={token}&minutes=45".encode()
+        assert client.request("POST", "/snooze", body, form).status == 303
+        assert commands.wait_for(lambda s: len(s.on("/snooze/set")) == 2, 10)
+        assert {m.payload for m in commands.on("/snooze/set")} == {b"45"}
+        too_long = f"csrf={token}&minutes=1441".encode()
+        assert client.request("POST", "/snooze", too_long, form).status == 400
+        assert not any(m.retain for m in commands.messages)  # a command is never retained
+
+        # The Home Assistant entity: one command on the home's topic, one per camera.
+        cameras[0].client.publish("ronda-home/armed/set", "OFF", qos=1).wait_for_publish(5)
+        assert commands.wait_for(
+            lambda s: [m.payload for m in s.on("/armed/set")].count(b"OFF") == 2, 10
+        )
+        # Its state follows the cameras' own retained state.
+        watcher = Subscriber(broker.host, broker.port, topic="#").start()
+        for camera in cameras:
+            camera.send("armed", "ON", retain=True)
+        assert watcher.wait_for(
+            lambda s: any(m.payload == b"ON" for m in s.on("ronda-home/armed")), 10
+        )
+        assert watcher.wait_for(lambda s: bool(s.on("switch/ronda_home/armed/config")), 10)
+        watcher.stop()
+    finally:
+        home.close()
+        commands.stop()
+
+
+def test_events_sent_while_the_page_was_down_arrive_once(
+    broker: Mosquitto, cameras: list[FakeCamera], tmp_path: Path
+) -> None:
+    config = home_config(broker, tmp_path / "state")
+    home = started(config)
+    porch = cameras[0]
+    porch.event("before")
+    assert wait_until(lambda: home.store.count_events() == 1, 10)
+    home.close()
+    porch.event("while-down-1")
+    porch.event("while-down-2")
+    porch.event("while-down-2", sequence=2, kind="end")
+    home = started(config)
+    try:
+        assert wait_until(lambda: home.store.count_events() == 3, 10)
+        ids = [e.event_id for e in home.store.timeline(10)]
+        assert sorted(ids) == ["before", "while-down-1", "while-down-2"]
+        assert [e.kind for e in home.store.timeline(10) if e.event_id == "while-down-2"] == ["end"]
+    finally:
+        home.close()
+
+
+def api(client: Client) -> dict:
+    response = client.request("GET", "/api/home")
+    assert response.status == 200
+    return json.loads(response.data)  # type: ignore[attr-defined]
