@@ -159,12 +159,24 @@ def wait_for(condition: Callable[[], Any], timeout: float, what: str, every: flo
 class Camera:
     """``ronda run`` in a subprocess, its web page on a free loopback port."""
 
-    def __init__(self, root: Path, clip: Path) -> None:
+    def __init__(
+        self,
+        root: Path,
+        clip: Path | None,
+        config_text: str = CONFIG_TEXT,
+        command: tuple[str, ...] = ("run",),
+        **values: object,
+    ) -> None:
+        """``config_text`` is formatted with ``clip``, ``state``, ``port`` and ``values``;
+        ``command`` is what runs (``ronda home`` serves a page too)."""
         self.root = root
         self.state = root / "state"
         self.port = free_port()
         self.config = root / "ronda.yaml"
-        self.config.write_text(CONFIG_TEXT.format(clip=clip, state=self.state, port=self.port))
+        self.config.write_text(
+            config_text.format(clip=clip, state=self.state, port=self.port, **values)
+        )
+        self.command = command
         self.log = root / "ronda.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -173,12 +185,13 @@ class Camera:
         return f"http://127.0.0.1:{self.port}"
 
     def set_password(self, password: str = PASSWORD) -> None:
+        page = "home" if self.command[0] == "home" else "web"
         done = subprocess.run(
             [
                 sys.executable,
                 "-m",
                 "camera",
-                "web",
+                page,
                 "passwd",
                 "--stdin",
                 "--config",
@@ -194,9 +207,9 @@ class Camera:
 
     def start(self) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        with self.log.open("w") as output:
+        with self.log.open("a") as output:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "camera", "run", "--config", str(self.config)],
+                [sys.executable, "-m", "camera", *self.command, "--config", str(self.config)],
                 cwd=REPO,
                 env=env,
                 stdout=output,
@@ -207,7 +220,7 @@ class Camera:
     def status(self, path: str) -> int | None:
         assert self.process is not None
         if self.process.poll() is not None:
-            raise AssertionError(f"ronda run exited: {self.log.read_text()}")
+            raise AssertionError(f"ronda {self.command[0]} exited: {self.log.read_text()}")
         try:
             connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
             connection.request("GET", path)

@@ -1,0 +1,233 @@
+"""The home page in a real Chromium, fed by three real cameras through one real mosquitto.
+
+Three ``ronda run`` processes (porch, garden, garage) loop a short clip in which a person walks
+in, each with its own state directory and web page; ``ronda home`` runs as its own process.
+The browser logs in and sees all three with their latest person snapshots and links to their
+pages; the garage is killed (SIGKILL: no goodbye, only the broker's Last Will) and shows offline
+within its keep-alive; the home page is stopped, two events are published, and after its
+restart each shows once.  Whole-home arm goes to every camera's command topic.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import paho.mqtt.client as paho
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from tests.broker import Mosquitto, Subscriber
+from tests.conftest import CANARY_PASSWORD
+from tests.web_helpers import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PASSWORD,
+    Camera,
+    wait_for,
+    write_slice,
+)
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+KEEPALIVE_S = 5
+"""The cameras' ``mqtt.keepalive_s`` (its minimum): the broker gives up on a silent client
+after 1.5 keep-alives (MQTT's rule) and publishes its Last Will."""
+REFRESH_S = 5
+"""The home page refreshes itself this often (``data-refresh``)."""
+NAMES = ("porch", "garden", "garage")
+CAMERA_CONFIG = """\
+camera:
+  name: {name}
+source:
+  kind: file
+  uri: {clip}
+  loop: true
+  fps: 5
+store:
+  path: {state}
+mqtt:
+  host: 127.0.0.1
+  port: {broker}
+  username: camera
+  password: {secret}
+  keepalive_s: {keepalive}
+  stats_interval_s: 5
+web:
+  host: 127.0.0.1
+  port: {port}
+  public_url: http://127.0.0.1:{port}
+"""
+HOME_CONFIG = """\
+store:
+  path: {state}
+mqtt:
+  host: 127.0.0.1
+  port: {broker}
+  username: home
+  password: {secret}
+web:
+  host: 127.0.0.1
+  port: {port}
+"""
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
+    server = Mosquitto(tmp_path_factory.mktemp("home-broker"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def cameras(
+    broker: Mosquitto, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Camera]]:
+    clip = write_slice(tmp_path_factory.mktemp("home-clip") / "visitor.mp4", 40, 200)
+    made = {
+        name: Camera(
+            tmp_path_factory.mktemp(f"camera-{name}"),
+            clip,
+            CAMERA_CONFIG,
+            name=name,
+            broker=broker.port,
+            secret=CANARY_PASSWORD,
+            keepalive=KEEPALIVE_S,
+        )
+        for name in NAMES
+    }
+    for camera in made.values():
+        camera.start()
+    yield made
+    for camera in made.values():
+        assert "Traceback" not in camera.stop()
+
+
+@pytest.fixture(scope="module")
+def home(broker: Mosquitto, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Camera]:
+    page = Camera(
+        tmp_path_factory.mktemp("home"),
+        None,
+        HOME_CONFIG,
+        command=("home",),
+        broker=broker.port,
+        secret=CANARY_PASSWORD,
+    )
+    page.set_password()
+    page.start()
+    yield page
+    log = page.stop()
+    assert "Traceback" not in log, log
+
+
+@pytest.fixture(scope="module")
+def page(home: Camera, cameras: dict[str, Camera]) -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: ./run-tests.sh installs Debian's chromium")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        context = browser.new_context(base_url=home.url, viewport={"width": 1100, "height": 900})
+        context.set_default_timeout(20_000)
+        page = context.new_page()
+        log_in(page)
+        yield page
+        context.close()
+        browser.close()
+
+
+def log_in(page: Any) -> None:
+    page.goto("/")
+    assert "/login" in page.url  # the camera page's rules: no session, no page
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")
+
+
+def card(page: Any, name: str) -> Any:
+    return page.locator(f'li.camera[data-camera="{name}"]')
+
+
+def test_every_camera_is_listed_with_its_latest_snapshot(
+    page: Any, cameras: dict[str, Camera]
+) -> None:
+    for name in NAMES:  # the page refreshes itself: no reload here
+        wait_for(lambda n=name: card(page, n).locator("img.snapshot-person").count(), 120, name)
+    for name, camera in cameras.items():
+        assert card(page, name).locator(".availability").inner_text() == "online"
+        assert card(page, name).locator(".level").inner_text() == "normal"
+        assert card(page, name).locator("a.camera-page").get_attribute("href") == camera.url
+    page.reload()
+    for index in range(len(NAMES)):
+        picture = page.locator("img.snapshot-person").nth(index)
+        wait_for(lambda p=picture: p.evaluate("i => i.naturalWidth") > 0, 20, "a snapshot")
+    wait_for(lambda: page.locator("ul.timeline img").count() >= 3, 30, "timeline pictures")
+    shown = set(page.locator("ul.timeline .event-camera").all_inner_texts())
+    assert shown == set(NAMES)  # one timeline, every camera in it
+    page.screenshot(path=str(ARTIFACTS / "home.png"), full_page=True)
+
+
+def test_a_killed_camera_shows_offline_within_its_keepalive(
+    page: Any, cameras: dict[str, Camera]
+) -> None:
+    garage = cameras["garage"]
+    assert garage.process is not None
+    garage.process.send_signal(signal.SIGKILL)
+    killed = time.monotonic()
+    garage.process.wait(10)
+    availability = card(page, "garage").locator(".availability")
+    limit = 1.5 * KEEPALIVE_S + REFRESH_S + 3  # the broker's rule, one page refresh, slack
+    wait_for(lambda: availability.inner_text() == "offline", limit, "garage offline")
+    elapsed = time.monotonic() - killed
+    assert elapsed <= limit, elapsed
+    assert card(page, "porch").locator(".availability").inner_text() == "online"
+
+
+def test_whole_home_arm_reaches_every_camera(page: Any, broker: Mosquitto) -> None:
+    commands = Subscriber(broker.host, broker.port, topic="ronda/+/armed/set").start()
+    try:
+        page.click("#arm-all")
+        page.wait_for_url("**/?sent=armed*")
+        assert "Arm sent to 3 camera(s)." in page.inner_text("main")
+        assert commands.wait_for(lambda s: len(s.messages) >= 3, 10)
+        assert sorted((m.topic, m.payload) for m in commands.messages) == [
+            (f"ronda/{name}/armed/set", b"ON") for name in sorted(NAMES)
+        ]
+    finally:
+        commands.stop()
+
+
+def test_events_published_while_the_home_page_is_down_show_once(
+    page: Any, home: Camera, broker: Mosquitto
+) -> None:
+    home.stop()
+    publisher = paho.Client(callback_api_version=CallbackAPIVersion.VERSION2)
+    publisher.connect(broker.host, broker.port)
+    publisher.loop_start()
+    ids = ["while-down-1", "while-down-2"]
+    for event_id in ids:
+        update = {
+            "id": event_id,
+            "camera": "garden",
+            "label": "pet",
+            "type": "start",
+            "sequence": 1,
+            "score": 0.7,
+        }
+        publisher.publish("ronda/garden/events", json.dumps(update), qos=1).wait_for_publish(5)
+    publisher.loop_stop()
+    publisher.disconnect()
+    home.start()
+    log_in(page)  # sessions live in memory: a restart logs everyone out
+    events = page.locator("ul.timeline li")
+    wait_for(lambda: all(page.locator(f'li[data-event="{i}"]').count() for i in ids), 20, "both")
+    page.reload()
+    assert [page.locator(f'li[data-event="{i}"]').count() for i in ids] == [1, 1]
+    assert events.count() >= 5
