@@ -119,14 +119,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     log.info("ronda %s starting (config %s)", __version__, path or "built-in defaults")
     # Under systemd: READY at the first processed frame, WATCHDOG from the frame loop only.
     monitor = ServiceMonitor.from_environment()
+    # The camera first (picamera2 importable, the device there, the URL a URL): a missing
+    # camera is said at once, not after the models are loaded and timed.
+    source = open_source(config.source, config.motion.resolve().height)
     monitor.status("loading the detector")
     shutdown = Shutdown()
-    runtime = Runtime(config, RunOptions(hooks=[monitor], config_path=path, shutdown=shutdown))
+    try:
+        runtime = Runtime(config, RunOptions(hooks=[monitor], config_path=path, shutdown=shutdown))
+    except BaseException:
+        source.close()
+        raise
     monitor.attach(runtime.pipeline)
     web = attach_web(runtime, path)
     shutdown.install()
     try:
-        source = open_source(config.source, config.motion.resolve().height)
         monitor.stop_on_signals(source)
         monitor.status(f"waiting for the first frame from {source.name}")
         runtime.run_source(source, shutdown.stop)

@@ -97,7 +97,8 @@ def test_a_corrupted_model_copy_fails_with_the_fix(tmp_path: Path, secured: Mosq
     assert result.returncode == 1
     assert checks["models"].startswith("FAIL") and "sha256 mismatch" in checks["models"]
     assert str(victim) in checks["models"] and "-> fix: reinstall the models" in checks["models"]
-    assert checks["runtime"].startswith("FAIL")  # the detector refuses to load it too
+    # The camera runs without that one variant (fail alone), and says so.
+    assert checks["runtime"].startswith("warn") and "without nanodet-g416-int8" in checks["runtime"]
     assert checks["broker"].startswith("ok")  # the other checks still ran
 
 

@@ -60,6 +60,8 @@ class TFLiteDetector:
         self.selection: Selection | None = None
         """How the ladder was chosen (set by ``load_detector``; None when opened directly)."""
         self.timings: DeviceTimings | None = None
+        self.skipped: dict[str, str] = {}
+        """Variants left out because they cannot be used here, with why (``load_detector``)."""
 
     @classmethod
     def open(

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -54,6 +54,8 @@ class DeviceTimings:
     threads: int
     device: str
     source: Literal["measured", "cached", "cached+measured", "environment"]
+    failed: dict[str, str] = field(default_factory=dict)
+    """Variants whose timing failed, with the one-line reason: they are not used."""
 
 
 def measure_latency(spec: ModelSpec, threads: int) -> float:
@@ -84,13 +86,18 @@ def device_timings(
     cache_dir: Path | None,
     measure: Measure = measure_latency,
 ) -> DeviceTimings:
-    """Every variant's latency: from ``$RONDA_MODEL_TIMINGS``, the cache, or measured now."""
+    """Every variant's latency: from ``$RONDA_MODEL_TIMINGS``, the cache, or measured now.
+
+    A variant whose measurement fails (the runtime cannot load its file, the child crashes) is
+    left out and listed in ``failed``: the loader decides whether that is fatal (a pinned
+    variant) or one line (any other); nothing about it is cached, so it is tried at every start."""
     device = fingerprint()
     override = os.environ.get(TIMINGS_ENV)
     if override:
         return DeviceTimings(_parse_override(override, specs), threads, device, "environment")
     cache = _read_cache(cache_dir / CACHE_NAME) if cache_dir is not None else {}
     timings: dict[str, float] = {}
+    failed: dict[str, str] = {}
     measured = []
     for spec in specs:
         key = _key(spec, threads, device)
@@ -99,7 +106,11 @@ def device_timings(
             timings[spec.name] = float(entry["ms"])
             continue
         log.info("timing %s on this device (%d threads, once)", spec.name, threads)
-        timings[spec.name] = measure(spec, threads)
+        try:
+            timings[spec.name] = measure(spec, threads)
+        except ModelError as error:
+            failed[spec.name] = str(error)
+            continue
         measured.append(spec.name)
         cache[key] = {"variant": spec.name, "ms": round(timings[spec.name], 2), "at": time.time()}
     if measured and cache_dir is not None:
@@ -110,7 +121,7 @@ def device_timings(
         source = "cached"
     elif len(measured) == len(specs):
         source = "measured"
-    return DeviceTimings(timings, threads, device, source)
+    return DeviceTimings(timings, threads, device, source, failed)
 
 
 def fingerprint() -> str:

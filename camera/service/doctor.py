@@ -155,6 +155,14 @@ def check_runtime(config: RondaConfig) -> Check:
         detector.close()
     detail = f"{detector.backend}, {detector.variant}, one {size}px inference in {ms:.0f} ms"
     table = model_table(detector)
+    if detector.skipped:
+        return Check(
+            "runtime",
+            "warn",
+            f"{detail}; without {', '.join(detector.skipped)}, which cannot be used",
+            "see the models line",
+            table,
+        )
     if ms > SLOW_INFERENCE_MS:
         return Check(
             "runtime",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from camera.files import describe_mode, shown
 from camera.sources.base import FrameSource, SourceError
@@ -35,7 +36,41 @@ def open_source(config: SourceConfig, motion_height: int | None = None) -> Frame
         return VideoFileSource(Path(config.uri), realtime=True, loop=config.loop)
     from camera.sources.opencv_live import OpenCVSource
 
+    check_opencv_uri(config.uri)
     return OpenCVSource(config)
+
+
+STREAM_SCHEMES = frozenset({"rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "udp", "tcp", "srt"})
+"""Network streams OpenCV's FFmpeg backend reads (``source.uri``)."""
+
+
+def check_opencv_uri(uri: str) -> None:
+    """What can be told without opening the camera, so that ``ronda run`` says it before the
+    models load (a second or more; on a Pi Zero tens of seconds when they are timed) instead of
+    retrying forever: a device index or path with no device behind it, or a text that is no
+    device, no stream URL and no file.  A device that exists but fails, or a stream that does not
+    answer, is the source's business: it reopens with backoff, as after an outage."""
+    from camera.sources.opencv_live import redact_uri
+
+    if uri.isdigit():
+        device = Path(f"/dev/video{uri}")
+        if Path("/dev").is_dir() and not device.exists():
+            raise SourceError(
+                f"source.uri {uri}: there is no {device} (is the camera plugged in? "
+                "`v4l2-ctl --list-devices` lists them)"
+            )
+        return
+    if Path(uri).exists():
+        return  # a device path or a file OpenCV reads
+    if uri.startswith("/dev/"):
+        raise SourceError(f"source.uri {shown(uri)}: no such device (is the camera plugged in?)")
+    parsed = urlsplit(uri)
+    if parsed.scheme.lower() in STREAM_SCHEMES and parsed.netloc:
+        return
+    raise SourceError(
+        f"source.uri {redact_uri(uri)!r} is neither picamera2, a device (0, /dev/video0), a "
+        "stream URL (rtsp://host/path, http://...) nor an existing file"
+    )
 
 
 def refuse_fifo(uri: str) -> None:
