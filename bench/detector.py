@@ -46,19 +46,26 @@ SWEEP = (0.3, 0.4, 0.5, 0.6)
 SIZE_TARGET, LATENCY_TARGET, ACCURACY_TARGET = 0.27, 0.55, 1.0
 
 
-def variants() -> list[ModelSpec]:
-    """Every manifest variant, most accurate first."""
-    return by_accuracy(read_manifest(bundled_manifest()))
+def variants(manifests: list[Path] | None = None) -> list[ModelSpec]:
+    """Every variant of ``manifests`` (default: the bundled one), most accurate first."""
+    specs = [s for m in manifests or [bundled_manifest()] for s in read_manifest(m)]
+    return by_accuracy(specs)
 
 
 def pairs(specs: list[ModelSpec]) -> list[tuple[ModelSpec, ModelSpec]]:
-    """(int8, float32) of the same input size."""
+    """(int8, float32) of the same family and input size."""
     found = []
-    for size in sorted({s.input_size for s in specs}, reverse=True):
-        same = {s.precision: s for s in specs if s.input_size == size}
-        if {"int8", "float32"} <= set(same):
-            found.append((same["int8"], same["float32"]))
+    for family in dict.fromkeys(s.family for s in specs):
+        for size in sorted({s.input_size for s in specs}, reverse=True):
+            same = {s.precision: s for s in specs if s.input_size == size and s.family == family}
+            if {"int8", "float32"} <= set(same):
+                found.append((same["int8"], same["float32"]))
     return found
+
+
+def short(spec: ModelSpec) -> str:
+    """The variant name without its family prefix, for narrow table columns."""
+    return spec.name.split("-", 1)[-1]
 
 
 # -- 1. size and latency -------------------------------------------------------------------------
@@ -100,14 +107,14 @@ def print_speed(times: dict, specs: list[ModelSpec], summary: dict) -> None:
     print(f"\nall variants together: {summary['models_mb_total']:.1f} MB")
     for q_spec, f_spec in pairs(specs):
         size_ratio = q_spec.size / f_spec.size
-        print(f"\n{q_spec.input_size} px: int8/float32 size {size_ratio:.1%}"
+        print(f"\n{short(q_spec)}: int8/float32 size {size_ratio:.1%}"
               f"  (target <= {SIZE_TARGET:.0%})")  # fmt: skip
         for threads in (1, 2):
             q, f = times[(q_spec.name, threads)], times[(f_spec.name, threads)]
             ratio = np.median(q) / np.median(f)
-            summary.setdefault("latency_ratio", {})[f"{q_spec.input_size}/{threads}t"] = ratio
+            summary.setdefault("latency_ratio", {})[f"{short(q_spec)}/{threads}t"] = ratio
             best = min(q) / min(f)
-            print(f"{q_spec.input_size} px: int8/float32 latency, {threads} thread(s): "
+            print(f"{short(q_spec)}: int8/float32 latency, {threads} thread(s): "
                   f"{ratio:.1%} of median, {best:.1%} of min  "
                   f"(target <= {LATENCY_TARGET:.0%})")  # fmt: skip
 
@@ -214,7 +221,7 @@ def print_accuracy(
     tally: Tally, specs: list[ModelSpec], tracker: TrackerConfig, frames: list[Frame], summary: dict
 ) -> None:
     print(f"\n## Frame-level accuracy on {FOOTAGE} ({len(frames)} frames, whole frame)\n")
-    print(f"{'label':<8}{'thr':>5}  " + "".join(f"{s.name[8:]:>16}" for s in specs)
+    print(f"{'label':<8}{'thr':>5}  " + "".join(f"{short(s):>16}" for s in specs)
           + "   (precision / recall %)")  # fmt: skip
     for label in LABELS:
         configured = tracker.rule(label).threshold
@@ -235,7 +242,7 @@ def print_accuracy(
             q, f = summary["accuracy"][q_spec.name][label], summary["accuracy"][f_spec.name][label]
             dp, dr = q[0] - f[0], q[1] - f[1]
             worst = max(worst, abs(dp), abs(dr))
-            print(f"  {q_spec.input_size} px {label:<7} precision {dp:+5.1f}  recall {dr:+5.1f}")
+            print(f"  {short(q_spec):<16} {label:<7} precision {dp:+5.1f}  recall {dr:+5.1f}")
     summary["max_delta_points"] = worst
     print(f"largest int8-float32 difference: {worst:.1f} points  (target <= {ACCURACY_TARGET:.0f})")
 
@@ -294,6 +301,13 @@ def main() -> None:
     parser.add_argument("--margin", type=int, default=5, help="frames not scored at boundaries")
     parser.add_argument("--json", type=Path, help="also write the summary here")
     parser.add_argument("--speed-only", action="store_true", help="skip the footage evaluation")
+    parser.add_argument(
+        "--manifest",
+        type=Path,
+        action="append",
+        help="a models manifest to take variants from (repeatable; default: the bundled one), "
+        "e.g. a survey candidate's next to the shipped NanoDet",
+    )
     args = parser.parse_args()
 
     import ai_edge_litert
@@ -304,7 +318,7 @@ def main() -> None:
     if not (FOOTAGE / "manifest.json").exists():
         raise SystemExit(f"{FOOTAGE} not found: run from the repository root")
     still = cv2.imread(str(FOOTAGE / "stills" / "darknet_dog.jpg"))
-    specs = variants()
+    specs = variants(args.manifest)
     print_speed(latency(args.runs, still, specs), specs, summary)
     if not args.speed_only:
         accuracy(args, specs, summary)

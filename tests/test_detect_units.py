@@ -167,7 +167,8 @@ def test_merge_keeps_a_strong_pet_with_a_faint_person_echo():
 def family_spec(family: str, decoder: dict | None = None) -> ModelSpec:
     return ModelSpec(
         "m", Path("m.tflite"), "0" * 64, 1, "int8", 416, "uint8", family,
-        {"family": family, **(decoder or {})}, {0: ClassMapping("person", "person")},
+        {"family": family, **(decoder or {})}, {0: ClassMapping("person", "person"),
+        15: ClassMapping("pet", "cat"), 16: ClassMapping("pet", "dog")},
     )  # fmt: skip
 
 
@@ -187,3 +188,37 @@ def test_a_family_module_is_found_by_the_manifest_name_and_checks_the_outputs():
         decoder_for(family_spec("nanodet", settings), shapes)
     with pytest.raises(ModelError, match="decoder settings invalid"):
         decoder_for(family_spec("nanodet", {"strides": [8]}), shapes)
+
+
+def centernet_outputs(size: int = 416, classes: int = 80) -> dict[str, np.ndarray]:
+    cells = size // 4
+    return {
+        "heatmap": np.zeros((1, cells, cells, classes), np.float32),
+        "sizes": np.zeros((1, cells, cells, 4), np.float32),
+    }
+
+
+def test_centernet_decoder_keeps_local_peaks_and_measures_from_the_cell_corner():
+    settings = {"stride": 4, "outputs": {"heatmap": "heatmap", "sizes": "sizes"}}
+    outputs = centernet_outputs()
+    decoder = decoder_for(
+        family_spec("centernet", settings), {k: v.shape for k, v in outputs.items()}
+    )
+    heat, sizes = outputs["heatmap"][0], outputs["sizes"][0]
+    heat[10, 20, 0] = 0.8  # a person peak at row 10, col 20 ...
+    heat[10, 21, 0] = 0.6  # ... and its shoulder: not a peak, no second box
+    heat[40, 5, 16] = 0.5  # a dog
+    heat[50, 50, 2] = 0.9  # a car: not mapped
+    sizes[10, 20] = (8, 12, 16, 20)
+    found = decoder.decode(outputs, 0.3)
+    assert sorted(found.class_ids.tolist()) == [0, 16]
+    person = found.boxes[found.class_ids == 0][0]
+    assert person.tolist() == [80 - 8, 40 - 12, 80 + 16, 40 + 20]
+    assert decoder.decode(outputs, 0.55).class_ids.tolist() == [0]
+
+
+def test_centernet_decoder_refuses_outputs_of_another_size():
+    settings = {"stride": 4, "outputs": {"heatmap": "heatmap", "sizes": "sizes"}}
+    shapes = {k: v.shape for k, v in centernet_outputs(320).items()}
+    with pytest.raises(ModelError, match="heatmap"):
+        decoder_for(family_spec("centernet", settings), shapes)
