@@ -8,6 +8,7 @@ it needs numpy<2 and ran int8 several times slower in our measurements.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib
 import logging
 import os
@@ -97,6 +98,7 @@ def load_model(path: Path, threads: int) -> LoadedModel:
             interpreter = interpreter_cls(model_path=str(path), num_threads=threads)
             # Allocate before asking for the signature runner, or XNNPACK is silently skipped.
             interpreter.allocate_tensors()
+        drop_mapped_pages(path)
         runner = interpreter.get_signature_runner()
         inputs = runner.get_input_details()
         outputs = runner.get_output_details()
@@ -155,3 +157,40 @@ def native_stderr_to_log() -> Iterator[None]:
 def _quant(detail: dict[str, Any]) -> tuple[float, int]:
     scale, zero = detail.get("quantization", (0.0, 0))
     return float(scale), int(zero)
+
+
+MADV_DONTNEED = 4
+
+
+def drop_mapped_pages(path: Path) -> None:
+    """Take the model file's pages out of this process's resident memory once the interpreter
+    is built.  TFLite maps the file and reads every weight while XNNPACK packs them into its own
+    buffers; the packed copy is what runs, so the mapped copy (15 MB for float32 416) stayed
+    resident for nothing.  ``MADV_DONTNEED`` on a read-only file mapping only drops the page
+    table entries: a weight read later (an operator XNNPACK does not run) is paged in again from
+    the file.  Measured on float32 416: resident -15 MB, of which 3 MB come back at inference.
+    Best effort: Linux only, silent where ``/proc`` or ``madvise`` is not there."""
+    target = str(path.resolve())
+    try:
+        maps = Path("/proc/self/maps").read_text().splitlines()
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        madvise = libc.madvise
+    except (OSError, AttributeError):
+        return
+    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    for line in maps:
+        fields = line.split(maxsplit=5)
+        if len(fields) == 6 and fields[5] == target and "w" not in fields[1]:
+            start, end = (int(value, 16) for value in fields[0].split("-"))
+            madvise(start, end - start, MADV_DONTNEED)
+
+
+def release_freed_memory() -> None:
+    """Hand memory freed by a released interpreter back to the system now (glibc keeps freed
+    heap for reuse otherwise, and the resident size would not show the saving).  Best effort:
+    a no-op where there is no glibc."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass

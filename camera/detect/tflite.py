@@ -1,8 +1,15 @@
 """The TFLite detector backend: crops regions, runs the model, maps boxes back to the frame.
 
-Every variant of the device's model ladder (``camera.detect.selection``) is loaded and checked at
-start, so a governor's switch is a reference swap between two frames: no reload, no pause, no
-dropped frame.  Variants off the ladder are never loaded (memory matters on a 512 MB Pi).
+Only the running variant of the device's model ladder (``camera.detect.selection``) is in
+memory.  The other rungs are checked at start (file, size, sha256; their timing child loaded and
+ran them) and loaded when the governor asks for one: the running interpreter is released first,
+then the new one loaded, so memory never holds two.  On a 512 MB Pi Zero 2 W that matters more
+than the switch: keeping float32 416 and int8 416 both loaded cost about 20 MB of resident
+memory all the time (float32 alone about 60 MB once XNNPACK has packed it), for a switch that
+happens a few times a day, when the SoC gets hot, and costs one model load (tens of ms on a
+Pi 4, up to a second or two for float32 on a Zero: stale frames are dropped meanwhile, as when
+the loop is busy).  A rung that cannot be loaded then is logged and the previous one comes back:
+a governor's request never stops the camera.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from camera.detect.errors import ModelError
 from camera.detect.letterbox import letterbox
 from camera.detect.manifest import ModelSpec, verify_file
 from camera.detect.merge import merge_detections
-from camera.detect.runtime import LoadedModel, load_model
+from camera.detect.runtime import LoadedModel, load_model, release_freed_memory
 from camera.detect.selection import Selection
 from camera.detect.timing import DeviceTimings
 from camera.types import Box, Detection, ModelVariant, Precision, Region
@@ -48,14 +55,30 @@ def _decoder_for(spec: ModelSpec, model: LoadedModel) -> Decoder:
     return decoder_for(spec, shapes)
 
 
-class TFLiteDetector:
-    """Detector backed by TFLite interpreters, one per variant of the device's ladder, all loaded
-    up front so the governor can switch between two frames."""
+def _load_variant(spec: ModelSpec, config: DetectorConfig) -> _Variant:
+    model = load_model(spec.path, config.threads)
+    variant = _Variant(spec, model, _decoder_for(spec, model), threading.Lock())
+    log.info(
+        "loaded %s (%.1f MB, sha256 ok) with %s, %d threads",
+        spec.name,
+        spec.size / 1e6,
+        model.backend,
+        config.threads,
+    )
+    return variant
 
-    def __init__(self, variants: dict[str, _Variant], config: DetectorConfig, active: str) -> None:
-        self._variants = variants
+
+class TFLiteDetector:
+    """Detector backed by one TFLite interpreter at a time, for one variant of the device's
+    ladder; the governor switches rungs with ``set_variant`` (see the module docstring)."""
+
+    def __init__(self, specs: dict[str, ModelSpec], config: DetectorConfig, active: str) -> None:
+        self._specs = specs
         self._config = config
-        self._active = variants[active]
+        self._active: _Variant | None = _load_variant(specs[active], config)
+        self._running = specs[active]
+        """What runs (kept when the interpreter is released at ``close``)."""
+        self._backend = self._active.model.backend
         self._closed = False
         self.selection: Selection | None = None
         """How the ladder was chosen (set by ``load_detector``; None when opened directly)."""
@@ -67,67 +90,68 @@ class TFLiteDetector:
     def open(
         cls, specs: Sequence[ModelSpec], config: DetectorConfig, active: str | None = None
     ) -> TFLiteDetector:
-        """Verify and load every variant of ``specs`` (the ladder, best first); ``active`` (default
-        the first) runs until ``set_variant``.  Raises ModelError."""
+        """Verify every variant of ``specs`` (the ladder, best first) and load ``active``
+        (default the first), which runs until ``set_variant``.  Raises ModelError."""
         if not specs:
             raise ModelError("no model variant to load")
-        variants: dict[str, _Variant] = {}
         for spec in specs:
             verify_file(spec)
-            model = load_model(spec.path, config.threads)
-            variants[spec.name] = _Variant(spec, model, _decoder_for(spec, model), threading.Lock())
-            log.info(
-                "loaded %s (%.1f MB, sha256 ok) with %s, %d threads",
-                spec.name,
-                spec.size / 1e6,
-                model.backend,
-                config.threads,
-            )
-        return cls(variants, config, active or specs[0].name)
+        return cls({spec.name: spec for spec in specs}, config, active or specs[0].name)
 
     @property
     def precision(self) -> Precision:
-        return self._active.spec.precision
+        return self._running.precision
 
     @property
     def input_size(self) -> int:
-        return self._active.spec.input_size
+        return self._running.input_size
 
     @property
     def backend(self) -> str:
-        return self._active.model.backend
+        return self._backend
 
     @property
     def variant(self) -> str:
-        return self._active.spec.name
+        return self._running.name
 
     @property
     def ladder(self) -> tuple[ModelVariant, ...]:
-        """Every loaded variant, in the order given at ``open`` (the governor's rungs)."""
+        """Every variant it may run, in the order given at ``open`` (the governor's rungs)."""
         return tuple(
-            ModelVariant(v.spec.name, v.spec.precision, v.spec.input_size)
-            for v in self._variants.values()
+            ModelVariant(spec.name, spec.precision, spec.input_size)
+            for spec in self._specs.values()
         )
 
     def set_variant(self, name: str) -> None:
-        """Use ``name`` from the next ``detect`` call on; a frame in flight keeps its model.
+        """Run ``name`` from the next ``detect`` call on (call it between frames: the loop does).
 
-        A variant that was not loaded is refused with a warning (``variant`` keeps telling what
-        runs), so a governor's request can never stop the camera.
+        The running interpreter is released, then ``name`` loaded.  A variant off the ladder, or
+        one that fails to load, is refused with a warning and the running one stays (``variant``
+        keeps telling what runs), so a governor's request can never stop the camera.
         """
-        variant = self._variants.get(name)
-        if variant is None:
+        spec = self._specs.get(name)
+        if spec is None:
             log.warning("model variant %s is not loaded; staying on %s", name, self.variant)
             return
-        if variant is not self._active:
-            log.info("detector model %s -> %s", self.variant, name)
-            self._active = variant
+        if self._closed or spec is self._running:
+            return
+        previous = self._running
+        self._active = None  # the last reference: its interpreter is freed before the next load
+        release_freed_memory()
+        try:
+            self._active = _load_variant(spec, self._config)
+        except ModelError as error:
+            log.warning("cannot switch to model %s (%s); staying on %s", name, error, previous.name)
+            self._active = _load_variant(previous, self._config)
+            return
+        self._running = spec
+        log.info("detector model %s -> %s", previous.name, name)
 
     def detect(self, image: np.ndarray, regions: Sequence[Region]) -> list[Detection]:
         """Persons and pets in ``regions`` of the BGR frame ``image``, in frame pixels."""
-        if self._closed:
-            raise RuntimeError("detector is closed")
         variant = self._active  # one model for the whole frame, whatever set_variant does
+        if self._closed or variant is None:
+            raise RuntimeError("detector is closed")
         height, width = image.shape[:2]
         found: list[tuple[int, np.ndarray, float, int]] = []
         for index, region in enumerate(regions):
@@ -169,9 +193,10 @@ class TFLiteDetector:
         )
 
     def close(self) -> None:
-        """Release the interpreters; ``detect`` raises afterwards."""
+        """Release the interpreter; ``detect`` raises afterwards."""
         self._closed = True
-        self._variants.clear()
+        self._active = None
+        release_freed_memory()
 
 
 def _crop_bounds(box: Box, width: int, height: int) -> tuple[int, int, int, int] | None:
