@@ -34,6 +34,7 @@ def installed(root: Path) -> dict[str, Path]:
         "old models": root / "opt/ronda/venv/share/ronda/models",
         "config": root / "etc/ronda/ronda.yaml",
         "unit": root / "etc/systemd/system/ronda.service",
+        "template": root / "etc/systemd/system/ronda@.service",
         "state": root / "var/lib/ronda",
         "command": root / "usr/local/bin/ronda",
     }
@@ -57,6 +58,7 @@ def test_dry_run_prints_every_step_and_changes_nothing(tmp_path: Path, capsys) -
         f"write {tmp_path / 'etc/ronda/ronda.yaml'}",
         "chown root:ronda",
         f"install the unit {tmp_path / 'etc/systemd/system/ronda.service'} (from {UNIT})",
+        f"install the template unit {tmp_path / 'etc/systemd/system/ronda@.service'}",
         "run systemctl daemon-reload",
         "run systemctl enable ronda",
         "run systemctl restart ronda",
@@ -142,12 +144,16 @@ def test_install_into_a_root_prefix_then_uninstall_keeps_state_unless_purge(
     assert not paths["old models"].exists()
     assert any("keep the existing configuration" in line for line in lines)
     assert any("reuse the virtual environment" in line for line in lines)
+    # The upgrade brings the template of more cameras; the single camera's unit is unchanged.
+    assert paths["unit"].read_text() == UNIT.read_text()
+    assert "--config /etc/ronda/%i.yaml" in paths["template"].read_text()
 
     paths["state"].mkdir(parents=True)
     (paths["state"] / "ronda.sqlite3").write_bytes(b"events")
     code, lines = run(capsys, "uninstall", "--root", str(root))
     assert code == 0
     assert not paths["unit"].exists() and not (root / "opt/ronda").exists()
+    assert not paths["template"].exists()
     assert not paths["command"].is_symlink()
     assert paths["config"].read_text() == edited and (paths["state"] / "ronda.sqlite3").exists()
 

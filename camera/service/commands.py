@@ -10,8 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from camera.arguments import AddCommand, count, seconds
+
+if TYPE_CHECKING:
+    from camera.service.install import Installer
 
 
 def register(add: AddCommand) -> None:
@@ -61,7 +65,30 @@ def register(add: AddCommand) -> None:
         action="store_true",
         help="also remove /etc/ronda, /var/lib/ronda (events, thumbnails) and the ronda user",
     )
-    for parser in (install, uninstall):
+    add_camera = actions.add_parser(
+        "add",
+        help="one more camera on this Pi: /etc/ronda/NAME.yaml (same broker, next free web "
+        "port) and ronda@NAME.service enabled and started",
+    )
+    add_camera.add_argument("name", help="the camera's name (camera.name, the unit's instance)")
+    add_camera.add_argument(
+        "--uri",
+        default="picamera2",
+        help="its source.uri: picamera2, a device index or path, an RTSP URL (default picamera2)",
+    )
+    add_camera.add_argument(
+        "--web-port", type=count(1, 65535), default=None, help="default: the next free one"
+    )
+    remove_camera = actions.add_parser(
+        "remove",
+        help="stop and disable ronda@NAME; keeps its config and state unless --purge",
+    )
+    remove_camera.add_argument("name")
+    remove_camera.add_argument(
+        "--purge", action="store_true", help="also remove /etc/ronda/NAME.yaml and its state"
+    )
+    listing = actions.add_parser("list", help="the cameras installed on this machine")
+    for parser in (install, uninstall, add_camera, remove_camera, listing):
         parser.add_argument(
             "--dry-run", action="store_true", help="print every step, change nothing"
         )
@@ -95,6 +122,14 @@ def register(add: AddCommand) -> None:
     status = add(
         "status", cmd_status, "Show the service state, recent events, the outbox and last stats."
     )
+    for parser in (doctor, status):
+        parser.add_argument(
+            "--camera",
+            default=None,
+            metavar="NAME",
+            help="a camera added with `ronda service add NAME`: its /etc/ronda/NAME.yaml, its "
+            "state and its unit ronda@NAME (default: the single camera, ronda.yaml)",
+        )
     status.add_argument(
         "--limit", type=count(1, 1000), default=5, help="recent events to show (default 5)"
     )
@@ -118,6 +153,8 @@ def cmd_service(args: argparse.Namespace) -> int:
     from camera.service.install import Installer, InstallError, find_source, run_steps
 
     root = args.root or Path("/")
+    if args.action == "list":
+        return list_cameras(Installer(source=Path("."), root=root), args.root is None)
     try:
         if args.root is None and not args.dry_run and os.geteuid() != 0:
             raise InstallError(f"ronda service {args.action} changes the system: run it with sudo")
@@ -131,6 +168,12 @@ def cmd_service(args: argparse.Namespace) -> int:
                 start=not args.no_start,
             )
             steps = installer.install_steps()
+        elif args.action == "add":
+            installer = Installer(source=find_source(None), root=root)
+            steps = installer.add_camera_steps(args.name, args.uri, args.web_port)
+        elif args.action == "remove":
+            installer = Installer(source=Path("."), root=root)
+            steps = installer.remove_camera_steps(args.name, purge=args.purge)
         else:
             installer = Installer(source=Path("."), root=root)
             steps = installer.uninstall_steps(purge=args.purge)
@@ -143,13 +186,50 @@ def cmd_service(args: argparse.Namespace) -> int:
     return 0
 
 
+def list_cameras(installer: Installer, live: bool) -> int:
+    """One line per camera: name, unit, config, state (and the unit's state on a live system)."""
+    from camera.service.layout import unit_name
+    from camera.service.status import unit_state
+
+    cameras = installer.cameras()
+    if not cameras:
+        _out("no camera installed (sudo python3 -m camera service install)")
+    for name, config, state in cameras:
+        unit = unit_name(name)
+        running = f"  {unit_state(unit)}" if live else ""
+        _out(f"{name:<16} {unit + '.service':<28} {config}  {state}{running}")
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from camera.service.doctor import run_doctor
 
+    if (refused := _camera_config(args)) is not None:
+        return refused
     return run_doctor(args, _out)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     from camera.service.status import run_status
 
+    if (refused := _camera_config(args)) is not None:
+        return refused
     return run_status(args, _out)
+
+
+def _camera_config(args: argparse.Namespace) -> int | None:
+    """``--camera NAME``: its config file, unless ``--config`` names one; exit code 2 for a
+    name no camera can have."""
+    from camera.service.install import InstallError, check_camera_name
+    from camera.service.layout import SERVICE, Layout
+
+    if args.camera is None or args.camera == SERVICE:
+        return None
+    try:
+        check_camera_name(args.camera)
+    except InstallError as error:
+        print(f"ronda {args.command}: --camera: {error}", file=sys.stderr)  # noqa: T201
+        return 2
+    if args.config is None:
+        args.config = Layout().camera_config(args.camera)
+    return None

@@ -38,7 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import camera
-from camera.service.layout import SERVICE, USER, Layout
+from camera.service.layout import CAMERA_NAME, RESERVED_NAMES, SERVICE, USER, Layout, unit_name
+from camera.service.template import TemplateError, derive
 
 CAMERA_GROUP = "video"
 UNIT_SOURCE = Path("systemd") / "ronda.service"
@@ -53,6 +54,77 @@ source:
 mqtt:
   host: localhost
 """
+
+
+DEFAULT_WEB_PORT = 8080
+CAMERA_CONFIG = """\
+# Ronda camera {name} (ronda@{name}.service; state in /var/lib/ronda-{name}).  Every option is
+# described in config/ronda.example.yaml of the Ronda source; `ronda doctor --camera {name}`
+# checks this file.
+camera:
+  name: {name}
+source:
+  uri: {source}
+web:
+  port: {port}
+{broker}"""
+
+
+def check_camera_name(name: str) -> str:
+    if not CAMERA_NAME.match(name):
+        raise InstallError(
+            f"camera name {name[:60]!r}: letters, digits, '-' and '_' only, at most 48 "
+            "(it is part of MQTT topics and of the unit's name)"
+        )
+    if name in RESERVED_NAMES:
+        raise InstallError(
+            f"camera name {name!r} is taken ({name}.yaml is the "
+            + ("single camera's" if name == SERVICE else "home page's")
+            + " configuration): choose another"
+        )
+    return name
+
+
+def camera_config(name: str, source: str, port: int, broker: str) -> str:
+    return CAMERA_CONFIG.format(name=name, source=source, port=port, broker=broker)
+
+
+def broker_block(text: str) -> str:
+    """The top-level ``mqtt:`` block of a YAML text, without ``client_id``/``topic_prefix``
+    lines (a second camera with the first one's would take over its session and topics);
+    ``mqtt:`` with ``host: localhost`` when there is none."""
+    lines = text.splitlines()
+    block: list[str] = []
+    inside = False
+    for line in lines:
+        if line.startswith("mqtt:"):
+            inside = True
+            block.append("mqtt:")
+            continue
+        if inside:
+            if line and not line[0].isspace() and not line.startswith("#"):
+                break
+            if line.strip().startswith(("client_id:", "topic_prefix:")):
+                continue
+            block.append(line)
+    while block and not block[-1].strip():
+        block.pop()
+    return "\n".join(block) + "\n" if len(block) > 1 else "mqtt:\n  host: localhost\n"
+
+
+def web_port_of(text: str) -> int:
+    """The ``web.port`` a config text sets (8080, the default, when it sets none)."""
+    inside = False
+    for line in text.splitlines():
+        if line.startswith("web:"):
+            inside = True
+        elif inside and line and not line[0].isspace() and not line.startswith("#"):
+            break
+        elif inside and line.strip().startswith("port:"):
+            value = line.split(":", 1)[1].split("#", 1)[0].strip()
+            if value.isdigit():
+                return int(value)
+    return DEFAULT_WEB_PORT
 
 
 class InstallError(Exception):
@@ -153,12 +225,105 @@ class Installer:
                 lambda: _write(self.at(layout.unit), unit.read_text(encoding="utf-8"), 0o644),
             )
         )
+        steps.append(self._template_step())
         steps.append(command(["systemctl", "daemon-reload"], system=True))
         steps.append(command(["systemctl", "enable", SERVICE], system=True))
         if self.start:
             # restart, not start: after an upgrade the running service must load the new code.
             steps.append(command(["systemctl", "restart", SERVICE], system=True))
         return steps
+
+    def _template_step(self) -> Step:
+        """``ronda@.service`` beside the single camera's unit: more cameras need only
+        ``ronda service add`` (and an upgrade brings both units up to date together)."""
+        unit = self.source / UNIT_SOURCE
+        try:
+            text = derive(unit.read_text(encoding="utf-8"))
+        except TemplateError as error:
+            raise InstallError(str(error)) from None
+        target = self.at(self.layout.template)
+        return Step(
+            f"install the template unit {target} (ronda@<camera>, made from {unit.name})",
+            lambda: _write(target, text, 0o644),
+        )
+
+    # -- more cameras --------------------------------------------------------------------------
+    def add_camera_steps(self, camera: str, source: str, web_port: int | None) -> list[Step]:
+        """``ronda@<camera>``: its config (written once, never overwritten), its unit enabled
+        and started.  The venv and the template come from ``install``."""
+        check_camera_name(camera)
+        if not self.at(self.layout.venv / "bin" / "ronda").exists():
+            raise InstallError("Ronda is not installed yet: run `ronda service install` first")
+        steps = [self._template_step()]
+        config = self.at(self.layout.camera_config(camera))
+        if config.exists():
+            steps.append(_note(f"keep the existing configuration {config}"))
+        else:
+            port = web_port or self._free_web_port()
+            text = camera_config(camera, source, port, self._broker_block())
+            steps.append(
+                Step(
+                    f"write {config} (camera {camera}, source {source}, web page on port "
+                    f"{port}, the broker of {self.layout.config.name}; mode 0640)",
+                    lambda: _write(config, text, 0o640),
+                )
+            )
+            steps.append(
+                Step(
+                    f"chown root:{USER} {config}",
+                    lambda: shutil.chown(config, "root", USER),
+                    system=True,
+                )
+            )
+        steps.append(command(["systemctl", "daemon-reload"], system=True))
+        unit = unit_name(camera)
+        steps.append(command(["systemctl", "enable", "--now", unit], system=True))
+        return steps
+
+    def remove_camera_steps(self, camera: str, *, purge: bool = False) -> list[Step]:
+        """Stop and disable ``ronda@<camera>``; the single camera and the others run on."""
+        check_camera_name(camera)
+        steps = [_disable(unit_name(camera))]
+        config = self.at(self.layout.camera_config(camera))
+        state = self.at(self.layout.camera_state(camera))
+        if purge:
+            steps.append(_remove_step(config, "its configuration"))
+            steps.append(_remove_step(state, "its state: events, thumbnails, queued alerts"))
+        else:
+            steps.append(_note(f"keep {config} and {state} (events); --purge removes them"))
+        return steps
+
+    def cameras(self) -> list[tuple[str, Path, Path]]:
+        """(camera, config, state) of every installed camera: the single one first."""
+        found = []
+        folder = self.at(self.layout.config.parent)
+        if self.at(self.layout.config).exists():
+            found.append((SERVICE, self.layout.config, self.layout.state))
+        for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+            name = path.stem
+            if name not in RESERVED_NAMES and CAMERA_NAME.match(name):
+                found.append(
+                    (name, self.layout.camera_config(name), self.layout.camera_state(name))
+                )
+        return found
+
+    def _broker_block(self) -> str:
+        """The single camera's ``mqtt:`` section, so a new camera talks to the same broker
+        (its own client id and topics follow from its name: those lines are left out)."""
+        main = self.at(self.layout.config)
+        text = main.read_text(encoding="utf-8") if main.is_file() else ""
+        return broker_block(text)
+
+    def _free_web_port(self) -> int:
+        used = set()
+        for _, config, _ in self.cameras():
+            path = self.at(config)
+            text = path.read_text(encoding="utf-8") if path.is_file() else ""
+            used.add(web_port_of(text))
+        port = DEFAULT_WEB_PORT
+        while port in used:
+            port += 1
+        return port
 
     def _user_step(self) -> Step:
         try:
@@ -214,9 +379,12 @@ class Installer:
     # -- uninstall ---------------------------------------------------------------------------
     def uninstall_steps(self, *, purge: bool = False) -> list[Step]:
         layout = self.layout
+        more = [name for name, _, _ in self.cameras() if name != SERVICE]
         steps = [
-            command(["systemctl", "disable", "--now", SERVICE], system=True, check=False),
+            _disable(SERVICE),
+            *(_disable(unit_name(name)) for name in more),
             _remove_step(self.at(layout.unit), "the unit"),
+            _remove_step(self.at(layout.template), "the template unit of more cameras"),
             command(["systemctl", "daemon-reload"], system=True),
             _remove_step(self.at(layout.home), "the virtual environment and models"),
         ]
@@ -236,6 +404,10 @@ class Installer:
 
 def command(argv: list[str], *, system: bool = False, check: bool = True) -> Step:
     return Step(f"run {shlex.join(argv)}", lambda: _run(argv, check), system)
+
+
+def _disable(unit: str) -> Step:
+    return command(["systemctl", "disable", "--now", unit], system=True, check=False)
 
 
 def _note(text: str) -> Step:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from camera.config import RondaConfig
-from camera.service.layout import SERVICE
+from camera.service.layout import SERVICE, unit_name
 
 Out = Callable[[str], None]
 SYSTEMD_PROPERTIES = ("LoadState", "ActiveState", "SubState", "StatusText", "NRestarts")
@@ -32,23 +32,40 @@ def run_status(args: argparse.Namespace, out: Out) -> int:
     from camera.service.settings import load_service_config
 
     config, _ = load_service_config(args.config, args.state_dir)
-    out(service_line())
+    out(service_line(unit_name(getattr(args, "camera", None))))
     local_state(config, args.limit, out)
     with quiet_logs():
         out(retained_stats(config, args.timeout))
     return 0
 
 
-def service_line() -> str:
+def unit_properties(unit: str) -> dict[str, str] | str:
+    """``systemctl show`` of ``unit``, or why it could not be asked."""
     if shutil.which("systemctl") is None:
-        return "service   unknown: no systemctl here"
-    command = ["systemctl", "show", SERVICE, *(f"--property={p}" for p in SYSTEMD_PROPERTIES)]
+        return "unknown: no systemctl here"
+    command = ["systemctl", "show", unit, *(f"--property={p}" for p in SYSTEMD_PROPERTIES)]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=5, check=True)
     except (subprocess.SubprocessError, OSError) as error:
         reason = getattr(error, "stderr", "") or str(error)
-        return f"service   unknown: systemctl show failed ({' '.join(reason.split())})"
-    values = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+        return f"unknown: systemctl show failed ({' '.join(reason.split())})"
+    return dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+
+
+def unit_state(unit: str) -> str:
+    """``active (running)``, ``inactive (dead)``, ``not installed``: ``ronda service list``."""
+    values = unit_properties(unit)
+    if isinstance(values, str):
+        return values
+    if values.get("LoadState") == "not-found":
+        return "not installed"
+    return f"{values.get('ActiveState', '?')} ({values.get('SubState', '?')})"
+
+
+def service_line(unit: str = SERVICE) -> str:
+    values = unit_properties(unit)
+    if isinstance(values, str):
+        return f"service   {values}"
     if values.get("LoadState") == "not-found":
         return "service   not installed (sudo python3 -m camera.service install)"
     state = f"{values.get('ActiveState', '?')} ({values.get('SubState', '?')})"
