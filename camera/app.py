@@ -17,10 +17,12 @@ from datetime import datetime
 from pathlib import Path
 
 from camera.config import ConfigFileWatch, RondaConfig
+from camera.controls import Controls, ControlState, initial_state
 from camera.detect import Detector, load_detector
 from camera.governor import Governor
 from camera.governor.governor import GovernorSnapshot
 from camera.mqtt import MqttAlertSink, MqttLink, Topics
+from camera.mqtt.commands import ControlTopics
 from camera.mqtt.discovery import DiscoveryPublisher, attach_discovery
 from camera.pipeline import EventSink, JsonlSink, Pipeline, StoreSink
 from camera.pipeline.interrupted import end_interrupted
@@ -34,6 +36,7 @@ from camera.store.lock import StateLock
 from camera.store.outbox import OutboxError
 from camera.track.tracker import OCCUPANCY_LABELS
 from camera.types import Policy, PolicyDict
+from camera.web.still import StillWriter
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +81,9 @@ class StatsPayload(PipelineCounters):
     clips: ClipStats | None
     page: str | None
     """The camera's own page (``web.public_url``), for the home page's link; null without."""
+    controls: dict[str, object]
+    privacy: bool
+    commands_refused: int
 
 
 class Runtime:
@@ -107,6 +113,8 @@ class Runtime:
         self.events = EventStore(self.database, config.store)
         self.outbox = Outbox(self.database, config.mqtt.outbox)
         self.topics = Topics(config.topic_prefix)
+        # Read before the model loads: a reboot restores what the owner chose, at once.
+        self.controls = Controls(first_controls(config), self.state_dir)
         self.jsonl = JsonlSink(options.jsonl) if options.jsonl is not None else None
         governed = options.use_governor and config.governor.enabled
         # Timed once per device and model file, then read from the state directory; only the
@@ -137,6 +145,7 @@ class Runtime:
                 config.camera.name,
                 zones=list(config.zones),
             )
+            ControlTopics(self.link, self.topics, self.controls)
             sinks.append(self.alert_sink)
         sinks.append(StoreSink(self.events))
         if self.jsonl is not None:
@@ -178,8 +187,10 @@ class Runtime:
             default_policy=Policy(
                 precision=self.detector.precision, variant=self.detector.variant, detect=True
             ),
-            hooks=options.hooks,
+            # The still for ``ronda web``'s masks editor, written every few minutes.
+            hooks=[*options.hooks, StillWriter(self.state_dir)],
             recorder=self.recorder,
+            controls=self.controls,
         )
         self.pipeline.on_policy_change.append(self._policy_changed)
         if self.alert_sink is not None:
@@ -194,6 +205,7 @@ class Runtime:
         """Messages kept as dead letters when the runtime closed (``ronda outbox list``)."""
         self._next_held_retry = 0.0
         options.shutdown.on_abandon(self.cancel_drain)
+        self.controls.start()
         if self.link is not None:
             self.link.start()
 
@@ -294,6 +306,9 @@ class Runtime:
             battery_pct=readings["battery_pct"] if readings is not None else None,
             clips=self.recorder.stats() if self.recorder is not None else None,
             page=self.config.web.public_url if self.config.web.enabled else None,
+            controls=self.controls.current.as_dict(time.time()),
+            privacy=self.controls.current.privacy,
+            commands_refused=self.controls.refused,
         )
 
     def _maybe_publish_stats(self) -> None:
@@ -335,6 +350,7 @@ class Runtime:
             for sink in self.sinks:  # the alert sink's OFF states are then drained with the rest
                 sink.close()
             unwritten = self.outbox.unwritten()
+            self.controls.stop()  # the last change saved and its state queued before the drain
             left = self.drain()
         finally:
             if self.link is not None:
@@ -356,6 +372,20 @@ def stage_configs(config: RondaConfig) -> StageConfigs:
         tracker=config.tracker,
         thumbnail=config.thumbnail,
         zones=dict(config.zones),
+    )
+
+
+def first_controls(config: RondaConfig) -> ControlState:
+    """The controls' first values: the ``controls`` section, ``motion.sensitivity`` and each
+    label's ``threshold`` (the state directory's saved choices win over them)."""
+    return initial_state(
+        armed=config.controls.armed,
+        privacy=config.controls.privacy,
+        recording=config.controls.recording,
+        sensitivity=config.motion.sensitivity,
+        thresholds={
+            label: rule.threshold for label, rule in config.tracker.labels.by_label().items()
+        },
     )
 
 

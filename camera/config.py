@@ -18,6 +18,7 @@ import yaml
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from camera.controls.config import ControlsConfig
 from camera.detect import DetectorConfig
 from camera.events import ThumbnailConfig
 from camera.files import UnusableFile, read_small, shown
@@ -107,6 +108,7 @@ class RondaConfig(Section):
     zone and label; ``tracker.labels.<label>.alert_zones`` picks the zones whose visits alert."""
     web: WebConfig = WebConfig()
     home: HomeConfig = HomeConfig()
+    controls: ControlsConfig = ControlsConfig()
     logging: LoggingSection = LoggingSection()
 
     @model_validator(mode="after")

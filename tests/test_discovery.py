@@ -18,6 +18,10 @@ from tests.broker import Mosquitto, Subscriber
 from tests.link_helpers import PREFIX, make_link
 
 TOPICS = Topics(PREFIX)
+CONTROL_ENTITIES = (
+    "armed", "privacy", "recording", "snooze", "snooze_end", "sensitivity",
+    "threshold_person", "threshold_pet",
+)  # fmt: skip
 
 
 class NoLink:
@@ -48,7 +52,7 @@ def test_one_device_with_every_entity() -> None:
     entities = by_object(configs)
     assert set(entities) == {
         "person", "pet", "motion", "person_snapshot", "pet_snapshot",
-        *(s.key for s in STAT_SENSORS),
+        *(s.key for s in STAT_SENSORS), *CONTROL_ENTITIES,
     }  # fmt: skip
     devices = {json.dumps(p["device"], sort_keys=True) for p in configs.values()}
     assert len(devices) == 1  # all on one device
@@ -94,6 +98,26 @@ def test_binary_sensors_images_and_sensors_read_the_topics_ronda_publishes() -> 
         assert ("entity_category" in payload) == sensor.diagnostic
     assert entities["soc_temp_c"]["unit_of_measurement"] == "°C"
     assert entities["battery_pct"]["device_class"] == "battery"
+
+
+def test_controls_command_on_their_own_topics_and_read_their_retained_state() -> None:
+    topics = Topics("ronda/front-door")
+    configs = publisher().configs()
+    entities = by_object(configs)
+    components = {topic.split("/")[1] for topic in configs if "/ronda_front-door/" in topic}
+    assert {"switch", "number", "select", "button"} <= components
+    for control in ("armed", "privacy", "recording"):
+        switch = entities[control]
+        assert switch["command_topic"] == f"ronda/front-door/{control}/set"
+        assert switch["state_topic"] == topics.control_state(control)
+        assert (switch["payload_on"], switch["state_off"]) == ("ON", "OFF")
+    assert entities["snooze"]["command_topic"] == "ronda/front-door/snooze/set"
+    assert (entities["snooze"]["min"], entities["snooze"]["max"]) == (0, 1440)
+    assert entities["snooze_end"]["command_topic"] == "ronda/front-door/snooze/set"
+    assert entities["snooze_end"]["payload_press"] == "0"
+    assert entities["sensitivity"]["options"] == ["low", "medium", "high"]
+    assert entities["threshold_person"]["command_topic"] == "ronda/front-door/threshold/person/set"
+    assert entities["threshold_pet"]["state_topic"] == "ronda/front-door/threshold/pet"
 
 
 def test_disabled_discovery_registers_nothing(tmp_path: Path) -> None:

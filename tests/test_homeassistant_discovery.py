@@ -52,6 +52,15 @@ ENTITIES = {
     # one sensor per zone and label: objects in the zone now
     "sensor.ronda_test_zone_floor_person",
     "sensor.ronda_test_zone_floor_pet",
+    # the owner's controls (docs/controls.md)
+    "switch.ronda_test_armed",
+    "switch.ronda_test_privacy",
+    "switch.ronda_test_recording",
+    "number.ronda_test_snooze",
+    "button.ronda_test_snooze_end",
+    "select.ronda_test_sensitivity",
+    "number.ronda_test_threshold_person",
+    "number.ronda_test_threshold_pet",
 }
 
 
@@ -168,6 +177,26 @@ def test_home_assistant_discovers_the_camera(
         temperature = ha.state("sensor.ronda_test_soc_temp_c")
         assert temperature["attributes"]["unit_of_measurement"] == "°C"
         assert temperature["attributes"]["device_class"] == "temperature"
+
+        # The controls read Ronda's retained state, and command it through Home Assistant.
+        assert ha.wait_for_state("switch.ronda_test_armed", "on")
+        assert ha.wait_for_state("switch.ronda_test_privacy", "off")
+        assert ha.wait_for_state("number.ronda_test_snooze", "0")
+        assert ha.wait_for_state("number.ronda_test_threshold_person", "0.5")
+        assert ha.wait_for_state("select.ronda_test_sensitivity", "medium")
+        ha.call_service(
+            "select", "select_option",
+            {"entity_id": "select.ronda_test_sensitivity", "option": "high"},
+        )  # fmt: skip
+        ha.call_service(
+            "number", "set_value", {"entity_id": "number.ronda_test_snooze", "value": 20}
+        )
+        assert wait_until(lambda: runtime.controls.current.sensitivity == "high", 10)
+        assert ha.wait_for_state("select.ronda_test_sensitivity", "high")
+        assert ha.wait_for_state("number.ronda_test_snooze", "20")
+        ha.call_service("button", "press", {"entity_id": "button.ronda_test_snooze_end"})
+        assert ha.wait_for_state("number.ronda_test_snooze", "0")
+        assert runtime.controls.current.snooze_until is None
 
         # The image entity serves the JPEG of the last person, byte for byte.
         assert ha.wait_for_state("image.ronda_test_person_snapshot")

@@ -46,6 +46,7 @@ from tests.broker import Mosquitto, wait_until
 from tests.event_factory import event_update
 from tests.homeassistant.alerts import (
     BLUEPRINT,
+    PRESENCE_BLUEPRINT,
     SOURCE_URL,
     create_automation,
     install_blueprint,
@@ -64,7 +65,7 @@ RONDA_ZONE = "Asia/Kathmandu"  # +05:45: a message in the wrong zone cannot pass
 CAMERA, SHOWN = "porch", "front porch"
 PUBLIC_URL = "https://ronda.example.net:8443"
 PHONES = ("alice", "bob", "carol", "dave")
-CONDITIONS = ["type", "camera", "label", "zones", "cooldown", "quiet hours"]
+CONDITIONS = ["type", "alerted", "camera", "label", "zones", "cooldown", "quiet hours"]
 """The blueprint's conditions, in order (``condition/<index>`` in a trace)."""
 
 
@@ -125,7 +126,9 @@ def household(home_assistant: HomeAssistant, module_broker: Mosquitto) -> Iterat
     ha.add_mqtt(module_broker.host, module_broker.port)
     install_blueprint(ha)
     gateway = PushGateway(fetch_image=ha.get).start()
-    phones = {name: ha.register_phone(name, gateway.url(name)) for name in (*PHONES, "erin")}
+    phones = {
+        name: ha.register_phone(name, gateway.url(name)) for name in (*PHONES, "erin", "frank")
+    }
     yield Household(ha, module_broker, gateway, phones)
     gateway.stop()
 
@@ -428,3 +431,79 @@ def jpeg(seed: int) -> bytes:
     ok, data = cv2.imencode(".jpg", image)
     assert ok
     return data.tobytes()
+
+
+def test_armed_off_in_home_assistant_silences_the_phone_and_presence_arms_it_again(
+    tmp_path: Path, household: Household, demo_scene: Path, clean_log: None
+) -> None:
+    """``switch.turn_off`` on Armed through Home Assistant's REST API: the next person is stored
+    (not alerted) and frank's phone gets no push; then the presence blueprint arms the camera
+    when the last person leaves (the person is pushed again) and disarms it when one is back."""
+    ha, gateway = household.ha, household.gateway
+    config = parse_config(
+        {
+            "camera": {"name": CAMERA, "display_name": SHOWN},
+            "store": {"path": str(tmp_path / "state")},
+            "mqtt": {"host": household.broker.host, "port": household.broker.port},
+            "governor": {"enabled": False},
+            "clips": {"enabled": False},
+        }
+    )
+    armed = f"switch.ronda_{CAMERA}_armed"
+    runtime = Runtime(config, RunOptions(use_governor=False))
+    try:
+        household.automate("frank", {"labels": ["person"], "cooldown": 0})
+        assert ha.wait_for_state(armed, "on"), ha.log_tail()
+        ha.call_service("switch", "turn_off", {"entity_id": armed})
+        assert wait_until(lambda: runtime.controls.current.armed is False, 10)
+        assert ha.wait_for_state(armed, "off")
+
+        replay_files(runtime, [open_replay(demo_scene)], threading.Event())
+        assert runtime.drain() == 0
+        stored = [e for e in runtime.events.recent(10) if e.label == "person"]
+        assert stored and not any(e.alerted for e in stored)
+        published = runtime.pipeline.stats.updates  # every update went out (no alert_zones)
+        assert wait_until(lambda: handled(ha, "frank", published), 30), ha.log_tail()
+        assert gateway.pushes("frank") == []
+        assert set(stopped_by(ha, "frank").values()) == {"alerted"}
+
+        # Presence: ann and ben at home; ben leaves (ann still home: stays disarmed), then ann
+        # leaves too: armed, and the next person is pushed; ann comes back: disarmed.
+        for person in ("person.ann", "person.ben"):
+            ha.set_state(person, "home")
+        install_presence(ha)
+        create_presence(ha, household.camera_device(), ["person.ann", "person.ben"])
+        ha.set_state("person.ben", "not_home")
+        ha.set_state("person.ann", "not_home")
+        assert wait_until(lambda: runtime.controls.current.armed is True, 20), ha.log_tail()
+        replay_files(runtime, [open_replay(demo_scene)], threading.Event())
+        assert runtime.drain() == 0
+        assert wait_until(lambda: len(gateway.pushes("frank")) > 0, 30), ha.log_tail()
+        ha.set_state("person.ann", "home")
+        assert wait_until(lambda: runtime.controls.current.armed is False, 20), ha.log_tail()
+        assert ha.wait_for_state(armed, "off")
+    finally:
+        runtime.close()
+
+
+def install_presence(ha: HomeAssistant) -> None:
+    ha.save_blueprint(
+        "ronda-camera/ronda_presence.yaml",
+        PRESENCE_BLUEPRINT.read_text(),
+        "https://github.com/ronda-camera/ronda/blob/main/config/homeassistant/ronda_presence.yaml",
+    )
+
+
+def create_presence(ha: HomeAssistant, camera: str, people: list[str]) -> None:
+    ha.put_automation(
+        "ronda_presence",
+        {
+            "alias": "Ronda presence",
+            "description": "",
+            "use_blueprint": {
+                "path": "ronda-camera/ronda_presence.yaml",
+                "input": {"cameras": [camera], "people": people},
+            },
+        },
+    )
+    assert ha.wait_for_state("automation.ronda_presence", "on"), ha.log_tail()

@@ -16,10 +16,12 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.broker import Mosquitto, Subscriber, wait_until
 from tests.web_helpers import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
+    CONFIG_TEXT,
     PASSWORD,
     Camera,
     health,
@@ -32,11 +34,22 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
-def camera(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Camera]:
+def module_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
+    server = Mosquitto(tmp_path_factory.mktemp("broker"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def camera(tmp_path_factory: pytest.TempPathFactory, module_broker: Mosquitto) -> Iterator[Camera]:
     root = tmp_path_factory.mktemp("web-camera")
     # 16 s at 10 fps: 2 s of empty room, then a person walks in and stands at the table.
     clip = write_slice(root / "visitor.mp4", 40, 200)
-    camera = Camera(root, clip)
+    with_broker = CONFIG_TEXT.replace(
+        "  enabled: false       # no broker in this test\n", "  host: 127.0.0.1\n  port: {mqtt}\n"
+    )
+    camera = Camera(root, clip, with_broker, mqtt=module_broker.port)
     camera.set_password()
     camera.start()
     yield camera
@@ -103,8 +116,61 @@ def test_status_page_shows_the_running_camera(page: Any) -> None:
     phone.set_viewport_size({"width": 390, "height": 844})
     phone.goto("/")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
+    tops = phone.evaluate(
+        "[...document.querySelectorAll('header nav a, header .logout button')]"
+        ".map(e => Math.round(e.getBoundingClientRect().top))"
+    )
+    assert len(tops) == 5 and max(tops) - min(tops) < 10, tops  # one line, not two
     shot(phone, "status-phone")
     phone.close()
+
+
+def test_controls_on_the_page_change_what_mqtt_reports_and_back(
+    page: Any, module_broker: Mosquitto
+) -> None:
+    mqtt = Subscriber(module_broker.host, module_broker.port, topic="ronda/porch/#").start()
+
+    def reported(control: str) -> str | None:
+        found = [m for m in mqtt.messages if m.topic == f"ronda/porch/{control}"]
+        return found[-1].payload.decode() if found else None
+
+    def now_reports(control: str, value: str) -> None:
+        assert wait_until(lambda: reported(control) == value, 10), (control, reported(control))
+        if control in ("armed", "privacy"):  # the page, reloaded after the post, says so too
+            assert page.locator(f"[data-control={control}]").inner_text() == value
+
+    try:
+        page.goto("/")
+        assert wait_until(lambda: reported("armed") == "ON", 10)
+        page.get_by_role("button", name="Disarm").click()
+        now_reports("armed", "OFF")
+        page.get_by_role("button", name="Privacy on").click()
+        now_reports("privacy", "ON")
+        assert page.locator("#controls .error").count() == 0
+        wait_for(lambda: "privacy" in page.locator("#health").inner_text(), 10, "'privacy'", 1)
+        page.goto("/live")
+        assert "Privacy mode is on" in page.locator("main").inner_text()
+        assert page.request.get("/live.jpg").status == 503
+        page.goto("/")
+        page.locator("#controls input[name=value][type=number]").first.fill("15")
+        page.get_by_role("button", name="Snooze", exact=True).click()
+        now_reports("snooze", "15")
+        page.locator("#controls select[name=value]").select_option("high")
+        page.locator("#controls form:has(select) button").click()
+        now_reports("sensitivity", "high")
+        shot(page, "controls")
+        # and back
+        page.get_by_role("button", name="End snooze").click()
+        now_reports("snooze", "0")
+        page.locator("#controls select[name=value]").select_option("medium")
+        page.locator("#controls form:has(select) button").click()
+        now_reports("sensitivity", "medium")
+        page.get_by_role("button", name="Watch again").click()
+        now_reports("privacy", "OFF")
+        page.get_by_role("button", name="Arm", exact=True).click()
+        now_reports("armed", "ON")
+    finally:
+        mqtt.stop()
 
 
 def test_event_page_shows_the_snapshot(page: Any) -> None:

@@ -76,17 +76,27 @@ class EventUpdate:
     """On ``end`` only: ``gone``, ``stream_end``, ``shutdown`` or ``restart`` (see
     ``camera.track.tracker.EndReason``); null on ``start`` and ``update``."""
     version: int = SCHEMA_VERSION
+    suppressed_by: str | None = None
+    """Why this update was published without alerting: ``disarmed`` or ``snoozed`` (the owner's
+    controls, docs/controls.md); null when it alerts.  Consumers that push to phones skip
+    updates whose ``alerted`` is false; automations may still use them."""
     alert: bool = field(default=True, compare=False)
     """False while the event is only stored (it has not entered its label's ``alert_zones``):
     MQTT and the JSON-lines file skip it, the local store keeps it.  Not part of the JSON."""
+
+    @property
+    def alerted(self) -> bool:
+        """Published as an alert: in its alert zones, and the camera armed and not snoozed."""
+        return self.alert and self.suppressed_by is None
 
     def to_json(self) -> str:
         return json.dumps(self.as_dict(), separators=(",", ":"), sort_keys=True)
 
     def as_dict(self) -> dict[str, object]:
-        """The published fields (everything but ``alert``)."""
+        """The published fields (everything but ``alert``, plus ``alerted``)."""
         data = asdict(self)
         del data["alert"]
+        data["alerted"] = self.alerted
         return data
 
 

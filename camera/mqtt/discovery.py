@@ -12,6 +12,10 @@ re-installs) with:
 * ``sensor`` entities reading the retained stats JSON: SoC temperature, battery, processed fps,
   governor level, detector ms and outbox depth (diagnostic), undeliverable alerts (dead letters)
   and events today;
+* the owner's controls (docs/controls.md): ``switch`` Armed, Privacy and Recording, ``number``
+  Snooze (minutes) with a ``button`` End snooze, ``select`` Motion sensitivity and a ``number``
+  alert threshold per label, each reading its retained state topic and commanding through
+  ``<prefix>/<control>/set``;
 * per zone and label (person, pet), a ``sensor`` with the number of such objects in the zone
   now, reading the retained ``<prefix>/zones/<zone>/<label>`` count.  Zones drawn or deleted
   in the web page's editor gain or lose their sensors at once (``set_zones``); a zone removed
@@ -33,6 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from camera import __version__
+from camera.controls.state import MAX_SNOOZE_MINUTES, SENSITIVITIES, THRESHOLD_LABELS
 from camera.mqtt.config import DiscoveryConfig
 from camera.mqtt.link import MqttLink
 from camera.mqtt.topics import Topics
@@ -75,6 +80,13 @@ STAT_SENSORS = (
         "dead_letters", "Undeliverable alerts", "messages", icon="mdi:email-alert", diagnostic=False
     ),
     StatSensor("events_today", "Events today", "events", icon="mdi:cctv", diagnostic=False),
+)
+
+
+SWITCHES = (
+    ("armed", "Armed", "mdi:shield-home"),
+    ("privacy", "Privacy", "mdi:eye-off"),
+    ("recording", "Recording", "mdi:record-rec"),
 )
 
 
@@ -177,6 +189,7 @@ class DiscoveryPublisher:
             }
         for sensor in STAT_SENSORS:
             configs[self.config_topic("sensor", sensor.key)] = self._stat_sensor(sensor)
+        configs.update(self._controls())
         for zone in self.zones:
             for label in ZONE_LABELS:
                 object_id = f"zone_{zone}_{label}"
@@ -188,6 +201,53 @@ class DiscoveryPublisher:
                     "icon": ZONE_ICONS[label],
                 }
         return configs
+
+    def _control(
+        self, component: str, control: str, name: str, **extra: object
+    ) -> tuple[str, dict[str, object]]:
+        object_id = control.replace("/", "_")
+        return self.config_topic(component, object_id), {
+            **self._common(object_id, name),
+            "command_topic": self.topics.control_command(control),
+            "state_topic": self.topics.control_state(control),
+            **extra,
+        }
+
+    def _controls(self) -> dict[str, dict[str, object]]:
+        """The owner's controls, on the device page's Controls and Configuration cards."""
+        on_off = {"payload_on": "ON", "payload_off": "OFF", "state_on": "ON", "state_off": "OFF"}
+        entities = [
+            self._control("switch", control, name, icon=icon, **on_off)
+            for control, name, icon in SWITCHES
+        ]
+        entities.append(
+            self._control(
+                "number", "snooze", "Snooze", min=0, max=MAX_SNOOZE_MINUTES, step=1, mode="box",
+                unit_of_measurement="min", icon="mdi:alarm-snooze",
+            )
+        )  # fmt: skip
+        end = self._common("snooze_end", "End snooze")
+        end.update(
+            command_topic=self.topics.control_command("snooze"),
+            payload_press="0",
+            icon="mdi:alarm-off",
+        )
+        entities.append((self.config_topic("button", "snooze_end"), end))
+        entities.append(
+            self._control(
+                "select", "sensitivity", "Motion sensitivity", options=list(SENSITIVITIES),
+                entity_category="config", icon="mdi:motion-sensor",
+            )
+        )  # fmt: skip
+        entities += [
+            self._control(
+                "number", f"threshold/{label}", f"{label.capitalize()} alert threshold",
+                min=0.05, max=1.0, step=0.05, mode="slider", entity_category="config",
+                icon="mdi:tune-vertical",
+            )
+            for label in THRESHOLD_LABELS
+        ]  # fmt: skip
+        return dict(entities)
 
     def _stat_sensor(self, sensor: StatSensor) -> dict[str, object]:
         payload: dict[str, object] = {

@@ -187,9 +187,11 @@ class MqttLink:
         self.state.resend_all()
         self.wake()
 
-    def subscribe(self, topic: str, handler: Handler) -> None:
-        """Call ``handler(payload)`` for messages on ``topic`` (re-subscribed on reconnect)."""
-        self.subscriptions.add(topic, handler)
+    def subscribe(self, topic: str, handler: Handler, *, retained: bool = True) -> None:
+        """Call ``handler(payload)`` for messages on ``topic`` (re-subscribed on reconnect);
+        ``retained`` False: a retained message there is ignored (a command, see
+        ``camera.mqtt.subscriptions``)."""
+        self.subscriptions.add(topic, handler, retained=retained)
         self.wake()
 
     def in_flight(self) -> int:
@@ -525,7 +527,9 @@ class MqttLink:
 
     def _on_message(self, client: paho.Client, userdata: object, message: paho.MQTTMessage) -> None:
         self.window.last_ack_at = time.monotonic()  # the connection is alive
-        self.subscriptions.dispatch(message.topic, bytes(message.payload))
+        self.subscriptions.dispatch(
+            message.topic, bytes(message.payload), retained=bool(message.retain)
+        )
 
     def _on_log(self, client: paho.Client, userdata: object, level: int, text: str) -> None:
         """Keep paho's last error (e.g. the TLS alert behind a dropped connection) for the

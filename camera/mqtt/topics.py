@@ -81,6 +81,23 @@ class Topics:
     def stats(self) -> str:
         return f"{self.prefix}/stats"
 
+    def control_state(self, control: str) -> str:
+        """Retained state of an owner's control (``armed``, ``snooze``, ``threshold/person``)."""
+        return f"{self.prefix}/{control}"
+
+    def control_command(self, control: str) -> str:
+        return f"{self.prefix}/{control}/set"
+
+    @property
+    def controls(self) -> str:
+        """Retained JSON of every control (``snooze_until`` included)."""
+        return f"{self.prefix}/controls"
+
+    @property
+    def controls_error(self) -> str:
+        """Retained JSON of the last refused command."""
+        return f"{self.prefix}/controls/error"
+
 
 # -- what a topic or an MQTT string may be ---------------------------------------------------------
 MAX_PREFIX_BYTES = 200

@@ -21,22 +21,24 @@ from __future__ import annotations
 import logging
 import queue
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from camera.controls import ControlState
 from camera.detect import Detector
-from camera.events import ClipRef, EventUpdate, ThumbnailConfig, build_update, render_thumbnail
+from camera.events import ClipRef, EventUpdate, build_update, render_thumbnail
 from camera.events.clock import EventClock
 from camera.events.history import LabelHistory
 from camera.governor import Governor
-from camera.motion import MotionConfig, MotionDetector, RegionConfig, RegionPlanner
+from camera.motion import MotionDetector, RegionConfig, RegionPlanner
+from camera.pipeline.controlled import ControlSource, controlled_stages, recorder_policy
 from camera.pipeline.rate import FrameRateLimiter
 from camera.pipeline.sinks import EventSink
+from camera.pipeline.stages import StageConfigs
 from camera.pipeline.stats import PipelineStats
-from camera.track import Tracker, TrackerConfig, TrackEvent, event_ids
+from camera.track import Tracker, TrackEvent, event_ids
 from camera.track.tracker import EndReason, Occupancy
-from camera.track.zones import Zone
 from camera.types import Box, Detection, Frame, MotionResult, Policy, Region
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,8 @@ class FrameOutcome:
     updates: list[EventUpdate] = field(default_factory=list)
     age_s: float | None = None
     """How old the frame was when the loop started on it (live and realtime sources only)."""
+    privacy: bool = False
+    """The owner's privacy mode is on: the frame was not looked at (hooks must not show it)."""
 
 
 FrameHook = Callable[[FrameOutcome], None]
@@ -79,17 +83,6 @@ class ClipRecorder(Protocol):
     def clip_for(self, update: EventUpdate) -> ClipRef | None: ...
 
 
-@dataclass(frozen=True)
-class StageConfigs:
-    """The configuration sections the frame loop needs (data handed in, not looked up)."""
-
-    motion: MotionConfig
-    regions: RegionConfig
-    tracker: TrackerConfig
-    thumbnail: ThumbnailConfig
-    zones: Mapping[str, Zone] = field(default_factory=dict)
-
-
 class Pipeline:
     """See the module docstring.  Frame-size dependent stages are built at the first frame."""
 
@@ -107,12 +100,18 @@ class Pipeline:
         planner_factory: PlannerFactory = RegionPlanner,
         recorder: ClipRecorder | None = None,
         camera_name: str | None = None,
+        controls: ControlSource | None = None,
     ) -> None:
-        """``camera_name``: the display name events carry (default: ``camera``)."""
+        """``camera_name``: the display name events carry (default: ``camera``).  ``controls``:
+        the owner's controls, read at every frame (None: armed, recording, the file's stages)."""
         self.camera = camera
         self.camera_name = camera_name or camera
         self.topic_prefix = topic_prefix
-        self.stages = stages
+        self.controls = controls
+        self._control_state: ControlState | None = controls.current if controls else None
+        self._base_stages = stages
+        """The configuration's stages; ``stages`` is them with the controls applied."""
+        self.stages = self._controlled(stages)
         self.detector = detector
         self.sinks = list(sinks)
         self.governor = governor
@@ -154,9 +153,20 @@ class Pipeline:
     def _apply_stage_requests(self) -> None:
         if self._stage_requests.empty():
             return
-        stages = self.stages
         while not self._stage_requests.empty():
-            stages = self._stage_requests.get_nowait()
+            self._base_stages = self._stage_requests.get_nowait()
+        self._set_stages(self._controlled(self._base_stages))
+        log.info(
+            "configuration applied: %d motion mask(s), zones %s",
+            len(self.stages.motion.masks),
+            ", ".join(self.stages.zones) or "none",
+        )
+
+    def _controlled(self, stages: StageConfigs) -> StageConfigs:
+        state = self._control_state
+        return stages if state is None else controlled_stages(stages, state)
+
+    def _set_stages(self, stages: StageConfigs) -> None:
         old, self.stages = self.stages, stages
         if self._tracker is not None and (
             stages.tracker != old.tracker or dict(stages.zones) != dict(old.zones)
@@ -167,11 +177,28 @@ class Pipeline:
                 self._motion.set_masks(stages.motion.masks)  # the backgrounds stay learned
             else:  # other motion options: a new detector learns the scene again
                 self._motion = MotionDetector(stages.motion, self._frame_size)
-        log.info(
-            "configuration applied: %d motion mask(s), zones %s",
-            len(stages.motion.masks),
-            ", ".join(stages.zones) or "none",
-        )
+
+    # -- the owner's controls ----------------------------------------------------------------
+    def _apply_controls(self) -> ControlState | None:
+        """Take the controls' state as it is now (a new state object means a change)."""
+        if self.controls is None:
+            return None
+        state = self.controls.current
+        old = self._control_state
+        if state is old:
+            return state
+        self._control_state = state
+        if old is None or (state.sensitivity, state.thresholds) != (
+            old.sensitivity,
+            old.thresholds,
+        ):
+            self._set_stages(self._controlled(self._base_stages))
+        if state.privacy and (old is None or not old.privacy):
+            log.info("privacy on: no frame is looked at until it is off")
+            self._end_events("privacy")
+        elif old is not None and old.privacy and not state.privacy:
+            log.info("privacy off: watching again")
+        return state
 
     # -- stream boundaries -------------------------------------------------------------------
     def begin_stream(
@@ -191,6 +218,10 @@ class Pipeline:
     def end_stream(self, reason: EndReason = "stream_end") -> list[EventUpdate]:
         """End every open event (end of a recording: ``stream_end``; service stop: ``shutdown``)
         and publish the ends."""
+        return self._end_events(reason)
+
+    def _end_events(self, reason: EndReason) -> list[EventUpdate]:
+        """End every open event now; the next frame starts a fresh background and tracks."""
         if self._tracker is None:
             return []
         updates = self._publish(self._tracker.finish(self._last_timestamp, reason), frame=None)
@@ -209,10 +240,13 @@ class Pipeline:
         self._last_timestamp = frame.timestamp
         self._apply_policy(frame.timestamp)
         self._apply_stage_requests()
+        controls = self._apply_controls()
         if self.recorder is not None:
-            self.recorder.frame(frame, self.policy)
-        outcome = FrameOutcome(frame=frame, processed=False, policy=self.policy)
-        if self.limiter.accept(frame.timestamp):
+            clips = self.policy if controls is None else recorder_policy(self.policy, controls)
+            self.recorder.frame(frame, clips)
+        privacy = controls is not None and controls.privacy
+        outcome = FrameOutcome(frame=frame, processed=False, policy=self.policy, privacy=privacy)
+        if not privacy and self.limiter.accept(frame.timestamp):
             started = time.monotonic()
             if frame.captured is not None:
                 outcome.age_s = started - frame.captured
@@ -339,6 +373,10 @@ class Pipeline:
                 clock=self.clock,
                 facts=facts,
             )
+            if self._control_state is not None:
+                suppressed = self._control_state.suppression(time.time())
+                if suppressed is not None:
+                    update = replace(update, suppressed_by=suppressed)
             if self.recorder is not None:
                 update = replace(update, clip=self.recorder.clip_for(update))
             self._record(update)
@@ -351,7 +389,7 @@ class Pipeline:
         self.stats.updates += 1
         if update.type == "start" and update.sequence == 1:
             self.stats.events[update.label] += 1
-        if update.type == "start" and update.alert:
+        if update.type == "start" and update.alerted:
             self.stats.alerts[update.label] += 1
         self.stats.last_event = f"{update.type} {update.label} {update.id}"
         log.info(
@@ -363,7 +401,7 @@ class Pipeline:
             update.score,
             update.box,
             f" zones {','.join(update.zones)}" if update.zones else "",
-            "" if update.alert else " (stored, no alert)",
+            "" if update.alerted else f" (stored, no alert: {update.suppressed_by or 'zones'})",
         )
 
 

@@ -69,7 +69,9 @@ class ServiceMonitor:
             return
         now = self.clock()
         fields: list[str] = []
-        if not self.ready and outcome.processed:
+        # Privacy mode looks at no frame, yet the loop is healthy: a camera started in privacy
+        # is ready too (else systemd would kill it at TimeoutStartSec).
+        if not self.ready and (outcome.processed or outcome.privacy):
             self.ready = True
             fields.append("READY=1")
             log.info("first frame processed: service ready")

@@ -205,7 +205,7 @@ class EventStore:
                     str(path) if path else None,
                     now,
                     json.dumps(update.zones),
-                    int(update.alert),
+                    int(update.alerted),
                 ),
             )
             db.execute(

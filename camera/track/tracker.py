@@ -45,11 +45,12 @@ from camera.types import Box, Detection
 log = logging.getLogger(__name__)
 
 EventKind = Literal["start", "update", "end"]
-EndReason = Literal["gone", "stream_end", "shutdown", "restart"]
+EndReason = Literal["gone", "stream_end", "shutdown", "restart", "privacy"]
 """Why an event ended (its ``end`` update's ``end_reason``): ``gone``, not seen for
 ``end_after_s``; ``stream_end``, its recording or camera stream ended; ``shutdown``, Ronda was
 stopped; ``restart``, a process that did not stop cleanly (a crash, a watchdog kill, a power cut)
-left it open and the next start ended it (``camera.pipeline.interrupted``)."""
+left it open and the next start ended it (``camera.pipeline.interrupted``); ``privacy``, the owner
+turned privacy mode on (docs/controls.md)."""
 OCCUPANCY_LABELS = ("person", "pet")
 LOOK_FOR_S = 2.0
 """How long the region planner keeps looking for a track that is no longer detected: three

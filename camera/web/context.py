@@ -13,6 +13,7 @@ from pathlib import Path
 from aiohttp import web
 
 from camera.config import RondaConfig
+from camera.controls import Controls
 from camera.store import Database, EventStore, Outbox
 from camera.web.auth import Access
 from camera.web.live import Areas, LiveEncoder, LiveFeed
@@ -38,6 +39,8 @@ class WebContext:
     """The running camera's feed; None when ``ronda web`` browses a state directory."""
     stats: StatsProvider | None = None
     apply_config: ConfigApplier | None = None
+    controls: Controls | None = None
+    """The running camera's controls (the page changes them); None under ``ronda web``."""
     started: float = field(default_factory=time.time)
     encoder: LiveEncoder = field(default_factory=LiveEncoder)
     worker: ThreadPoolExecutor = field(

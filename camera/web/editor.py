@@ -12,6 +12,7 @@ from camera.config import ConfigIssue
 from camera.web.areas import AreaError, Areas, save
 from camera.web.context import CONTEXT, WebContext
 from camera.web.render import render
+from camera.web.still import STILL_NAME, still_age
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,16 @@ async def editor_page(request: web.Request) -> web.StreamResponse:
         "masks.html",
         areas_json=json.dumps(areas),
         config_path=str(context.config_path) if context.config_path else None,
+        still_age=None if context.live is not None else still_age(context.state_dir),
     )
+
+
+async def still(request: web.Request) -> web.StreamResponse:
+    """The camera's latest still (``ronda web``'s editor background)."""
+    path = request.app[CONTEXT].state_dir / STILL_NAME
+    if not path.is_file():
+        raise web.HTTPNotFound(text="404: no still yet (the running camera saves one)\n")
+    return web.FileResponse(path, headers={"Cache-Control": "no-store"})
 
 
 def _issues_response(issues: tuple[ConfigIssue, ...]) -> web.Response:

@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from camera.app import local_midnight
+from camera.controls.state import SENSITIVITIES
 from camera.web.context import CONTEXT, WebContext
 from camera.web.render import render
 
@@ -77,13 +78,16 @@ def health_payload(context: WebContext) -> dict[str, Any]:
         "time": round(time.time(), 3),
         "uptime_s": round(time.time() - context.started, 1),
         "system_uptime_s": system_uptime(),
-        "fps": stats.get("fps"),
+        # Before the first frame (or detector call) a rate is unknown, not zero: "–" on the page.
+        "fps": None if stats.get("frames") == 0 else stats.get("fps"),
         "frame_age_p50_ms": stats.get("frame_age_p50_ms"),
-        "motion_share": stats.get("motion_share"),
+        "motion_share": None if stats.get("frames") == 0 else stats.get("motion_share"),
         "frames": stats.get("frames"),
         "motion_frames": stats.get("motion_frames"),
         "detector_calls": stats.get("detector_calls"),
-        "detector_ms": stats.get("detector_ms"),
+        "detector_ms": None if stats.get("detector_calls") == 0 else stats.get("detector_ms"),
+        "privacy": stats.get("privacy") is True,
+        "controls": stats.get("controls") if isinstance(stats.get("controls"), dict) else None,
         "precision": stats.get("precision"),
         "backend": stats.get("backend"),
         "governor_level": stats.get("governor_level"),
@@ -135,4 +139,8 @@ async def status_page(request: web.Request) -> web.StreamResponse:
         "status.html",
         health=health,
         events=[asdict(e) for e in context.events.recent(LAST_EVENTS)],
+        controls=health["controls"],
+        can_change=context.controls is not None,
+        control_error=request.query.get("control_error"),
+        sensitivities=SENSITIVITIES,
     )

@@ -65,6 +65,8 @@ class LiveFeed:
         self._detections: tuple[Detection, ...] = ()
         self._detections_at = 0.0
         self.last_frame: float | None = None
+        self.privacy = False
+        """The owner's privacy mode is on: no frame is shown (the page says "privacy")."""
         """``time.monotonic()`` when the loop last handed over a frame: the health check."""
 
     # -- server side -------------------------------------------------------------------------
@@ -87,6 +89,11 @@ class LiveFeed:
     # -- frame loop side ---------------------------------------------------------------------
     def __call__(self, outcome: FrameOutcome) -> None:
         self.last_frame = now = time.monotonic()
+        self.privacy = outcome.privacy
+        if outcome.privacy:  # nothing of the picture leaves the loop, not even the last frame
+            self._latest = None
+            self._detections = ()
+            return
         if not self._viewers:
             return
         if outcome.detector_ran:

@@ -68,7 +68,8 @@ def _feed(context: WebContext) -> LiveFeed:
 
 async def live_page(request: web.Request) -> web.StreamResponse:
     context = request.app[CONTEXT]
-    return render(request, "live.html", live_fps=context.config.web.live_fps)
+    privacy = context.live is not None and context.live.privacy
+    return render(request, "live.html", live_fps=context.config.web.live_fps, privacy=privacy)
 
 
 async def _encode(context: WebContext, frame: LiveFrame, overlay: bool) -> bytes:
@@ -125,6 +126,8 @@ async def snapshot(request: web.Request) -> web.StreamResponse:
     finally:
         feed.unwatch()
     if frame is None:
+        if feed.privacy:
+            raise web.HTTPServiceUnavailable(text="503: privacy mode is on: no picture\n")
         raise web.HTTPServiceUnavailable(text="503: no frame from the camera yet\n")
     data = await _encode(context, frame, request.query.get("overlay") == "1")
     return web.Response(body=data, content_type="image/jpeg", headers={"Cache-Control": "no-store"})

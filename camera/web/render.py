@@ -41,6 +41,7 @@ def environment(first: str | None = None) -> Environment:
     )
     env.filters["clock"] = clock
     env.filters["moment"] = moment
+    env.filters["age"] = age
     return env
 
 
@@ -58,6 +59,18 @@ def moment(seconds: float | None) -> str:
     if seconds < REPLAY_EPOCH_LIMIT:
         return f"t={seconds:.1f} s"
     return datetime.fromtimestamp(seconds).strftime("%H:%M:%S")
+
+
+def age(seconds: float) -> str:
+    """``42 s``, ``7 min``, ``3 h 5 min``, ``2 d 4 h``: how old something is, roughly."""
+    whole = int(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min"
+    if whole < 86400:
+        return f"{whole // 3600} h {whole % 3600 // 60} min"
+    return f"{whole // 86400} d {whole % 86400 // 3600} h"
 
 
 def render(request: web.Request, template: str, status: int = 200, **values: Any) -> web.Response:

@@ -19,7 +19,8 @@ from aiohttp import web
 
 from camera.web.config import WebConfig
 from camera.web.context import CONTEXT, WebContext
-from camera.web.editor import editor_page, save_areas
+from camera.web.controls_page import change_control
+from camera.web.editor import editor_page, save_areas, still
 from camera.web.events_pages import (
     clip,
     delete_event,
@@ -63,12 +64,24 @@ def build_app(context: WebContext) -> web.Application:
             web.get("/events/{event_id}/thumbnail", thumbnail),
             web.get("/events/{event_id}/clip", clip),
             web.post("/events/{event_id}/delete", delete_event),
+            web.post("/controls", change_control),
             web.get("/masks", editor_page),
+            web.get("/still.jpg", still),
+            web.get("/favicon.ico", favicon),
             web.post("/masks", save_areas),
             web.static("/static", STATIC, follow_symlinks=False, append_version=False),
         ]
     )
     return app
+
+
+async def favicon(request: web.Request) -> web.StreamResponse:
+    """Browsers ask for /favicon.ico on their first visit whatever the page links: answer it
+    (the page's own icon, SVG) rather than log a 404 in every console."""
+    return web.FileResponse(
+        STATIC / "favicon.svg",
+        headers={"Content-Type": "image/svg+xml", "Cache-Control": "max-age=86400"},
+    )
 
 
 def ssl_context(config: WebConfig) -> ssl.SSLContext | None:

@@ -34,6 +34,7 @@ def attach_web(runtime: Runtime, config_path: Path | None) -> WebServer | None:
         live=feed,
         stats=runtime.stats_payload,
         apply_config=runtime.apply_config,
+        controls=runtime.controls,
     )
     runtime.pipeline.hooks.append(feed)
     runtime.on_config_change.append(lambda changed: _follow(context, changed))

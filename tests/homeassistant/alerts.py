@@ -10,6 +10,8 @@ from typing import Any
 from tests.homeassistant.harness import REPO, HomeAssistant
 
 BLUEPRINT = REPO / "config" / "homeassistant" / "ronda_notify.yaml"
+PRESENCE_BLUEPRINT = REPO / "config" / "homeassistant" / "ronda_presence.yaml"
+"""The second blueprint: cameras armed while nobody is home (docs/controls.md)."""
 SOURCE_URL = (
     "https://github.com/ronda-camera/ronda/blob/main/config/homeassistant/ronda_notify.yaml"
 )

@@ -170,6 +170,17 @@ class HomeAssistant:
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
 
+    def call_service(self, domain: str, service: str, data: dict) -> None:
+        """``POST /api/services/<domain>/<service>``: what a dashboard button or a script does."""
+        request = self._request(f"/api/services/{domain}/{service}", json.dumps(data).encode())
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+
+    def set_state(self, entity_id: str, state: str) -> None:
+        """``POST /api/states/<entity>``: a state as an integration would report it (a person
+        leaving home, for an automation to react to)."""
+        self._post_json(f"/api/states/{entity_id}", {"state": state})
+
     def get(self, path: str) -> tuple[int, bytes, str]:
         """Status, body and content type (errors included, not raised)."""
         try:

@@ -1,0 +1,43 @@
+"""The owner's controls as the frame loop applies them: the stage configurations with the
+chosen motion sensitivity and alert thresholds, and the clip policy with recording off."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Protocol
+
+from camera.controls import ControlState
+from camera.pipeline.stages import StageConfigs
+from camera.types import Policy
+
+
+class ControlSource(Protocol):
+    """What the loop needs of ``camera.controls.Controls``: the state now (no lock taken)."""
+
+    @property
+    def current(self) -> ControlState: ...
+
+
+def controlled_stages(base: StageConfigs, state: ControlState) -> StageConfigs:
+    """``base`` (the configuration file's sections) with the controls' sensitivity and per-label
+    thresholds on top.  Explicit numeric motion options in the file still override the preset,
+    as they always do; the control chooses the preset."""
+    motion = base.motion.model_copy(update={"sensitivity": state.sensitivity})
+    labels = base.tracker.labels
+    rules = {
+        label: getattr(labels, label).model_copy(update={"threshold": threshold})
+        for label, threshold in state.thresholds.items()
+        if hasattr(labels, label)
+    }
+    tracker = base.tracker.model_copy(update={"labels": labels.model_copy(update=rules)})
+    return replace(base, motion=motion, tracker=tracker)
+
+
+def recorder_policy(policy: Policy, state: ControlState) -> Policy:
+    """The clip policy the recorder gets: paused while recording is off or privacy is on (an
+    open clip is closed at once, the pre-roll stops filling)."""
+    if state.privacy:
+        return replace(policy, clips="paused", reason="privacy on")
+    if not state.recording:
+        return replace(policy, clips="paused", reason="recording off")
+    return policy

@@ -1,0 +1,120 @@
+"""The control state's rules: what each command accepts, the state file, the one function that
+changes it, and how the frame loop applies sensitivity and thresholds (cheap, always run)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from camera.app import first_controls, stage_configs
+from camera.config import parse_config
+from camera.controls import ControlError, Controls, ControlState
+from camera.controls.state import change
+from camera.pipeline.controlled import controlled_stages, recorder_policy
+from camera.types import Policy
+
+NOW = 1_800_000_000.0
+FIRST = first_controls(parse_config({}))
+
+
+@pytest.mark.parametrize(
+    ("control", "payload", "check"),
+    [
+        ("armed", "OFF", lambda s: s.armed is False),
+        ("armed", " on ", lambda s: s.armed is True),
+        ("privacy", "ON", lambda s: s.privacy is True),
+        ("recording", "OFF", lambda s: s.recording is False),
+        ("snooze", "30", lambda s: s.snooze_until == NOW + 1800),
+        ("snooze", "30.0", lambda s: s.snooze_minutes(NOW) == 30),  # Home Assistant's number
+        ("snooze", "0", lambda s: s.snooze_until is None),
+        ("sensitivity", "HIGH", lambda s: s.sensitivity == "high"),
+        ("threshold/person", "0.72", lambda s: s.thresholds["person"] == 0.72),
+    ],
+)
+def test_valid_commands_change_their_control(control: str, payload: str, check) -> None:
+    assert check(change(FIRST, control, payload, NOW))
+
+
+@pytest.mark.parametrize(
+    ("control", "payload", "says"),
+    [
+        ("armed", "yes", "expected ON or OFF"),
+        ("snooze", "1441", "whole minutes from 0 to 1440"),
+        ("snooze", "2.5", "whole minutes"),
+        ("snooze", "-1", "whole minutes"),
+        ("snooze", "nan", "whole minutes"),
+        ("sensitivity", "extreme", "low, medium, high"),
+        ("threshold/person", "0", "above 0 and at most 1"),
+        ("threshold/person", "1.5", "above 0 and at most 1"),
+        ("threshold/cow", "0.5", "no control named"),
+        ("detect", "ON", "no control named"),
+    ],
+)
+def test_invalid_commands_say_why(control: str, payload: str, says: str) -> None:
+    with pytest.raises(ControlError, match=says):
+        change(FIRST, control, payload, NOW)
+
+
+def test_suppression_and_snooze_countdown() -> None:
+    assert FIRST.suppression(NOW) is None
+    assert change(FIRST, "armed", "OFF", NOW).suppression(NOW) == "disarmed"
+    snoozed = change(FIRST, "snooze", "2", NOW)
+    assert snoozed.suppression(NOW + 60) == "snoozed"
+    assert [snoozed.snooze_minutes(NOW + t) for t in (0, 1, 60, 61, 119, 120)] == [2, 2, 1, 1, 1, 0]
+    assert snoozed.suppression(NOW + 120) is None  # back by itself
+    assert snoozed.value("snooze", NOW + 90) == "1"
+
+
+def test_the_state_file_wins_over_the_first_values_and_bad_entries_keep_them(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "controls.json").write_text(
+        json.dumps({"armed": False, "sensitivity": "loud", "thresholds": {"person": 0.8, "pet": 7}})
+    )
+    state = Controls(FIRST, tmp_path).current
+    assert (state.armed, state.sensitivity) == (False, "medium")
+    assert dict(state.thresholds) == {"person": 0.8, "pet": 0.5}
+    (tmp_path / "controls.json").write_text("{not json")
+    assert Controls(FIRST, tmp_path).current == FIRST
+
+
+def test_change_is_saved_and_told_once_per_state_by_the_controls_thread(tmp_path: Path) -> None:
+    controls = Controls(FIRST, tmp_path)
+    told: list[ControlState] = []
+    seen = threading.Event()
+    controls.listeners.append(lambda state, now: (told.append(state), seen.set()))
+    controls.start()
+    try:
+        assert seen.wait(5)
+        for n in range(500):  # a flood: the thread coalesces, the last one wins
+            controls.change("armed", "OFF" if n % 2 == 0 else "ON", source="test")
+        controls.change("sensitivity", "low", source="test")
+        refused: list[str] = []
+        controls.on_refused.append(lambda refusal: refused.append(refusal.reason))
+        with pytest.raises(ControlError):
+            controls.change("armed", "sometimes", source="test")
+        assert refused == ["expected ON or OFF, got 'sometimes'"]
+    finally:
+        controls.stop()
+    assert told[-1].sensitivity == "low" and told[-1].armed is True
+    assert len(told) < 100
+    saved = json.loads((tmp_path / "controls.json").read_text())
+    assert (saved["armed"], saved["sensitivity"]) == (True, "low")
+    assert (controls.applied, controls.refused) == (501, 1)
+
+
+def test_the_loop_gets_the_chosen_sensitivity_and_thresholds_and_no_clips_when_off() -> None:
+    config = parse_config({"motion": {"threshold": 30}})
+    state = change(change(FIRST, "sensitivity", "high", NOW), "threshold/pet", "0.8", NOW)
+    stages = controlled_stages(stage_configs(config), state)
+    assert stages.motion.sensitivity == "high"
+    assert stages.motion.resolve().threshold == 30  # an explicit number still overrides
+    assert stages.tracker.rule("pet").threshold == 0.8
+    assert stages.tracker.rule("person").threshold == 0.5
+    policy = Policy()
+    assert recorder_policy(policy, FIRST) is policy
+    assert recorder_policy(policy, change(FIRST, "recording", "OFF", NOW)).clips == "paused"
+    assert recorder_policy(policy, change(FIRST, "privacy", "ON", NOW)).clips == "paused"

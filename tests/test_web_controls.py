@@ -1,0 +1,152 @@
+"""The controls on the web page over real HTTP (the same ``Controls.change`` as MQTT, behind
+the login and CSRF), and the page's small mends: the favicon, the event heading, "–" before
+data, and the still the masks editor draws on under ``ronda web``."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlencode
+
+import numpy as np
+import pytest
+
+from camera.app import first_controls
+from camera.config import load_config
+from camera.controls import Controls
+from camera.pipeline import FrameOutcome
+from camera.store import Database, EventStore
+from camera.types import Frame, Policy
+from camera.web.context import WebContext
+from camera.web.server import WebServer
+from camera.web.still import STILL_NAME, StillWriter
+from tests.broker import free_port
+from tests.event_factory import event_update
+from tests.test_web_security import CONFIG, PASSWORD, Client
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def serve(tmp_path: Path, *, with_controls: bool) -> tuple[WebServer, Controls | None]:
+    state = tmp_path / "state"
+    config_path = tmp_path / "ronda.yaml"
+    config_path.write_text(CONFIG.format(state=state))
+    config, _ = load_config(config_path)
+    database = Database(state / "ronda.sqlite3")
+    store = EventStore(database, config.store)
+    store.record(event_update("same-0001"), b"\xff\xd8 jpeg \xff\xd9")
+    store.record(event_update("cat-0001", label="pet", subclass="cat"), b"\xff\xd8 jpeg \xff\xd9")
+    controls = Controls(first_controls(config), state) if with_controls else None
+    stats = {"frames": 0, "fps": 0.0, "motion_share": 0.0, "detector_calls": 0, "detector_ms": 0}
+    context = WebContext(
+        config=config,
+        config_path=config_path,
+        database=database,
+        controls=controls,
+        stats=lambda: {**stats, **current(controls)},
+    )
+    context.passwords.set(PASSWORD)
+    server = WebServer(context, port=free_port())
+    server.start()
+    return server, controls
+
+
+def current(controls: Controls | None) -> dict[str, object]:
+    """What the running camera's stats say of its controls."""
+    return {} if controls is None else {"controls": controls.current.as_dict(time.time())}
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[tuple[Client, Controls]]:
+    server, controls = serve(tmp_path, with_controls=True)
+    client = Client(server.port)
+    assert client.login(PASSWORD).status == 303
+    assert controls is not None
+    yield client, controls
+    server.stop()
+    server.context.database.close()
+
+
+def post(client: Client, fields: dict[str, str]):
+    return client.request("POST", "/controls", urlencode(fields).encode(), FORM)
+
+
+def test_the_page_changes_controls_through_the_one_function_with_csrf(
+    running: tuple[Client, Controls],
+) -> None:
+    client, controls = running
+    page = client.request("GET", "/").data.decode()  # type: ignore[attr-defined]
+    assert 'id="controls"' in page and 'data-control="armed">ON' in page
+    refused = post(client, {"control": "armed", "value": "OFF"})
+    assert refused.status == 403 and controls.current.armed is True  # no CSRF token
+    csrf = client.csrf()
+    done = post(client, {"control": "armed", "value": "OFF", "csrf": csrf})
+    assert done.status == 303 and done.headers["Location"] == "/#controls"
+    assert controls.current.armed is False and controls.applied == 1
+    post(client, {"control": "snooze", "value": "45", "csrf": csrf})
+    assert controls.current.snooze_minutes(time.time()) == 45
+    bad = post(client, {"control": "sensitivity", "value": "loud", "csrf": csrf})
+    assert bad.status == 303 and "control_error=" in bad.headers["Location"]
+    assert controls.current.sensitivity == "medium" and controls.refused == 1
+    page = client.request("GET", bad.headers["Location"]).data.decode()  # type: ignore[attr-defined]
+    assert "sensitivity: expected one of low, medium, high, got &#39;loud&#39;" in page
+    assert 'data-control="armed">OFF' in page and "(45 min)" in page
+
+
+def test_browsing_without_a_camera_shows_the_controls_but_cannot_change_them(
+    tmp_path: Path,
+) -> None:
+    server, _ = serve(tmp_path, with_controls=False)
+    try:
+        client = Client(server.port)
+        client.login(PASSWORD)
+        response = post(client, {"control": "armed", "value": "OFF", "csrf": client.csrf()})
+        assert response.status == 409
+        assert b"no camera runs in this process" in response.data  # type: ignore[attr-defined]
+    finally:
+        server.stop()
+        server.context.database.close()
+
+
+def test_favicon_heading_and_no_zeros_before_data(running: tuple[Client, Controls]) -> None:
+    client, _ = running
+    icon = Client(client.port).request("GET", "/favicon.ico")  # no session needed
+    assert (icon.status, icon.headers["Content-Type"]) == (200, "image/svg+xml")
+    same = client.request("GET", "/events/same-0001").data.decode()  # type: ignore[attr-defined]
+    assert re.search(r"<h1>person</h1>", same), same
+    cat = client.request("GET", "/events/cat-0001").data.decode()  # type: ignore[attr-defined]
+    assert "<h1>pet <small>cat</small></h1>" in cat
+    status = client.request("GET", "/").data.decode()  # type: ignore[attr-defined]
+    assert 'data-field="detector_ms">–<' in status
+    assert 'data-format="percent">–<' in status
+    assert "0 ms" not in status and "0.0 %" not in status
+
+
+def test_the_still_for_the_editor_is_written_shown_with_its_age_and_gone_in_privacy(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    writer = StillWriter(state)
+    frame = Frame(image=np.full((720, 1920, 3), 128, np.uint8), timestamp=0.0, index=0)
+    writer(FrameOutcome(frame=frame, processed=True, policy=Policy()))
+    still = state / STILL_NAME
+    deadline = time.monotonic() + 10
+    while not still.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert still.exists()
+    server, _ = serve(tmp_path, with_controls=False)
+    try:
+        client = Client(server.port)
+        client.login(PASSWORD)
+        editor = client.request("GET", "/masks").data.decode()  # type: ignore[attr-defined]
+        assert 'src="/still.jpg"' in editor and re.search(r"taken \d+ s ago", editor)
+        image = client.request("GET", "/still.jpg")
+        assert image.status == 200 and image.data[:2] == b"\xff\xd8"  # type: ignore[attr-defined]
+    finally:
+        server.stop()
+        server.context.database.close()
+    writer(FrameOutcome(frame=frame, processed=False, policy=Policy(), privacy=True))
+    assert not still.exists()
