@@ -4,6 +4,7 @@ data, and the still the masks editor draws on under ``ronda web``."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Iterator
@@ -14,43 +15,37 @@ import numpy as np
 import pytest
 
 from camera.app import first_controls
-from camera.config import load_config
 from camera.controls import Controls
 from camera.pipeline import FrameOutcome
-from camera.store import Database, EventStore
 from camera.types import Frame, Policy
 from camera.web.context import WebContext
 from camera.web.server import WebServer
 from camera.web.still import STILL_NAME, StillWriter
-from tests.broker import free_port
 from tests.event_factory import event_update
-from tests.test_web_security import CONFIG, PASSWORD, Client
+from tests.test_web_security import PASSWORD, configured_site
+from tests.web_helpers import Client
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
-def serve(tmp_path: Path, *, with_controls: bool) -> tuple[WebServer, Controls | None]:
-    state = tmp_path / "state"
-    config_path = tmp_path / "ronda.yaml"
-    config_path.write_text(CONFIG.format(state=state))
-    config, _ = load_config(config_path)
-    database = Database(state / "ronda.sqlite3")
-    store = EventStore(database, config.store)
-    store.record(event_update("same-0001"), b"\xff\xd8 jpeg \xff\xd9")
-    store.record(event_update("cat-0001", label="pet", subclass="cat"), b"\xff\xd8 jpeg \xff\xd9")
-    controls = Controls(first_controls(config), state) if with_controls else None
-    stats = {"frames": 0, "fps": 0.0, "motion_share": 0.0, "detector_calls": 0, "detector_ms": 0}
-    context = WebContext(
-        config=config,
-        config_path=config_path,
-        database=database,
-        controls=controls,
-        stats=lambda: {**stats, **current(controls)},
-    )
-    context.passwords.set(PASSWORD)
-    server = WebServer(context, port=free_port())
-    server.start()
-    return server, controls
+@contextlib.contextmanager
+def serve(tmp_path: Path, *, with_controls: bool) -> Iterator[tuple[WebServer, Controls | None]]:
+    """The page over a store with two events; with the controls of a running camera or
+    without (``ronda web``); stats from before the first frame."""
+    made: list[Controls] = []
+
+    def setup(context: WebContext) -> None:
+        context.events.record(event_update("same-0001"), b"\xff\xd8 jpeg \xff\xd9")
+        cat = event_update("cat-0001", label="pet", subclass="cat")
+        context.events.record(cat, b"\xff\xd8 jpeg \xff\xd9")
+        if with_controls:
+            made.append(Controls(first_controls(context.config), context.state_dir))
+            context.controls = made[0]
+        before_data = {"frames": 0, "fps": 0.0, "motion_share": 0.0, "detector_calls": 0}
+        context.stats = lambda: {**before_data, "detector_ms": 0, **current(context.controls)}
+
+    with configured_site(tmp_path, setup=setup) as server:
+        yield server, (made[0] if made else None)
 
 
 def current(controls: Controls | None) -> dict[str, object]:
@@ -60,13 +55,11 @@ def current(controls: Controls | None) -> dict[str, object]:
 
 @pytest.fixture
 def running(tmp_path: Path) -> Iterator[tuple[Client, Controls]]:
-    server, controls = serve(tmp_path, with_controls=True)
-    client = Client(server.port)
-    assert client.login(PASSWORD).status == 303
-    assert controls is not None
-    yield client, controls
-    server.stop()
-    server.context.database.close()
+    with serve(tmp_path, with_controls=True) as (server, controls):
+        client = Client(server.port)
+        assert client.login(PASSWORD).status == 303
+        assert controls is not None
+        yield client, controls
 
 
 def post(client: Client, fields: dict[str, str]):
@@ -98,16 +91,12 @@ def test_the_page_changes_controls_through_the_one_function_with_csrf(
 def test_browsing_without_a_camera_shows_the_controls_but_cannot_change_them(
     tmp_path: Path,
 ) -> None:
-    server, _ = serve(tmp_path, with_controls=False)
-    try:
+    with serve(tmp_path, with_controls=False) as (server, _):
         client = Client(server.port)
         client.login(PASSWORD)
         response = post(client, {"control": "armed", "value": "OFF", "csrf": client.csrf()})
         assert response.status == 409
         assert b"no camera runs in this process" in response.data  # type: ignore[attr-defined]
-    finally:
-        server.stop()
-        server.context.database.close()
 
 
 def test_favicon_heading_and_no_zeros_before_data(running: tuple[Client, Controls]) -> None:
@@ -137,16 +126,12 @@ def test_the_still_for_the_editor_is_written_shown_with_its_age_and_gone_in_priv
     while not still.exists() and time.monotonic() < deadline:
         time.sleep(0.02)
     assert still.exists()
-    server, _ = serve(tmp_path, with_controls=False)
-    try:
+    with serve(tmp_path, with_controls=False) as (server, _):
         client = Client(server.port)
         client.login(PASSWORD)
         editor = client.request("GET", "/masks").data.decode()  # type: ignore[attr-defined]
         assert 'src="/still.jpg"' in editor and re.search(r"taken \d+ s ago", editor)
         image = client.request("GET", "/still.jpg")
         assert image.status == 200 and image.data[:2] == b"\xff\xd8"  # type: ignore[attr-defined]
-    finally:
-        server.stop()
-        server.context.database.close()
     writer(FrameOutcome(frame=frame, processed=False, policy=Policy(), privacy=True))
     assert not still.exists()

@@ -12,7 +12,7 @@ import http.client
 import json
 import logging
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -61,9 +61,12 @@ def site(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[tuple[Web
 
 
 @contextlib.contextmanager
-def configured_site(folder: Path, web_lines: str = "") -> Iterator[WebServer]:
+def configured_site(
+    folder: Path, web_lines: str = "", setup: Callable[[WebContext], None] | None = None
+) -> Iterator[WebServer]:
     """A started server whose config is ``CONFIG`` plus ``web_lines`` (more ``web:`` keys),
-    state and config file in ``folder``; stopped and its database closed afterwards."""
+    state and config file in ``folder``; stopped and its database closed afterwards.
+    ``setup``: called with the context before the server starts (stats, controls, events)."""
     state = folder / "state"
     config_path = folder / "ronda.yaml"
     folder.mkdir(parents=True, exist_ok=True)
@@ -71,6 +74,8 @@ def configured_site(folder: Path, web_lines: str = "") -> Iterator[WebServer]:
     config, _ = load_config(config_path)
     context = WebContext(config=config, config_path=config_path, database=Database(state / "db"))
     context.passwords.set(PASSWORD)
+    if setup is not None:
+        setup(context)
     server = WebServer(context, port=free_port())
     server.start()
     try:
