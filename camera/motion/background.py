@@ -121,7 +121,7 @@ class Scene:
             self._pending_gain, self._frames_off = 1.0, 0
             return gray
         seen = self._scratch.get("seen", gray.shape, np.float32)
-        return cv2.multiply(gray, 1.0 / self._pending_gain, dst=seen)  # type: ignore[call-overload]
+        return cv2.multiply(gray, 1.0 / self._pending_gain, dst=seen)  # type: ignore[call-overload,unused-ignore]
 
     def changes(self, gray: np.ndarray, threshold: float) -> np.ndarray | None:
         """uint8 map (255) of pixels of ``gray`` that differ by more than ``threshold`` from the
@@ -138,7 +138,7 @@ class Scene:
         if cv2.countNonZero(near_empty) == near_empty.size:
             return None
         difference = cv2.absdiff(gray, self._recent, dst=scratch.get("diff", shape, np.float32))
-        self._differs_recent = cv2.compare(  # type: ignore[call-overload]
+        self._differs_recent = cv2.compare(  # type: ignore[call-overload,unused-ignore]
             difference, threshold, cv2.CMP_GT, dst=scratch.get("differs", shape, np.uint8)
         )
         # 255 - 255 and 0 - x saturate to 0: "differs from recent and not near empty".
@@ -232,13 +232,13 @@ def alpha_for(rate_per_second: float, dt: float) -> float:
 def _range(model: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
     """``model``'s 3x3 neighbourhood min and max, widened by ``threshold``: a frame pixel inside
     it does not differ from the model."""
-    low = cv2.erode(model, None)  # type: ignore[call-overload]
-    high = cv2.dilate(model, None)  # type: ignore[call-overload]
-    cv2.subtract(low, threshold, dst=low)  # type: ignore[call-overload]
-    cv2.add(high, threshold, dst=high)  # type: ignore[call-overload]
+    low = cv2.erode(model, None)  # type: ignore[call-overload,unused-ignore]
+    high = cv2.dilate(model, None)  # type: ignore[call-overload,unused-ignore]
+    cv2.subtract(low, threshold, dst=low)  # type: ignore[call-overload,unused-ignore]
+    cv2.add(high, threshold, dst=high)  # type: ignore[call-overload,unused-ignore]
     return low, high
 
 
 def _beyond(gray: np.ndarray, model: np.ndarray, threshold: float) -> np.ndarray:
     """uint8 map (255) where ``|gray - model| > threshold``."""
-    return cv2.compare(cv2.absdiff(gray, model), threshold, cv2.CMP_GT)  # type: ignore[call-overload]
+    return cv2.compare(cv2.absdiff(gray, model), threshold, cv2.CMP_GT)  # type: ignore[call-overload,unused-ignore]

@@ -191,7 +191,7 @@ class MotionDetector:
         colour of the wall), but the area counts only pixels that really changed.  External
         contours are ~10x cheaper than labelling every pixel on these sparse maps.
         """
-        grouped = cv2.dilate(  # type: ignore[call-overload]
+        grouped = cv2.dilate(  # type: ignore[call-overload,unused-ignore]
             changed, None, dst=self._scratch.get("grouped", changed.shape, np.uint8)
         )
         contours, _ = cv2.findContours(grouped, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
@@ -232,7 +232,7 @@ class MotionDetector:
         that keep moving (a gesturing hand) stay motion."""
         step = cv2.absdiff(gray, previous, dst=self._scratch.get("step", gray.shape, np.float32))
         free = self._scratch.get("free", gray.shape, np.uint8)
-        return cv2.compare(step, threshold, cv2.CMP_LE, dst=free)  # type: ignore[call-overload]
+        return cv2.compare(step, threshold, cv2.CMP_LE, dst=free)  # type: ignore[call-overload,unused-ignore]
 
     def _to_frame(self, blobs: list[Blob], frame: Frame) -> tuple[Box, ...]:
         if not blobs:

@@ -43,7 +43,7 @@ class GainTracker:
         """Gain ``g`` such that ``gray ~= g * previous frame`` for most of the scene (1.0 for the
         first frame)."""
         points = cv2.resize(gray, GRID, interpolation=cv2.INTER_LINEAR)
-        previous, self._previous = self._previous, cv2.max(points, MIN_LEVEL)  # type: ignore[call-overload]
+        previous, self._previous = self._previous, cv2.max(points, MIN_LEVEL)  # type: ignore[call-overload,unused-ignore]
         if previous is None:
             return 1.0
         # Dark points are divided by MIN_LEVEL rather than their own noisy level, so they cannot
