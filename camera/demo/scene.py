@@ -1,9 +1,11 @@
 """Build the demo scene: a person walks through an empty room, then a cat does.
 
-The person and the cat are real photographs (``astronaut`` and ``chelsea``) shipped inside the
-scikit-image wheel from PyPI, so the demo needs no camera, no network and no files of ours beyond
-the models.  The scene is written as numbered JPEGs, which also exercises the image-folder replay
-path.  It is deterministic: the same frames every time, so the same events.
+The person and the cat are real photographs (``astronaut`` and ``chelsea``, from scikit-image's
+data: public domain and CC0, notices in ``photos/NOTICE``) shipped inside this package, so the
+demo needs no camera, no network and no extra package: the first thing an owner runs on a Pi
+works from any install (``setup.sh``, ``pip install``, the service installer).  The scene is
+written as numbered JPEGs, which also exercises the image-folder replay path.  It is
+deterministic: the same frames every time, so the same events.
 """
 
 from __future__ import annotations
@@ -21,8 +23,11 @@ WIDTH, HEIGHT, FPS = 640, 360, 10
 SCENE_VERSION = 2  # bump when the scene changes, so a cached copy is rebuilt
 
 
+PHOTOS = Path(__file__).resolve().parent / "photos"
+
+
 class DemoSceneError(Exception):
-    """The demo's photos are unavailable (scikit-image missing)."""
+    """The demo scene cannot be built (its photos are missing, the folder is not writable)."""
 
 
 @dataclass(frozen=True)
@@ -48,16 +53,18 @@ class Walk:
         return self.x_from + (self.x_to - self.x_from) * (elapsed / walking)
 
 
-def _photos() -> tuple[np.ndarray, np.ndarray]:
-    try:
-        from skimage import data
-    except ImportError as error:
+def _photo(name: str) -> np.ndarray:
+    path = PHOTOS / name
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
         raise DemoSceneError(
-            "the demo needs scikit-image for its photos: pip install 'ronda[demo]'"
-        ) from error
-    person = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
-    cat = cv2.cvtColor(data.chelsea(), cv2.COLOR_RGB2BGR)
-    return person, cat
+            f"the demo photo {shown(path)} is missing or unreadable: reinstall Ronda"
+        )
+    return image
+
+
+def _photos() -> tuple[np.ndarray, np.ndarray]:
+    return _photo("astronaut.png"), _photo("chelsea.png")
 
 
 def _room(rng: np.random.Generator) -> np.ndarray:
