@@ -38,6 +38,7 @@ import pytest
 from camera.app import RunOptions, Runtime, replay_files
 from camera.config import parse_config
 from camera.events import EventUpdate
+from camera.links import source_url
 from camera.mqtt import Topics
 from camera.mqtt.config import DiscoveryConfig
 from camera.sources import open_replay
@@ -176,9 +177,9 @@ def test_blueprint_import_url_is_one_home_assistant_accepts(home_assistant: Home
         text=True,
         timeout=60,
     ).stdout.strip()
+    repository = source_url().removeprefix("https://github.com/")
     assert raw == (
-        "https://raw.githubusercontent.com/ronda-camera/ronda/main/"
-        "config/homeassistant/ronda_notify.yaml"
+        f"https://raw.githubusercontent.com/{repository}/main/config/homeassistant/ronda_notify.yaml"
     )
     assert f"source_url: {SOURCE_URL}\n" in BLUEPRINT.read_text()
     readme = (REPO / "README.md").read_text()

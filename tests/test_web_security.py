@@ -22,6 +22,7 @@ from camera.store import Database, EventStore
 from camera.web.context import WebContext
 from camera.web.server import WebServer
 from tests.broker import Certificates, free_port
+from tests.cli_helpers import REPO
 from tests.web_helpers import Client, event_update
 
 PASSWORD = "s3cret-horse-battery"
@@ -297,3 +298,24 @@ def test_a_missing_certificate_is_a_config_error_naming_the_key(tmp_path: Path) 
     path.write_text(f"web:\n  tls_cert: {tmp_path}/nope.pem\n  tls_key: {tmp_path}/nope.key\n")
     with pytest.raises(ConfigError, match=r"web: .*nope.pem does not exist"):
         load_config(path)
+
+
+def test_blueprints_are_served_without_login_for_home_assistant_to_import(
+    site: tuple[WebServer, Path],
+) -> None:
+    """Home Assistant imports a blueprint from any URL it reaches and cannot log in: the camera's
+    own page serves Ronda's blueprints (only those), with ``source_url`` naming where it came
+    from, so no public host is needed."""
+    client = _client(site)
+    path = "/blueprints/ronda_notify.yaml"
+    response = client.request("GET", path)
+    assert response.status == 200
+    served = response.data.decode().splitlines()  # type: ignore[attr-defined]
+    original = (REPO / "config" / "homeassistant" / "ronda_notify.yaml").read_text().splitlines()
+    changed = [(a, b) for a, b in zip(original, served, strict=True) if a != b]
+    assert changed == [(changed[0][0], f"  source_url: http://127.0.0.1:{site[0].port}{path}")], (
+        changed
+    )
+    for other in ["/blueprints/../ronda.yaml", "/blueprints/secret.txt", "/blueprints/x.yaml"]:
+        assert client.request("GET", other).status in (401, 404), other
+    assert SECRET.encode() not in b"".join(client.bodies)

@@ -18,6 +18,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from camera.web.auth import Access, Session, same_token
+from camera.web.blueprints import PREFIX as BLUEPRINTS
 from camera.web.clients import client_address
 from camera.web.render import render
 
@@ -65,7 +66,7 @@ def _set_headers(response: web.StreamResponse) -> None:
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     access = request.app[ACCESS]
     path = request.path
-    if path in PUBLIC_PATHS or path.startswith("/static/"):
+    if path in PUBLIC_PATHS or path.startswith(("/static/", BLUEPRINTS)):
         return await handler(request)
     if path == "/api/health" and access.health_without_login:
         return await handler(request)

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from camera.web.blueprints import PREFIX as BLUEPRINTS
+from camera.web.blueprints import blueprint
 from camera.web.config import WebConfig
 from camera.web.context import CONTEXT, WebContext
 from camera.web.controls_page import change_control
@@ -69,6 +71,7 @@ def build_app(context: WebContext) -> web.Application:
             web.get("/still.jpg", still),
             web.get("/favicon.ico", favicon),
             web.post("/masks", save_areas),
+            web.get(BLUEPRINTS + "{name}", blueprint),
             web.static("/static", STATIC, follow_symlinks=False, append_version=False),
         ]
     )

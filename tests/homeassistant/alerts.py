@@ -7,15 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from camera.links import blueprint_url
 from tests.homeassistant.harness import REPO, HomeAssistant
 
 BLUEPRINT = REPO / "config" / "homeassistant" / "ronda_notify.yaml"
 PRESENCE_BLUEPRINT = REPO / "config" / "homeassistant" / "ronda_presence.yaml"
 """The second blueprint: cameras armed while nobody is home (docs/controls.md)."""
-SOURCE_URL = (
-    "https://github.com/ronda-camera/ronda/blob/main/config/homeassistant/ronda_notify.yaml"
-)
-BLUEPRINT_PATH = "ronda-camera/ronda_notify.yaml"
+SOURCE_URL = blueprint_url(BLUEPRINT.name)
+BLUEPRINT_PATH = f"{SOURCE_URL.split('/')[3]}/{BLUEPRINT.name}"
 """Where Home Assistant's importer saves it (``<owner>/<file>``)."""
 
 
