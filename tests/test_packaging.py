@@ -38,6 +38,11 @@ def test_wheel_carries_the_models_as_package_data_and_finds_them(tmp_path: Path)
     for asset in [*web.glob("templates/*"), *web.glob("static/*")]:
         assert asset.relative_to(REPO).as_posix() in names  # the page works offline
     assert not any(n.startswith(("tests/", "bench/", "models/")) for n in names)
+    # The demo needs nothing but the package; the web page serves the blueprints.
+    assert {"camera/demo/photos/astronaut.png", "camera/demo/photos/chelsea.png"} <= names
+    assert "camera/demo/photos/NOTICE" in names
+    for blueprint in (REPO / "config" / "homeassistant").glob("*.yaml"):
+        assert f"camera/bundled_blueprints/{blueprint.name}" in names
     # Unpacked away from the checkout, the package finds its bundled manifest.
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)

@@ -1,9 +1,11 @@
 """``ronda service install|uninstall``: every step printed by --dry-run, and a real install
 into a scratch root (--root) where only useradd/chown/systemctl are skipped.
 
-The real install creates the venv and pip-installs this checkout into it (``--no-deps``: the
-dependencies are the same PyPI wheels the rest of the suite runs on, and downloading them here
-would test the network, not the installer).
+The real install creates the venv, installs a lock into it with pip's hash checking, then this
+checkout without dependencies, built by the locked hatchling.  The lock it installs is the real
+``requirements/runtime.txt`` cut down to hatchling and its own dependencies (every block as
+exported, hashes included): the rest are the same PyPI wheels the suite runs on, and installing
+them here would test the network, not the installer.
 """
 
 from __future__ import annotations
@@ -40,6 +42,24 @@ def installed(root: Path) -> dict[str, Path]:
     }
 
 
+BUILD_BACKEND = ("hatchling", "packaging", "pathspec", "pluggy", "tomlkit", "trove-classifiers")
+
+
+def build_backend_lock(folder: Path) -> Path:
+    """The blocks of the real lock that pin hatchling and what it needs, as a lock file."""
+    text = (REPO / "requirements" / "runtime.txt").read_text(encoding="utf-8")
+    blocks = [b for b in text.split("\n") if b]
+    kept, keep = [], False
+    for line in blocks:
+        if not line.startswith((" ", "#")):
+            keep = line.split("==")[0] in BUILD_BACKEND
+        if keep:
+            kept.append(line)
+    lock = folder / "build-backend.txt"
+    lock.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    return lock
+
+
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str]]:
     code = main(["service", *args])
     return code, capsys.readouterr().out.splitlines()
@@ -52,7 +72,8 @@ def test_dry_run_prints_every_step_and_changes_nothing(tmp_path: Path, capsys) -
     expected = [
         "--system --user-group --groups video",  # useradd (or usermod) for user ronda
         "-m venv --system-site-packages " + str(tmp_path / "opt/ronda/venv"),
-        "-m pip install --upgrade " + str(REPO),
+        "-m pip install --require-hashes -r " + str(REPO / "requirements" / "runtime.txt"),
+        "-m pip install --upgrade --no-deps --no-build-isolation " + str(REPO),
         "use the models inside the package",
         f"link {tmp_path / 'usr/local/bin/ronda'} -> /opt/ronda/venv/bin/ronda",
         f"write {tmp_path / 'etc/ronda/ronda.yaml'}",
@@ -112,7 +133,8 @@ def test_install_into_a_root_prefix_then_uninstall_keeps_state_unless_purge(
 ) -> None:
     root = tmp_path / "root"
     paths = installed(root)
-    code, lines = run(capsys, "install", "--root", str(root), "--pip-arg=--no-deps")
+    lock = str(build_backend_lock(tmp_path))
+    code, lines = run(capsys, "install", "--root", str(root), "--lock", lock)
     assert code == 0, lines
     skipped = [line for line in lines if "skipped (--root)" in line]
     assert len(skipped) == 5  # useradd/usermod, chown, daemon-reload, enable, restart
@@ -139,7 +161,7 @@ def test_install_into_a_root_prefix_then_uninstall_keeps_state_unless_purge(
     paths["config"].write_text(edited)
     paths["old models"].mkdir(parents=True)
     (paths["old models"] / "manifest.json").write_text("{}")
-    code, lines = run(capsys, "install", "--root", str(root), "--pip-arg=--no-deps")
+    code, lines = run(capsys, "install", "--root", str(root), "--lock", lock)
     assert code == 0 and paths["config"].read_text() == edited
     assert not paths["old models"].exists()
     assert any("keep the existing configuration" in line for line in lines)

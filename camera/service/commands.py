@@ -53,6 +53,19 @@ def register(add: AddCommand) -> None:
         help="extra argument for pip install (repeatable), e.g. --pip-arg=--no-index",
     )
     install.add_argument(
+        "--lock",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the hashed requirements to install (default: requirements/runtime.txt of the "
+        "checkout, the versions the tests ran)",
+    )
+    install.add_argument(
+        "--unlocked",
+        action="store_true",
+        help="ignore the lock: the newest releases pyproject.toml allows (untested)",
+    )
+    install.add_argument(
         "--no-start", action="store_true", help="enable the service but do not (re)start it"
     )
     uninstall = actions.add_parser(
@@ -166,6 +179,8 @@ def cmd_service(args: argparse.Namespace) -> int:
                 spec=args.spec,
                 pip_args=args.pip_arg,
                 start=not args.no_start,
+                lock=args.lock,
+                locked=not args.unlocked,
             )
             steps = installer.install_steps()
         elif args.action == "add":

@@ -12,7 +12,10 @@ works from a fresh checkout before any dependency is installed.
 Layout on the Pi:
 
 - ``/opt/ronda/venv``: a virtual environment created with ``--system-site-packages``, because
-  picamera2 and libcamera come from apt (``python3-picamera2``) and are not on PyPI;
+  picamera2 and libcamera come from apt (``python3-picamera2``) and are not on PyPI; the
+  dependencies are installed from the lock (``requirements/runtime.txt``: every version and
+  sha256 as the tests ran them, plain pip, no other tool), then Ronda itself without
+  dependencies, so an install or an upgrade never pulls a release nobody tested;
 - the models ride inside the installed package (``camera/bundled_models``, put there by the
   wheel build), so pip installs them with the code and an upgrade can never pair new code with
   old models; a copy an earlier installer left in ``/opt/ronda/venv/share/ronda/models`` is
@@ -43,6 +46,9 @@ from camera.service.template import TemplateError, derive
 
 CAMERA_GROUP = "video"
 UNIT_SOURCE = Path("systemd") / "ronda.service"
+LOCK_SOURCE = Path("requirements") / "runtime.txt"
+LOCKED_MACHINES = ("x86_64", "aarch64")
+LOCKED_PYTHONS = ((3, 11), (3, 12), (3, 13))
 EXAMPLE_CONFIG = Path("config") / "ronda.example.yaml"
 MINIMAL_CONFIG = """\
 # Ronda configuration.  Every option, with its default, is described in
@@ -191,6 +197,8 @@ class Installer:
         pip_args: Iterable[str] = (),
         layout: Layout | None = None,
         start: bool = True,
+        lock: Path | None = None,
+        locked: bool = True,
     ) -> None:
         self.source = source
         self.root = root
@@ -199,6 +207,8 @@ class Installer:
         self.pip_args = list(pip_args)
         self.layout = layout or Layout()
         self.start = start
+        self.lock = lock or source / LOCK_SOURCE
+        self.locked = locked
 
     def at(self, path: Path) -> Path:
         """``path`` of the live system, under the root prefix."""
@@ -213,8 +223,7 @@ class Installer:
             steps.append(_note(f"reuse the virtual environment {venv}"))
         else:
             steps.append(command([self.python, "-m", "venv", "--system-site-packages", str(venv)]))
-        pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--upgrade"]
-        steps.append(command([*pip, *self.pip_args, self.spec]))
+        steps.extend(self._pip_steps(venv))
         steps.append(self._old_models_step())
         steps.append(self._command_link_step())
         steps.extend(self._config_steps())
@@ -325,6 +334,18 @@ class Installer:
             port += 1
         return port
 
+    def _pip_steps(self, venv: Path) -> list[Step]:
+        """The lock first (hashes checked), then Ronda alone, built by the locked hatchling;
+        ``--unlocked`` is the old way: whatever pip resolves today."""
+        pip = [str(venv / "bin" / "python"), "-m", "pip", "install", *self.pip_args]
+        if not self.locked:
+            return [command([*pip, "--upgrade", self.spec])]
+        check_lock_applies(self.lock, self.python)
+        return [
+            command([*pip, "--require-hashes", "-r", str(self.lock)]),
+            command([*pip, "--upgrade", "--no-deps", "--no-build-isolation", self.spec]),
+        ]
+
     def _user_step(self) -> Step:
         try:
             pwd.getpwnam(USER)
@@ -400,6 +421,26 @@ class Installer:
         else:
             steps.append(_note(f"keep {config_dir} and {state} (events); --purge removes them"))
         return steps
+
+
+def check_lock_applies(lock: Path, python: str) -> None:
+    """The lock covers x86_64 and aarch64 Linux with Python 3.11 to 3.13: on anything else its
+    markers would silently install nothing, so say so before touching the system."""
+    if not lock.is_file():
+        raise InstallError(f"the lock {lock} is missing: pass --lock FILE or --unlocked")
+    machine = os.uname().machine
+    probe = "import sys; print(*sys.version_info[:2])"
+    try:
+        found = subprocess.run([python, "-c", probe], capture_output=True, text=True, timeout=30)
+        version = tuple(int(part) for part in found.stdout.split())
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        raise InstallError(f"cannot run {python} to check its version") from None
+    if machine not in LOCKED_MACHINES or version not in LOCKED_PYTHONS:
+        shown = ".".join(map(str, version))
+        raise InstallError(
+            f"the lock covers x86_64 and aarch64 with Python 3.11 to 3.13, not {machine} with "
+            f"Python {shown}: install with --unlocked (newest releases, untested) at your risk"
+        )
 
 
 def command(argv: list[str], *, system: bool = False, check: bool = True) -> Step:

@@ -41,21 +41,23 @@ def ha_venv() -> Path:
 
 def venv_problem(venv: Path) -> str | None:
     """Why the Home Assistant tests cannot run on ``venv`` (absent, or built by an older
-    ``setup_ha.sh`` that lacks packages a test needs), or None."""
+    ``setup_ha.sh`` or lock that lacks packages a test needs), or None."""
     if not (venv / "bin" / "hass").exists():
         return f"Home Assistant venv {venv} is absent: build it with {SETUP_SCRIPT.name}"
     stamp = venv / "ronda-setup.sha256"
     if not stamp.exists() or stamp.read_text().strip() != setup_digest():
         return (
             f"Home Assistant venv {venv} was built by another version of "
-            "tests/homeassistant/setup_ha.sh: run it again"
+            "tests/homeassistant/setup_ha.sh or requirements/homeassistant.txt: run it again"
         )
     return None
 
 
 def setup_digest() -> str:
-    """What ``setup_ha.sh`` writes into the venv when it completes (its own sha256)."""
-    return hashlib.sha256(SETUP_SCRIPT.read_bytes()).hexdigest()
+    """What ``setup_ha.sh`` writes into the venv when it completes: the sha256 of itself and
+    the lock it installed (``requirements/homeassistant.txt``)."""
+    lock = SETUP_SCRIPT.parents[2] / "requirements" / "homeassistant.txt"
+    return hashlib.sha256(SETUP_SCRIPT.read_bytes() + lock.read_bytes()).hexdigest()
 
 
 class HomeAssistantError(RuntimeError):
