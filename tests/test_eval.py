@@ -181,3 +181,36 @@ def test_tolerance_widens_the_labelled_boundaries() -> None:
     late = [event("person", 20.5, 22)]
     assert score_clip(visits, late, tolerance_s=0.0)[0].recall == 0.0
     assert score_clip(visits, late, tolerance_s=1.0)[0].recall == 1.0
+
+
+def test_an_alert_on_a_still_thing_is_a_false_alarm_not_a_passers_visit() -> None:
+    visits = [Span("person", 10, 20)]
+    statue = (100.0, 50.0, 160.0, 250.0)
+    on_statue = AlertedEvent("s", "person", "person", 12, 30, 12, box=(104, 48, 158, 244))
+    walker = AlertedEvent("w", "person", "person", 10, 20, 11, box=(300, 50, 360, 250))
+    score, matches = score_clip(visits, [on_statue, walker], 1.0, [statue])
+    assert (score.still_alerts, score.false_alarms, score.confusion_count) == (1, 1, 0)
+    assert score.recall == 1.0 and score.precision == 0.5 and score.alerts_per_visit == 1.0
+    assert score.confusions == {("still", "person"): 1}
+    assert [m.visit for m in matches] == [None, 0]
+    # without the still thing in the manifest, the statue's alert looks like the walker's
+    blind, _ = score_clip(visits, [on_statue, walker], 1.0)
+    assert blind.precision == 1.0 and blind.alerts_per_visit == 2.0
+
+
+def test_a_bad_still_box_or_baseline_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "clip.gif").write_bytes(
+        (FOOTAGE / "clips/intel_people-detection_preview.gif").read_bytes()
+    )
+    path = tmp_path / "manifest.json"
+    path.write_text('{"items": [{"path": "clip.gif", "still": [{"box": [5, 5, 1, 9]}]}]}')
+    config = write_config(tmp_path, mqtt={"enabled": False})
+    result = ronda("eval", path, "--config", config)
+    assert result.returncode == 2 and "still[0].box must be [x1, y1, x2, y2]" in result.stderr
+    path.write_text('{"items": [{"path": "clip.gif"}]}')
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text('{"numbers": 1}')
+    result = ronda("eval", path, "--config", config, "--baseline", baseline)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"ronda: baseline {baseline}: not an eval --json output")
+    assert len(result.stderr.strip().splitlines()) == 1

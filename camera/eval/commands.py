@@ -54,6 +54,14 @@ def register(add: AddCommand) -> None:
         help="labelled visit boundaries are taken as ±S seconds (default 1.0)",
     )
     thresholds = parser.add_argument_group("thresholds (exit 1 when one is missed)")
+    thresholds.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="a --json output kept from an earlier run: exit 1 when precision, recall, alerts "
+        "per visit, label confusions, false alarms or still things alerted are worse",
+    )
     thresholds.add_argument("--min-recall", type=_share, default=None, metavar="R")
     thresholds.add_argument("--min-precision", type=_share, default=None, metavar="P")
     thresholds.add_argument(
@@ -68,6 +76,13 @@ def register(add: AddCommand) -> None:
     )
     thresholds.add_argument(
         "--max-false-alarms", type=int, default=None, metavar="N", help="alerts during no visit"
+    )
+    thresholds.add_argument(
+        "--max-still-alerts",
+        type=int,
+        default=None,
+        metavar="N",
+        help="alerts on a still thing the manifest names (a statue, a coat)",
     )
     thresholds.add_argument(
         "--max-time-to-alert",
@@ -108,7 +123,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     overall = ClipScore()
 
     def report_clip(run: ClipRun) -> None:
-        score, matches = score_clip(run.visits, run.events, args.tolerance)
+        still = [thing.box for thing in run.clip.still]
+        score, matches = score_clip(run.visits, run.events, args.tolerance, still)
         overall.add(score)
         scored.append(ScoredClip(run, score, matches))
         _out(
@@ -118,8 +134,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
             f"{run.detector_calls}/{run.frames} frames"
         )
 
+    baseline = _baseline(args.baseline) if args.baseline is not None else None
     replay_clips(config, clips, threading.Event(), report_clip)
     verdicts = _verdicts(args, overall)
+    if baseline is not None:
+        verdicts += _baseline_verdicts(baseline, overall)
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(
         render_report(
@@ -162,6 +181,7 @@ def _verdicts(args: argparse.Namespace, overall: ClipScore) -> list[Verdict]:
         ("alerts per visit", args.max_alerts_per_visit, overall.alerts_per_visit, False),
         ("label confusions", args.max_confusions, overall.confusion_count, False),
         ("false alarms", args.max_false_alarms, overall.false_alarms, False),
+        ("still things alerted", args.max_still_alerts, overall.still_alerts, False),
         ("median time to alert", args.max_time_to_alert, overall.median_time_to_alert, False),
     ]
     verdicts = []
@@ -174,6 +194,66 @@ def _verdicts(args: argparse.Namespace, overall: ClipScore) -> list[Verdict]:
             passed = value >= limit if higher else value <= limit
         sign = ">=" if higher else "<="
         verdicts.append(Verdict(name, f"{sign} {limit:g}", _text(value), passed))
+    return verdicts
+
+
+BASELINE_KEYS = (
+    # key in the --json output, name, higher is better
+    ("precision", "precision", True),
+    ("recall", "recall", True),
+    ("alerts_per_visit", "alerts per visit", False),
+    ("confusions", "label confusions", False),
+    ("false_alarms", "false alarms", False),
+    ("still_alerts", "still things alerted", False),
+)
+
+
+def _baseline(path: Path) -> dict[str, float]:
+    """The overall numbers of an earlier ``--json`` output; raises ManifestError (one line)."""
+    from camera.eval.manifest import ManifestError
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        overall = data["overall"]
+        numbers = {}
+        for key, _, _ in BASELINE_KEYS:
+            value = overall.get(key)
+            if isinstance(value, dict):  # confusions: "truth->label": n
+                value = sum(n for k, n in value.items() if k.split("->")[0] not in _NOT_LABELS)
+            if value is not None:
+                numbers[key] = float(value)
+        return numbers
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise ManifestError(
+            f"baseline {path}: not an eval --json output ({type(error).__name__}: {error})"
+        ) from None
+
+
+_NOT_LABELS = ("nothing", "still")
+
+
+def _baseline_verdicts(baseline: dict[str, float], overall: ClipScore) -> list[Verdict]:
+    from camera.eval.report import Verdict
+
+    values: dict[str, float | None] = {
+        "precision": overall.precision,
+        "recall": overall.recall,
+        "alerts_per_visit": overall.alerts_per_visit,
+        "confusions": overall.confusion_count,
+        "false_alarms": overall.false_alarms,
+        "still_alerts": overall.still_alerts,
+    }
+    verdicts = []
+    for key, name, higher in BASELINE_KEYS:
+        if key not in baseline:
+            continue
+        limit, value = baseline[key], values[key]
+        if value is None:
+            passed = not higher or limit == 0
+        else:  # a hair of slack for rounding in the stored JSON
+            passed = value >= limit - 1e-9 if higher else value <= limit + 1e-9
+        sign = ">=" if higher else "<="
+        verdicts.append(Verdict(name, f"{sign} {limit:g} (baseline)", _text(value), passed))
     return verdicts
 
 
@@ -190,6 +270,7 @@ def _summary(
             "alerts_per_visit": score.alerts_per_visit,
             "max_alerts_per_visit": score.max_alerts_per_visit,
             "false_alarms": score.false_alarms,
+            "still_alerts": score.still_alerts,
             "confusions": {f"{t}->{a}": n for (t, a), n in score.confusions.items()},
             "median_time_to_alert_s": score.median_time_to_alert,
         }

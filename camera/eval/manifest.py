@@ -16,6 +16,11 @@ person or pet passing, which should make exactly one alert.  Labels other than `
 everything outside the person and pet visits is a time when nothing should alert.  An image
 folder may give its ``fps`` (default 10).  Items that are single photos (``frames: 1`` or an
 image file) are skipped: there is nothing to track in them.
+
+``still`` lists things in view that never move and must never alert however much moves next to
+them (a statue, a coat on a hook, a cushion): ``{"what": "statue", "box": [x1, y1, x2, y2]}`` in
+frame pixels.  An alert on one of them is counted apart (``still_alerts``), not matched to the
+visit of whoever walked past at the time.
 """
 
 from __future__ import annotations
@@ -43,6 +48,14 @@ class LabelledVisit:
 
 
 @dataclass(frozen=True, slots=True)
+class StillThing:
+    """Something in view all along that must never alert (``what`` is for people)."""
+
+    what: str
+    box: tuple[float, float, float, float]
+
+
+@dataclass(frozen=True, slots=True)
 class LabelledClip:
     """One recording and its visits; ``fps`` only for image folders (videos carry theirs)."""
 
@@ -50,6 +63,7 @@ class LabelledClip:
     path: Path
     visits: tuple[LabelledVisit, ...]
     fps: float | None = None
+    still: tuple[StillThing, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +107,34 @@ def load_manifest(path: Path) -> Manifest:
                 path=clip_path,
                 visits=_visits(item.get("labels", {}), where),
                 fps=float(fps) if fps is not None else None,
+                still=_still(item.get("still", []), where),
             )
         )
     if not clips:
         raise ManifestError(f"manifest {path}: no clip to replay (only photos, or no items)")
     return Manifest(tuple(clips), tuple(skipped))
+
+
+def _still(things: object, where: str) -> tuple[StillThing, ...]:
+    if not isinstance(things, list):
+        raise ManifestError(f'{where}: "still" must be a list of {{"what", "box"}}')
+    found = []
+    for index, thing in enumerate(things):
+        box = thing.get("box") if isinstance(thing, dict) else None
+        ok = (
+            isinstance(box, list)
+            and len(box) == 4
+            and all(isinstance(v, int | float) for v in box)
+            and box[0] < box[2]
+            and box[1] < box[3]
+        )
+        if not ok:
+            raise ManifestError(
+                f"{where}: still[{index}].box must be [x1, y1, x2, y2] with x1 < x2, y1 < y2"
+            )
+        assert isinstance(thing, dict) and isinstance(box, list)
+        found.append(StillThing(str(thing.get("what", "")), (box[0], box[1], box[2], box[3])))
+    return tuple(found)
 
 
 def _visits(labels: object, where: str) -> tuple[LabelledVisit, ...]:

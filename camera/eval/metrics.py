@@ -13,14 +13,22 @@ are several visits), else to the one it overlaps most.  Then, per clip:
   more is fragmentation);
 * **confusions**: alerts that overlap only visits of *another* label (a person alerted as a
   pet), and **false alarms**: alerts that overlap no visit at all;
-* **time to alert**: from a visit's first labelled frame to its first matching alert.
+* **time to alert**: from a visit's first labelled frame to its first matching alert;
+* **still things alerted**: alerts whose box (where the object was when it alerted) lies on a
+  labelled still thing (``STILL_IOU``): a statue alerted while someone walked past is a false
+  alarm, not that walker's visit.  Counted in false alarms too.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+STILL_IOU = 0.3
+"""An alert box overlapping a still thing's box this much (and centred on it) is that thing:
+boxes of one object from two detections differ, boxes of a walker passing it overlap little."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +52,8 @@ class AlertedEvent:
     alert_time: float | None
     zones: tuple[str, ...] = ()
     thumbnail: bytes | None = None
+    box: tuple[float, float, float, float] | None = None
+    """Where the object was when it alerted (frame pixels)."""
 
     @property
     def alerted(self) -> bool:
@@ -61,8 +71,10 @@ class ClipScore:
     visits_found: int = 0
     alerts_on_found_visits: int = 0
     false_alarms: int = 0
+    still_alerts: int = 0
     confusions: Counter[tuple[str, str]] = field(default_factory=Counter)
-    """``(labelled, alerted) -> count``, ``labelled`` being ``"nothing"`` for false alarms."""
+    """``(labelled, alerted) -> count``, ``labelled`` being ``"nothing"`` for false alarms and
+    ``"still"`` for alerts on a still thing."""
     times_to_alert: list[float] = field(default_factory=list)
     max_alerts_per_visit: int = 0
 
@@ -84,7 +96,9 @@ class ClipScore:
 
     @property
     def confusion_count(self) -> int:
-        return sum(n for (truth, _), n in self.confusions.items() if truth != "nothing")
+        return sum(
+            n for (truth, _), n in self.confusions.items() if truth not in ("nothing", "still")
+        )
 
     def add(self, other: ClipScore) -> None:
         """Sum ``other`` into this one (the overall row)."""
@@ -95,6 +109,7 @@ class ClipScore:
         self.visits_found += other.visits_found
         self.alerts_on_found_visits += other.alerts_on_found_visits
         self.false_alarms += other.false_alarms
+        self.still_alerts += other.still_alerts
         self.confusions.update(other.confusions)
         self.times_to_alert.extend(other.times_to_alert)
         self.max_alerts_per_visit = max(self.max_alerts_per_visit, other.max_alerts_per_visit)
@@ -117,8 +132,27 @@ def _overlap(event: AlertedEvent, visit: Span, tolerance_s: float) -> float:
     return 1e-9 if visit.start - tolerance_s <= event.start <= visit.end + tolerance_s else 0.0
 
 
+def _on_still(event: AlertedEvent, still: Sequence[tuple[float, float, float, float]]) -> bool:
+    if event.box is None:
+        return False
+    x1, y1, x2, y2 = event.box
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    for sx1, sy1, sx2, sy2 in still:
+        if not (sx1 <= cx <= sx2 and sy1 <= cy <= sy2):
+            continue
+        w, h = min(x2, sx2) - max(x1, sx1), min(y2, sy2) - max(y1, sy1)
+        inter = w * h if w > 0 and h > 0 else 0.0
+        union = (x2 - x1) * (y2 - y1) + (sx2 - sx1) * (sy2 - sy1) - inter
+        if union > 0 and inter / union >= STILL_IOU:
+            return True
+    return False
+
+
 def score_clip(
-    visits: list[Span], events: list[AlertedEvent], tolerance_s: float
+    visits: list[Span],
+    events: list[AlertedEvent],
+    tolerance_s: float,
+    still: Sequence[tuple[float, float, float, float]] = (),
 ) -> tuple[ClipScore, list[Match]]:
     """The clip's score and each alert's match; see the module docstring."""
     score = ClipScore(visits=len(visits))
@@ -130,6 +164,12 @@ def score_clip(
             score.stored_only += 1
             continue
         score.alerts += 1
+        if _on_still(event, still):
+            score.still_alerts += 1
+            score.false_alarms += 1
+            score.confusions[("still", event.label)] += 1
+            matches.append(Match(event, None))
+            continue
         overlaps = [(_overlap(event, v, tolerance_s), i) for i, v in enumerate(visits)]
         own = [(o, i) for o, i in overlaps if o > 0 and visits[i].label == event.label]
         if own:

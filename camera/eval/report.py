@@ -56,6 +56,7 @@ def score_rows(score: ClipScore) -> list[tuple[str, str]]:
         ("alerts per visit", _fmt(score.alerts_per_visit)),
         ("most alerts for one visit", str(score.max_alerts_per_visit)),
         ("false alarms", str(score.false_alarms)),
+        ("still things alerted", str(score.still_alerts)),
         ("label confusions", confusions or "none"),
         ("median time to alert", _fmt(score.median_time_to_alert, 1, " s")),
     ]

@@ -30,6 +30,7 @@ class _EventLog:
     alert_time: float | None = None
     zones: tuple[str, ...] = ()
     thumbnail: bytes | None = None
+    box: tuple[float, float, float, float] | None = None
 
     def freeze(self, event_id: str) -> AlertedEvent:
         return AlertedEvent(
@@ -41,6 +42,7 @@ class _EventLog:
             self.alert_time,
             self.zones,
             self.thumbnail,
+            self.box,
         )
 
 
@@ -60,6 +62,8 @@ class EventCollector:
         entry.zones = tuple(update.zones)
         if update.alert and entry.alert_time is None:
             entry.alert_time = update.frame_time
+            x1, y1, x2, y2 = update.box
+            entry.box = (x1, y1, x2, y2)
         if thumbnail and (entry.thumbnail is None or update.alert):
             entry.thumbnail = thumbnail
 

@@ -268,6 +268,7 @@ class Pipeline:
         if motion.active:
             self.stats.motion_frames += 1
         if self.policy.detect and self.detector is not None:
+            self._tracker.observe_motion(motion.boxes, frame.timestamp)
             # The planner counts *processed* frames: when the governor halves the frame rate, the
             # refresh crops of tracked objects halve too, which is where the compute goes.
             outcome.regions = self._planner.plan(

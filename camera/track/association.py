@@ -10,14 +10,15 @@ greedy never trades a sure pair for two doubtful ones.
    seen, whichever is nearer, so a dog that stops dead or turns back is still itself.  Gated at
    ``GATE`` sigmas and by size; the cost adds size change, colour difference and a penalty
    for a label switch (a crouching person read as a dog stays the same track, but a real cat at
-   their feet is smaller and goes elsewhere).  Confirmed tracks choose before tentative ones,
+   their feet is smaller and goes elsewhere).  A held track (a still thing) takes only a box on
+   its own spot (``HELD_IOU``).  Confirmed tracks choose before tentative ones,
    so a flicker track never steals a known person's detection.
 2. **Re-attached** (confirmed tracks hidden for a moment, also longer than ``PREDICT_S``): a
    detection of the same label that the object could have reached from where it was last seen
    (``REACH_SPEED`` object sizes per second), *and* that looks like it (colour histogram
    similarity at least ``REATTACH_SIMILARITY``), is that object coming out from behind a car or
    a pillar.  A track that left through the picture's edge is never re-attached: someone
-   walking in there later is somebody else.
+   walking in there later is somebody else; nor is a held one (a still thing stays put).
 3. **New**: what is left starts a tentative track, unless its score is below the label's alert
    threshold (ByteTrack's rule: weak boxes may continue a track, never start one) or it lies
    mostly inside a box matched this frame to a track of its label (a second box on the same
@@ -57,6 +58,11 @@ REATTACH_SIMILARITY = 0.75
 clip the same person scored 0.83-1.0 (5th percentile 0.88) against themselves up to 10 s apart,
 and different people a median 0.71 (but two alike dressed 0.97): colour can refuse a stranger,
 never prove identity, so it only ever confirms what position and time already allow."""
+HELD_IOU = 0.6
+"""A held track (a still thing that never moved on its own, see ``camera.track.own_motion``)
+continues only with a box on its own spot (this IoU with its box, a centre shift of at most a
+quarter of its size): otherwise it would take over a visitor walking past it, move with them
+and look like an object that moved."""
 DUPLICATE_INSIDE = 0.7
 """Share of a new box lying inside a matched box of its label that makes it a duplicate."""
 
@@ -94,6 +100,7 @@ def associate(
         if t.confirmed
         and id(t) not in taken
         and now > t.last_seen
+        and not t.held
         and not t.left_through_edge(frame_size)
     ]
     for track, index in _greedy(_reattach_pairs(hidden, sightings, free, now)):
@@ -173,6 +180,8 @@ def _predicted_pairs(
         for point in points:
             if (point.label == "motion") != motion_track:
                 continue  # motion-only blobs never join a detected object, nor the reverse
+            if track.held and track.box.iou(point.sighting.detection.box) < HELD_IOU:
+                continue
             cx, cy = point.cx, point.cy
             near_prediction = abs(cx - px) <= reach_x and abs(cy - py) <= reach_y
             near_last = abs(cx - last_x) <= reach_x and abs(cy - last_y) <= reach_y

@@ -9,6 +9,7 @@ import numpy as np
 from camera.track.appearance import blend, colour_histogram
 from camera.track.kinematics import Kinematics
 from camera.track.labels import LabelEvidence
+from camera.track.own_motion import OWN_DRIFT, OWN_MOTION_SPAN_S
 from camera.track.zones import ZonePresence
 from camera.types import Box, Detection
 
@@ -80,6 +81,12 @@ class TrackState:
     snapshot_score: float = 0.0
     last_update: float = 0.0
     max_drift: float = 0.0
+    arrived: bool = False
+    """Motion remembered from before it was first detected shows it coming to this spot."""
+    own_motion: tuple[float, float] | None = None
+    """First and last time a motion blob was on the object itself (``camera.track.own_motion``)."""
+    held: bool = False
+    """Confirmed but kept quiet until it moves on its own or scores like a sure thing."""
 
     @property
     def label(self) -> str:
@@ -94,6 +101,23 @@ class TrackState:
         """Never moved by more than half its own size: a sleeping cat, a coat on a chair."""
         size = max(self.box.width, self.box.height, 1.0)
         return self.max_drift <= 0.5 * size
+
+    @property
+    def moved_on_its_own(self) -> bool:
+        """Displaced by ``OWN_DRIFT`` of its size, or motion seen on it itself: not a still
+        thing that something next to it woke the detector for (``camera.track.own_motion``)."""
+        size = max(self.box.width, self.box.height, 1.0)
+        if self.arrived or self.max_drift >= OWN_DRIFT * size:
+            return True
+        return self.own_motion is not None and (
+            self.own_motion[1] - self.own_motion[0] >= OWN_MOTION_SPAN_S
+        )
+
+    def moved_at(self, time: float) -> None:
+        """Motion was seen on the object at ``time``."""
+        first = time if self.own_motion is None else min(self.own_motion[0], time)
+        last = time if self.own_motion is None else max(self.own_motion[1], time)
+        self.own_motion = (first, last)
 
     def observe(self, sighting: Sighting, now: float) -> None:
         box = sighting.box
@@ -119,6 +143,10 @@ class TrackState:
         self.box = newer.box
         self.last_seen = max(self.last_seen, newer.last_seen)
         self.sightings += newer.sightings
+        self.arrived = self.arrived or newer.arrived
+        if newer.own_motion is not None:
+            self.moved_at(newer.own_motion[0])
+            self.moved_at(newer.own_motion[1])
         self.evidence.merge(newer.evidence)
         self.histogram = blend(self.histogram, newer.histogram, 0.5)
         self.zones.merge(newer.zones)

@@ -17,7 +17,13 @@ moves on:
   announced (``TrackEvent.alert``) only once the object enters one of those zones; its
   ``start`` is then emitted again with ``alert=True``, the first one subscribers see.
 * a **stationary** object that ended and re-appears where it rested within
-  ``stationary_memory_s`` (a sleeping cat flickering in and out) stays silent.
+  ``stationary_memory_s`` (a sleeping cat flickering in and out) stays silent;
+* a **still thing** (``camera.track.own_motion``): a confirmed track whose object never moved on
+  its own (no displacement, no motion blob on it, only motion next to it) is *held*: no event
+  until it moves on its own, or until its median score reaches the label's ``still_threshold``
+  (a cushion beside a playing kitten, a stone beside a footpath; a visitor who walked up and
+  stopped had moved).  Needs the frame's motion blobs (``observe_motion``); a tracker never
+  given them (motion-less callers, detector paused) holds nothing.
 
 Everything runs on frame timestamps, never the wall clock, so a replay is deterministic.
 """
@@ -27,6 +33,7 @@ from __future__ import annotations
 import itertools
 import logging
 import uuid
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -34,10 +41,11 @@ from typing import Literal
 import numpy as np
 
 from camera.track.appearance import similarity
-from camera.track.association import REATTACH_SIMILARITY, associate, reattachable
+from camera.track.association import HELD_IOU, REATTACH_SIMILARITY, associate, reattachable
 from camera.track.config import TrackerConfig
 from camera.track.kinematics import Kinematics
 from camera.track.labels import pet_plausible
+from camera.track.own_motion import MOTION_MEMORY_S, arriving, on_object, owners
 from camera.track.state import Sighting, TrackState
 from camera.track.zones import Zone, ZoneMap, ZonePresence
 from camera.types import Box, Detection
@@ -138,6 +146,8 @@ class Tracker:
         self._new_id = new_id or event_ids()
         self._tracks: list[TrackState] = []
         self._resting: list[_Resting] = []
+        self._motion: deque[tuple[float, tuple[Box, ...]]] = deque()
+        self._motion_known = False
         self._new_track_score = {
             label: rule.threshold for label, rule in config.labels.by_label().items()
         }
@@ -184,13 +194,25 @@ class Tracker:
             (zone, label): 0 for zone in self.zone_map.names for label in OCCUPANCY_LABELS
         }
         for track in self._tracks:
-            if not track.confirmed or track.label not in OCCUPANCY_LABELS:
+            if not track.confirmed or track.held or track.label not in OCCUPANCY_LABELS:
                 continue
             for zone in track.zones.inside:
                 counts[(zone, track.label)] += 1
         return counts
 
     # -- main step ---------------------------------------------------------------------------
+    def observe_motion(self, blobs: Sequence[Box], now: float) -> None:
+        """This frame's motion blobs (full-frame boxes), before its ``update`` or ``expire``:
+        the evidence that an object moves on its own (see ``camera.track.own_motion``)."""
+        self._motion_known = True
+        boxes = [self._expected_box(t, now) if t.confirmed else t.box for t in self._tracks]
+        moved, unowned = owners(boxes, blobs)
+        for index in moved:
+            self._tracks[index].moved_at(now)
+        self._motion.append((now, tuple(unowned)))
+        while self._motion and self._motion[0][0] < now - MOTION_MEMORY_S:
+            self._motion.popleft()
+
     def update(
         self, detections: Sequence[Detection], now: float, image: np.ndarray | None = None
     ) -> list[TrackEvent]:
@@ -246,7 +268,14 @@ class Tracker:
         self, detections: Sequence[Detection], image: np.ndarray | None
     ) -> list[Sighting]:
         usable = [d for d in detections if self._large_enough(d)]
-        people = [d.box for d in usable if d.label == "person"]
+        # A "person" on the spot of a track that never moved on its own (a cushion read as a
+        # person) is no person for the pet rules: a kitten playing on it is not part of it.
+        still = [t.box for t in self._tracks if t.label == "person" and not self._proven(t)]
+        people = [
+            d.box
+            for d in usable
+            if d.label == "person" and not any(d.box.iou(box) >= HELD_IOU for box in still)
+        ]
         return [
             Sighting(d, d.label != "pet" or pet_plausible(d.box, people), image) for d in usable
         ]
@@ -276,6 +305,11 @@ class Tracker:
             start_center=box.center,
             zones=ZonePresence(self.config.zone_inertia),
         )
+        # Motion on this spot just before it was recognised (it walked up, then stood).
+        for then, blobs in self._motion:
+            if any(on_object(box, blob) for blob in blobs):
+                track.moved_at(then)
+            track.arrived = track.arrived or any(arriving(box, blob) for blob in blobs)
         self._tracks.append(track)
         return track
 
@@ -284,6 +318,8 @@ class Tracker:
         if not track.confirmed:
             return self._maybe_confirm(track, now)
         label = track.label
+        if track.held:
+            return self._release_if_proven(track, now)
         if track.silent:
             if track.stationary:
                 return []
@@ -328,10 +364,45 @@ class Tracker:
         if track.silent:
             log.info("%s %s is back where it rested: not re-alerting", track.label, track.id)
             return []
+        if not self._proven(track):
+            track.held = track.silent = True
+            log.info(
+                "%s %s has not moved on its own (median %.2f, first seen %.1f s ago, drift %.0f"
+                " px, motion on it for %.1f s): held",
+                track.label,
+                track.id,
+                track.evidence.median_score(),
+                now - track.first_seen,
+                track.max_drift,
+                _own_motion_s(track),
+            )
+            return []
+        track.alerted = self._alert_due(track)
+        return [self._emit("start", track, now, snapshot=True)]
+
+    def _proven(self, track: TrackState) -> bool:
+        """Whether a confirmed track may be news: see "still thing" in the module docstring."""
+        if not self._motion_known or track.motion_only or track.moved_on_its_own:
+            return True
+        return track.evidence.median_score() >= self.config.rule(track.label).still_threshold
+
+    def _release_if_proven(self, track: TrackState, now: float) -> list[TrackEvent]:
+        if not self._proven(track):
+            return []
+        log.info(
+            "%s %s moved on its own (drift %.0f px, motion on it for %.1f s): now it is news",
+            track.label,
+            track.id,
+            track.max_drift,
+            _own_motion_s(track),
+        )
+        track.held = track.silent = False
         track.alerted = self._alert_due(track)
         return [self._emit("start", track, now, snapshot=True)]
 
     def _after_observation_merged(self, track: TrackState, now: float) -> list[TrackEvent]:
+        if track.held:
+            return self._release_if_proven(track, now)
         if track.silent:
             return []
         if not track.alerted and self._alert_due(track):
@@ -396,6 +467,10 @@ class Tracker:
             zones=tuple(track.zones.entered),
             end_reason=ended,
         )
+
+
+def _own_motion_s(track: TrackState) -> float:
+    return 0.0 if track.own_motion is None else track.own_motion[1] - track.own_motion[0]
 
 
 def zone_counts_changed(before: Occupancy, after: Occupancy) -> dict[tuple[str, str], int]:
