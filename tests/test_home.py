@@ -214,3 +214,24 @@ def api(client: Client) -> dict:
     response = client.request("GET", "/api/home")
     assert response.status == 200
     return json.loads(response.data)  # type: ignore[attr-defined]
+
+
+def test_two_copies_in_one_share_group_keep_each_event_once(
+    broker: Mosquitto, cameras: list[FakeCamera], tmp_path: Path
+) -> None:
+    """Side by side (an upgrade, a second box on one disk): the broker gives each event to one
+    copy of the group, both write the one store, both pages show every camera."""
+    state = tmp_path / "state"
+    first = started(home_config(broker, state, share_group="pages", client_id="home-a"))
+    second = started(home_config(broker, state, share_group="pages", client_id="home-b"))
+    try:
+        for number in range(10):
+            cameras[number % 2].event(f"shared-{number}")
+        assert wait_until(lambda: first.store.count_events() == 10, 10)
+        assert {len(first.listener.store.cameras()), len(second.store.cameras())} == {2}
+        heard = first.listener.event_updates, second.listener.event_updates
+        assert sum(heard) == 10 and min(heard) > 0, heard  # split between them, none twice
+        assert len({e.event_id for e in second.store.timeline(20)}) == 10
+    finally:
+        first.close()
+        second.close()

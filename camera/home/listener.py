@@ -78,6 +78,8 @@ class HomeListener:
         self.connected = threading.Event()
         self.on_armed_change: list[Callable[[], None]] = []
         self.received = 0
+        self.event_updates = 0
+        """Event updates this copy was given (with a share group, its part of them)."""
 
     # -- life -----------------------------------------------------------------------------------
     def start(self) -> None:
@@ -167,6 +169,7 @@ class HomeListener:
             event = _json(payload)
             facts = _facts(event)
             if facts is not None:
+                self.event_updates += 1
                 self.store.event(heard.prefix, _text(event.get("camera")), facts)
         elif heard.kind == "thumbnail" and payload:
             self.store.thumbnail(heard.prefix, heard.detail, payload)
