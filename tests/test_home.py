@@ -8,6 +8,8 @@ own in a second or two; tests/test_home_browser.py runs three real cameras.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,19 +17,21 @@ import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from camera.config import ConfigError, parse_config
+from camera.config import ConfigError, RondaConfig, parse_config
 from camera.home.service import Home, password_file
+from camera.home.settings import CAMERA_SECTIONS, HomeFile, parse_home_config
 from camera.home.store import EventFacts, HomeStore
 from camera.home.topics import Heard, parse, subscriptions
 from tests.broker import Mosquitto, Subscriber, free_port, wait_until
+from tests.cli_helpers import REPO
 from tests.web_helpers import Client
 
 PASSWORD = "home-page-password"
 JPEG = b"\xff\xd8 a small picture \xff\xd9"
 
 
-def home_config(broker: Mosquitto, state: Path, **home: object) -> object:
-    return parse_config(
+def home_config(broker: Mosquitto, state: Path, **home: object) -> HomeFile:
+    return parse_home_config(
         {
             "store": {"path": str(state)},
             "mqtt": {"host": broker.host, "port": broker.port, "keepalive_s": 5},
@@ -86,8 +90,8 @@ def cameras(broker: Mosquitto) -> Iterator[list[FakeCamera]]:
         camera.stop()
 
 
-def started(config: object) -> Home:
-    home = Home(config)  # type: ignore[arg-type]
+def started(config: HomeFile) -> Home:
+    home = Home(config)
     home.start()
     assert home.listener.connected.wait(10)
     return home
@@ -105,6 +109,21 @@ def test_topics_name_the_camera_and_what_was_heard() -> None:
     shared = subscriptions(["ronda/+"], "pages")
     assert "$share/pages/ronda/+/events" in shared
     assert "ronda/+/availability" in shared  # retained state never through the shared group
+
+
+def test_the_home_reads_a_cameras_file_without_loading_the_cameras_stages() -> None:
+    camera_only = set(RondaConfig.model_fields) - set(HomeFile.model_fields)
+    assert camera_only == CAMERA_SECTIONS  # a new camera section must be skipped here too
+    config = parse_home_config({"camera": {"name": "porch"}, "mqtt": {"host": "broker.lan"}})
+    assert config.mqtt.host == "broker.lan"
+    with pytest.raises(ConfigError, match=r"mqtt\.hots: unknown key"):
+        parse_home_config({"mqtt": {"hots": "x"}})
+    probe = (
+        "import sys, camera.cli, camera.home.commands, camera.home.service; "
+        "print(sorted(m for m in ('cv2', 'numpy', 'av', 'camera.config') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO)
+    assert done.stdout.strip() == "[]", done.stderr  # about 55 MB the page never uses
 
 
 def test_camera_filters_are_checked() -> None:
@@ -131,7 +150,7 @@ def test_the_page_shows_every_camera_and_sends_whole_home_commands(
     broker: Mosquitto, cameras: list[FakeCamera], tmp_path: Path
 ) -> None:
     config = home_config(broker, tmp_path / "state")
-    password_file(config).set(PASSWORD)  # type: ignore[arg-type]
+    password_file(config).set(PASSWORD)
     commands = Subscriber(broker.host, broker.port, topic="ronda/+/+/set").start()
     home = started(config)
     try:

@@ -6,13 +6,17 @@ Only argparse wiring and the handlers; the page and its broker client load when 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from camera.arguments import AddCommand, count, path
 
 if TYPE_CHECKING:
-    from camera.config import RondaConfig
+    from camera.home.settings import HomeFile
+
+DEFAULT_CONFIG = Path("/etc/ronda/home.yaml")
 
 
 def register(add: AddCommand) -> None:
@@ -39,22 +43,39 @@ def register(add: AddCommand) -> None:
 
 def cmd_home(args: argparse.Namespace) -> int:
     from camera.home.service import home_state_dir
-    from camera.service.settings import load_service_config
     from camera.web.commands import set_password
 
-    config, _ = load_service_config(args.config, args.state_dir)
+    config = home_config(args.config, args.state_dir)
     if args.action == "passwd":
         return set_password(home_state_dir(config), args.stdin, "ronda home passwd", "ronda-home")
     return serve(config, args.port, getattr(args, "verbose", False))
 
 
-def serve(config: RondaConfig, port: int | None, verbose: bool) -> int:
+def home_config(given: Path | None, state_dir: Path | None) -> HomeFile:
+    """``--config``, else ``$RONDA_CONFIG``, else ``/etc/ronda/home.yaml`` when it exists, else
+    the defaults (a broker on localhost)."""
+    from camera.home.settings import HomeFile, load_home_config
+
+    path = given or (Path(os.environ["RONDA_CONFIG"]) if os.environ.get("RONDA_CONFIG") else None)
+    if path is None and DEFAULT_CONFIG.is_file():
+        path = DEFAULT_CONFIG
+    if path is not None:
+        return load_home_config(path, state_dir)
+    config = HomeFile()
+    if state_dir is not None:
+        config = config.model_copy(
+            update={"store": config.store.model_copy(update={"path": state_dir})}
+        )
+    return config
+
+
+def serve(config: HomeFile, port: int | None, verbose: bool) -> int:
     import signal
     import threading
 
     from camera.console import setup_logging
     from camera.home.service import Home
-    from camera.web.server import WebError
+    from camera.web.site import WebError
 
     setup_logging(config.logging.level, verbose=verbose)
     stop = threading.Event()

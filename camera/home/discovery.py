@@ -13,11 +13,11 @@ import json
 import paho.mqtt.client as paho
 
 from camera import __version__
-from camera.config import RondaConfig
+from camera.home.settings import HomeFile
 from camera.home.topics import MAX_SNOOZE_MIN
 
 
-def configs(config: RondaConfig) -> dict[str, dict[str, object]]:
+def configs(config: HomeFile) -> dict[str, dict[str, object]]:
     """Config topic -> payload."""
     prefix = config.home.topic_prefix
     node = config.home.client_id.replace("-", "_")
@@ -62,7 +62,7 @@ def configs(config: RondaConfig) -> dict[str, dict[str, object]]:
     }
 
 
-def announce(client: paho.Client, config: RondaConfig) -> None:
+def announce(client: paho.Client, config: HomeFile) -> None:
     """Publish (retained) on every connect, so a new Home Assistant finds the device."""
     for topic, payload in configs(config).items():
         client.publish(topic, json.dumps(payload, sort_keys=True).encode(), qos=1, retain=True)

@@ -21,8 +21,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from camera.config import RondaConfig
 from camera.home.discovery import announce
+from camera.home.settings import HomeFile
 from camera.home.store import EventFacts, HomeStore
 from camera.home.topics import CONTROLS, MAX_SNOOZE_MIN, command_topic, parse, subscriptions
 from camera.mqtt.credentials import tls_context
@@ -36,7 +36,7 @@ class CommandError(ValueError):
     """A whole-home command that cannot be sent (one line for the page or the log)."""
 
 
-def make_session_client(config: RondaConfig) -> paho.Client:
+def make_session_client(config: HomeFile) -> paho.Client:
     """A paho client for a persistent session, with the home's Last Will."""
     mqtt = config.mqtt
     home = config.home
@@ -67,7 +67,7 @@ def make_session_client(config: RondaConfig) -> paho.Client:
 class HomeListener:
     """Connects, subscribes to every camera filter, and keeps the store current."""
 
-    def __init__(self, config: RondaConfig, store: HomeStore) -> None:
+    def __init__(self, config: HomeFile, store: HomeStore) -> None:
         self.config = config
         self.home = config.home
         self.store = store

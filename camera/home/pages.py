@@ -19,7 +19,7 @@ from camera.home.store import HomeStore
 from camera.web.auth import Access
 from camera.web.render import FRAME, Frame, environment, render
 from camera.web.security import ACCESS, guard, login, login_page, logout, security_headers
-from camera.web.server import MAX_BODY, STATIC
+from camera.web.site import MAX_BODY, STATIC
 
 HOME_STATIC = Path(__file__).resolve().parent / "static"
 LABELS = ("person", "pet")

@@ -10,12 +10,12 @@ from pathlib import Path
 
 from aiohttp import web
 
-from camera.config import RondaConfig
 from camera.home.listener import HomeListener
 from camera.home.pages import HomeSite, build_home_app
+from camera.home.settings import HomeFile
 from camera.home.store import HomeStore
 from camera.web.auth import Access, PasswordFile
-from camera.web.server import SiteServer
+from camera.web.site import SiteServer
 
 log = logging.getLogger(__name__)
 
@@ -23,14 +23,14 @@ HOME_DIR = "home"
 PASSWORD_HINT = "`ronda home passwd`"
 
 
-def home_state_dir(config: RondaConfig) -> Path:
+def home_state_dir(config: HomeFile) -> Path:
     """``<state dir>/home``: beside a camera's own files when both run from one directory,
     never mixed with them (its own database and its own web password)."""
     return config.store.directory() / HOME_DIR
 
 
 class HomeServer(SiteServer):
-    def __init__(self, site: HomeSite, access: Access, config: RondaConfig, port: int | None):
+    def __init__(self, site: HomeSite, access: Access, config: HomeFile, port: int | None):
         self.site = site
         self.access = access
         super().__init__(
@@ -50,7 +50,7 @@ class HomeServer(SiteServer):
 class Home:
     """The running home page; ``close()`` leaves the broker session in place."""
 
-    def __init__(self, config: RondaConfig, port: int | None = None) -> None:
+    def __init__(self, config: HomeFile, port: int | None = None) -> None:
         directory = home_state_dir(config)
         self.store = HomeStore(directory, config.home.keep_events)
         self.listener = HomeListener(config, self.store)
@@ -80,5 +80,5 @@ class Home:
         self.store.close()
 
 
-def password_file(config: RondaConfig) -> PasswordFile:
+def password_file(config: HomeFile) -> PasswordFile:
     return PasswordFile(home_state_dir(config))

@@ -21,7 +21,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
-from camera.config import ConfigError, ConfigIssue, RondaConfig, parse_config
+from camera.config import ConfigError, RondaConfig, parse_config
+from camera.config_file import ConfigIssue
 
 DECIMALS = 4
 """Coordinates are kept to 1/10000 of the picture: finer than a pixel of a 4K frame."""

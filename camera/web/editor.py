@@ -8,7 +8,7 @@ import logging
 
 from aiohttp import web
 
-from camera.config import ConfigIssue
+from camera.config_file import ConfigIssue
 from camera.web.areas import AreaError, Areas, save
 from camera.web.context import CONTEXT, WebContext
 from camera.web.render import render
