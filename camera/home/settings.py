@@ -33,6 +33,7 @@ CAMERA_SECTIONS = frozenset(
         "clips",
         "governor",
         "zones",
+        "controls",
     }
 )
 """The camera's own sections, skipped here (a test keeps this list equal to the camera's)."""
