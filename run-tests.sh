@@ -7,7 +7,9 @@
 #
 # System packages: mosquitto (the tests start their own brokers on free loopback ports),
 # mosquitto-clients, openssl (TLS tests make their own certificates), systemd (unit verification),
-# chromium (the web page's browser tests drive Debian's Chromium; nothing downloads a browser).
+# chromium (the web page's browser tests drive Debian's Chromium; nothing downloads a browser),
+# systemd-container and mmdebstrap (tests/test_service_container.py boots a Debian with systemd in
+# systemd-nspawn; its root is built once into /var/cache/ronda-test, see tests/nspawn.py).
 set -euo pipefail
 cd "$(dirname "$0")"
 PYTHON=${PYTHON:-python3}
@@ -22,6 +24,8 @@ command -v mosquitto_passwd >/dev/null || missing+=(mosquitto-clients)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v systemd-analyze >/dev/null || missing+=(systemd)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v systemd-nspawn >/dev/null || missing+=(systemd-container)
+command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
 if [ ${#missing[@]} -gt 0 ]; then
     SUDO=""
     [ "$(id -u)" -eq 0 ] || SUDO="sudo"
