@@ -67,12 +67,12 @@ def root_key(arch: str) -> str:
 
 
 def debian_root(arch: str = "amd64") -> Path:
-    """The cached root for ``arch``, built first if this key has none (under a lock, so two
-    test processes build it once)."""
+    """The cached root for ``arch``, built first if this key has none (under a lock per
+    architecture, so two test processes build it once)."""
     prefix = f"bookworm-{arch}-"
     root = CACHE / f"{prefix}{root_key(arch)}"
     CACHE.mkdir(parents=True, exist_ok=True)
-    with (CACHE / ".lock").open("w") as lock:
+    with (CACHE / f".lock-{arch}").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not root.is_dir():
             built = subprocess.run(

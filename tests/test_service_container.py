@@ -29,7 +29,8 @@ from tests.cli_helpers import REPO
 from tests.conftest import footage
 from tests.test_service_unit import MAX_EXPOSURE, exposure
 
-pytestmark = pytest.mark.slow
+# A cold cache builds the root first (minutes), inside the first test's setup.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 log = logging.getLogger(__name__)
 
 CLIP = "clips/intel_one-by-one-person-detection.mp4"  # a person walks in at 6 s, stays 14 s
