@@ -23,7 +23,7 @@ import paho.mqtt.publish as mqtt_publish
 import pytest
 
 from tests.broker import Mosquitto, Received, Subscriber, wait_until
-from tests.cli_helpers import REPO, write_config
+from tests.cli_helpers import REPO, ronda, write_config
 
 PREFIX = "ronda/test"
 LOOP_FPS = 20
@@ -122,6 +122,10 @@ class Owner:
         found = [m for m in self.subscriber.messages if m.topic == f"{PREFIX}/{control}"]
         return found[-1] if found else None
 
+    def has_every_state(self) -> bool:
+        """Every control's retained state and the JSON of them all have arrived."""
+        return all(self.state(c) is not None for c in (*STATE_TOPICS, "controls"))
+
     def set(self, control: str, payload: str, expected: str | None = None) -> Received:
         """Send a command and wait for the retained state that says it was applied."""
         self.command(control, payload)
@@ -175,7 +179,7 @@ def test_each_control_changes_what_is_published_recorded_and_stored_and_survives
     owner = Owner(broker, subscriber, tmp_path / "state")
     try:
         camera.start()
-        assert subscriber.wait_for(lambda s: owner.state("armed") is not None, 90), camera.output()
+        assert wait_until(owner.has_every_state, 90), camera.output()
         assert {c: owner.state(c).payload.decode() for c in STATE_TOPICS} == {  # type: ignore[union-attr]
             "armed": "ON", "snooze": "0", "privacy": "OFF", "recording": "ON",
             "sensitivity": "medium", "threshold/person": "0.5",
@@ -250,7 +254,7 @@ def test_each_control_changes_what_is_published_recorded_and_stored_and_survives
         owner.command("privacy", "ON", retain=True)  # a retained command must not be obeyed
         subscriber.messages.clear()
         camera.start()
-        assert subscriber.wait_for(lambda s: owner.state("armed") is not None, 90), camera.output()
+        assert wait_until(owner.has_every_state, 90), camera.output()
         restored = {c: owner.state(c).payload.decode() for c in STATE_TOPICS}  # type: ignore[union-attr]
         assert int(restored.pop("snooze")) in (29, 30)
         assert restored == {
@@ -261,6 +265,11 @@ def test_each_control_changes_what_is_published_recorded_and_stored_and_survives
         assert (after_restart["suppressed_by"], after_restart["clip"]) == ("disarmed", None)
         assert "ignoring the retained message on ronda/test/privacy/set" in camera.output()
         assert camera.stop() == 0
+        status = ronda("status", "--config", camera.config, timeout=60)
+        assert (
+            "DISARMED, snoozed " in status.stdout
+            and ", clips off, sensitivity high" in status.stdout
+        )
     finally:
         subscriber.stop()
         mqtt_publish.single(

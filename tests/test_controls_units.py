@@ -3,18 +3,24 @@ changes it, and how the frame loop applies sensitivity and thresholds (cheap, al
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from camera.app import first_controls, stage_configs
 from camera.config import parse_config
 from camera.controls import ControlError, Controls, ControlState
 from camera.controls.state import change
+from camera.events import EventUpdate
+from camera.pipeline import FrameOutcome, Pipeline
 from camera.pipeline.controlled import controlled_stages, recorder_policy
-from camera.types import Policy
+from camera.service.monitor import ServiceMonitor
+from camera.types import Frame, Policy
+from tests.broker import wait_until
 
 NOW = 1_800_000_000.0
 FIRST = first_controls(parse_config({}))
@@ -96,7 +102,7 @@ def test_change_is_saved_and_told_once_per_state_by_the_controls_thread(tmp_path
         controls.on_refused.append(lambda refusal: refused.append(refusal.reason))
         with pytest.raises(ControlError):
             controls.change("armed", "sometimes", source="test")
-        assert refused == ["expected ON or OFF, got 'sometimes'"]
+        assert wait_until(lambda: refused == ["expected ON or OFF, got 'sometimes'"], 5)
     finally:
         controls.stop()
     assert told[-1].sensitivity == "low" and told[-1].armed is True
@@ -118,3 +124,95 @@ def test_the_loop_gets_the_chosen_sensitivity_and_thresholds_and_no_clips_when_o
     assert recorder_policy(policy, FIRST) is policy
     assert recorder_policy(policy, change(FIRST, "recording", "OFF", NOW)).clips == "paused"
     assert recorder_policy(policy, change(FIRST, "privacy", "ON", NOW)).clips == "paused"
+
+
+class Owner:
+    """Stands in for ``Controls`` where only the state matters: ``current`` is what the owner
+    chose last (the frame loop reads nothing else)."""
+
+    def __init__(self) -> None:
+        self.current = FIRST
+
+    def set(self, control: str, payload: str) -> None:
+        self.current = change(self.current, control, payload, NOW)
+
+
+class Recorded:
+    """A clip recorder that keeps the policy of every frame it was given."""
+
+    def __init__(self) -> None:
+        self.clips: list[str] = []
+
+    def frame(self, frame: Frame, policy: Policy) -> None:
+        self.clips.append(policy.clips)
+
+    def clip_for(self, update: EventUpdate) -> None:
+        return None
+
+
+def moving_square(index: int) -> Frame:
+    image = np.full((240, 320, 3), 90, np.uint8)
+    x = 40 + 6 * (index % 30)
+    image[80:160, x : x + 60] = 230
+    return Frame(image=image, timestamp=index / 10, index=index)
+
+
+def test_privacy_ends_open_events_looks_at_nothing_and_records_nothing() -> None:
+    owner, recorder, updates = Owner(), Recorded(), []
+
+    class Sink:
+        def emit(self, update: EventUpdate, thumbnail: bytes | None) -> None:
+            updates.append(update)
+
+        def close(self) -> None:
+            pass
+
+    config = parse_config({})
+    pipeline = Pipeline(
+        camera="t", topic_prefix="t", stages=stage_configs(config), detector=None,
+        sinks=[Sink()], controls=owner, recorder=recorder,  # type: ignore[arg-type]
+    )  # fmt: skip
+    pipeline.begin_stream("test")
+    index = itertools.count()
+    for _ in range(40):  # a moving square: motion, then a (motion-only) event
+        pipeline.process(moving_square(next(index)))
+    assert [u.type for u in updates][:1] == ["start"] and pipeline.open_events() == 1
+    motion_frames = pipeline.stats.motion_frames
+
+    owner.set("privacy", "ON")
+    outcomes = [pipeline.process(moving_square(next(index))) for _ in range(40)]
+    assert updates[-1].type == "end" and updates[-1].end_reason == "privacy"
+    assert all(o.privacy and not o.processed and o.motion is None for o in outcomes)
+    assert pipeline.stats.motion_frames == motion_frames and pipeline.open_events() == 0
+    assert set(recorder.clips[-40:]) == {"paused"}
+    ended = len(updates)
+
+    owner.set("privacy", "OFF")
+    owner.set("armed", "OFF")
+    for _ in range(40):
+        pipeline.process(moving_square(next(index)))
+    assert pipeline.stats.motion_frames > motion_frames
+    assert recorder.clips[-1] == "full"
+    again = updates[ended:]
+    assert again and again[0].type == "start"
+    assert (again[0].alerted, again[0].suppressed_by) == (False, "disarmed")
+    assert json.loads(again[0].to_json())["alerted"] is False
+
+
+def test_a_camera_started_in_privacy_is_ready_and_keeps_the_watchdog_fed() -> None:
+    sent: list[tuple[str, ...]] = []
+
+    class Notifier:
+        enabled = True
+
+        def send(self, *fields: str) -> bool:
+            sent.append(fields)
+            return True
+
+    clock = itertools.count(0.0, 1.0)
+    monitor = ServiceMonitor(Notifier(), watchdog_s=2.0, clock=lambda: next(clock))  # type: ignore[arg-type]
+    frame = moving_square(0)
+    for _ in range(3):
+        monitor(FrameOutcome(frame=frame, processed=False, policy=Policy(), privacy=True))
+    flat = [field for fields in sent for field in fields]
+    assert flat.count("READY=1") == 1 and flat.count("WATCHDOG=1") == 3

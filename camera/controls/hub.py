@@ -9,7 +9,8 @@ coalesces: a flood of 1,000 commands in a second is a handful of file writes, no
 same thread ends a snooze when its time is up and counts its minutes down for Home Assistant.
 
 A refused payload is logged (one line; a flood of them at most one line a second plus a count)
-and handed to the ``on_refused`` listeners (a retained error on MQTT).
+and handed to the ``on_refused`` listeners (a retained error on MQTT) by the same thread, the
+latest one of a burst only.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ STATE_FILE = "controls.json"
 MAX_FILE_BYTES = 64 * 1024
 REFUSAL_LOG_S = 1.0
 """At most one log line per this many seconds about refused commands (a flood is summed up)."""
+COALESCE_S = 0.05
+"""After telling the listeners, the controls' thread waits this long before it looks again: a
+burst of commands is saved and published once per 50 ms, while the first command after a quiet
+spell goes out at once (the frame loop never waits for it: it reads ``current``)."""
 
 Listener = Callable[[ControlState, float], None]
 
@@ -75,6 +80,8 @@ class Controls:
         self.listeners: list[Listener] = []
         """Called on the controls' thread with every new state (and each snooze minute)."""
         self.on_refused: list[Callable[[Refusal], None]] = []
+        """Called on the controls' thread with the latest refused command."""
+        self._refusal: Refusal | None = None
         self.applied = 0
         self.refused = 0
         self._unlogged = 0
@@ -96,7 +103,7 @@ class Controls:
                 new = change(self._state, control, payload, now)
             except ControlError as error:
                 self.refused += 1
-                refusal = Refusal(control, payload, source, str(error), now)
+                refusal = self._refusal = Refusal(control, payload, source, str(error), now)
             else:
                 self.applied += 1
                 if new != self._state:
@@ -105,8 +112,7 @@ class Controls:
                     self._wake.set()
                 return new
         self._log_refusal(refusal)
-        for listener in self.on_refused:
-            listener(refusal)
+        self._wake.set()
         raise ControlError(refusal.reason)
 
     def _log_refusal(self, refusal: Refusal) -> None:
@@ -148,19 +154,31 @@ class Controls:
             state = self._expire_snooze(now)
             with self._lock:
                 version = self._version
+            told = False
             if version != seen or state.snooze_minutes(now) != minutes:
                 if version != seen:
                     self._save(state)
                 seen, minutes = version, state.snooze_minutes(now)
-                for listener in self.listeners:
-                    try:
-                        listener(state, now)
-                    except Exception:
-                        log.exception("controls: a listener failed")
+                told = self._tell(self.listeners, state, now)
+            with self._lock:
+                refusal, self._refusal = self._refusal, None
+            if refusal is not None:
+                told = self._tell(self.on_refused, refusal)
             if self._stop.is_set():
                 return
+            if told:
+                self._stop.wait(COALESCE_S)
             self._wake.wait(_next_tick(state, now))
             self._wake.clear()
+
+    @staticmethod
+    def _tell(listeners: list[Callable[..., None]], *args: object) -> bool:
+        for listener in listeners:
+            try:
+                listener(*args)
+            except Exception:
+                log.exception("controls: a listener failed")
+        return True
 
     def _expire_snooze(self, now: float) -> ControlState:
         """A snooze whose time is up is over: forgotten, so the saved state says so too."""

@@ -179,6 +179,9 @@ def summarise_stats(payload: bytes) -> str:
         f"outbox {stats.get('outbox_depth', 0)}",
         f"dead letters {stats.get('dead_letters', 0)}",
     ]
+    controls = stats.get("controls")
+    if isinstance(controls, dict):
+        parts.append(describe_controls(controls))
     clips = stats.get("clips")
     if isinstance(clips, dict):
         parts.append(
@@ -187,6 +190,20 @@ def summarise_stats(payload: bytes) -> str:
             f"{clips.get('frames_dropped', 0)} frames dropped)"
         )
     return ", ".join(parts)
+
+
+def describe_controls(controls: dict[str, object]) -> str:
+    """``armed, snoozed 25 min, privacy on, clips off, sensitivity medium``: the owner's controls
+    as the stats report them (docs/controls.md)."""
+    words = ["armed" if controls.get("armed") else "DISARMED"]
+    if controls.get("snooze_minutes"):
+        words.append(f"snoozed {controls['snooze_minutes']} min")
+    if controls.get("privacy"):
+        words.append("PRIVACY on")
+    if controls.get("recording") is False:
+        words.append("clips off")
+    words.append(f"sensitivity {controls.get('sensitivity')}")
+    return ", ".join(words)
 
 
 def _dead_letters(count: int) -> str:
