@@ -66,7 +66,7 @@ def root_key(arch: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def debian_root(arch: str = "amd64") -> Path:
+def debian_root(arch: str = "amd64", timeout: float = 900) -> Path:
     """The cached root for ``arch``, built first if this key has none (under a lock per
     architecture, so two test processes build it once)."""
     prefix = f"bookworm-{arch}-"
@@ -76,7 +76,7 @@ def debian_root(arch: str = "amd64") -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not root.is_dir():
             built = subprocess.run(
-                [str(BUILDER), arch, str(root)], capture_output=True, text=True, timeout=900
+                [str(BUILDER), arch, str(root)], capture_output=True, text=True, timeout=timeout
             )
             if built.returncode != 0:
                 raise RuntimeError(

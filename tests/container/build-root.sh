@@ -16,8 +16,11 @@ arch=$1
 dest=$2
 cache=$(dirname "$dest")
 mirror=${RONDA_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-# PID 1 and systemctl; python3-venv for the installer's venv; dbus for logind and systemctl.
-packages=systemd,systemd-sysv,dbus,python3,python3-venv,ca-certificates
+# python3-venv for the installer's venv.  A root of this machine's architecture is booted
+# (the container test): systemd as PID 1, dbus for logind and systemctl.  A foreign one (arm64
+# under qemu) only runs commands, and every package's install scripts are slow under qemu.
+packages=python3,python3-venv,ca-certificates
+[ "$arch" = "$(dpkg --print-architecture)" ] && packages="systemd,systemd-sysv,dbus,$packages"
 base="$cache/debian-bookworm-$arch-$(echo "$packages $mirror" | sha256sum | cut -c1-12)"
 work="$dest.building.$$"
 trap 'rm -rf "$work" "$base.building.$$"' EXIT
