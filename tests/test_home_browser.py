@@ -24,15 +24,14 @@ from tests.broker import Mosquitto, Subscriber
 from tests.conftest import CANARY_PASSWORD
 from tests.web_helpers import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     PASSWORD,
     Camera,
+    chromium_page,
     wait_for,
     write_slice,
 )
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
 KEEPALIVE_S = 5
 """The cameras' ``mqtt.keepalive_s`` (its minimum): the broker gives up on a silent client
@@ -127,20 +126,9 @@ def home(broker: Mosquitto, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 @pytest.fixture(scope="module")
 def page(home: Camera, cameras: dict[str, Camera]) -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: ./run-tests.sh installs Debian's chromium")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        context = browser.new_context(base_url=home.url, viewport={"width": 1100, "height": 900})
-        context.set_default_timeout(20_000)
-        page = context.new_page()
+    with chromium_page(home.url, height=900) as page:
         log_in(page)
         yield page
-        context.close()
-        browser.close()
 
 
 def log_in(page: Any) -> None:

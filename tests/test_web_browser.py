@@ -19,18 +19,17 @@ import yaml
 from tests.broker import Mosquitto, Subscriber, wait_until
 from tests.web_helpers import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     CONFIG_TEXT,
     PASSWORD,
     Camera,
+    chromium_page,
     health,
     image_loaded,
     wait_for,
     write_slice,
 )
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
@@ -60,19 +59,8 @@ def camera(tmp_path_factory: pytest.TempPathFactory, module_broker: Mosquitto) -
 
 @pytest.fixture(scope="module")
 def page(camera: Camera) -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: ./run-tests.sh installs Debian's chromium")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        context = browser.new_context(base_url=camera.url, viewport={"width": 1100, "height": 760})
-        context.set_default_timeout(20_000)
-        page = context.new_page()
+    with chromium_page(camera.url) as page:
         yield page
-        context.close()
-        browser.close()
 
 
 def shot(page: Any, name: str) -> Path:

@@ -9,7 +9,8 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -237,6 +238,25 @@ class Camera:
                 self.process.kill()
                 self.process.wait()
         return self.log.read_text()
+
+
+@contextmanager
+def chromium_page(base_url: str, height: int = 760) -> Iterator[Any]:
+    """A page of Debian's Chromium driven by Playwright, at ``base_url``, 1100 px wide."""
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        raise AssertionError(f"{CHROMIUM} is missing: ./run-tests.sh installs Debian's chromium")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        context = browser.new_context(base_url=base_url, viewport={"width": 1100, "height": height})
+        context.set_default_timeout(20_000)
+        yield context.new_page()
+        context.close()
+        browser.close()
 
 
 def health(page: Any) -> dict[str, Any]:

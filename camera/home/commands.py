@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from camera.arguments import AddCommand, count, path
+from camera.arguments import AddCommand
+from camera.web.commands import add_page_arguments
 
 if TYPE_CHECKING:
     from camera.home.settings import HomeFile
@@ -27,18 +28,7 @@ def register(add: AddCommand) -> None:
         "Serve one page for every camera on the broker (state, snapshots, one timeline, "
         "arm/disarm/snooze all); `ronda home passwd` sets its password.",
     )
-    home.add_argument("--port", type=count(1, 65535), default=None, help="override web.port")
-    actions = home.add_subparsers(dest="action", required=False, metavar="ACTION")
-    passwd = actions.add_parser(
-        "passwd", help="set the home page's password (an argon2id hash in <state dir>/home)"
-    )
-    passwd.add_argument("--config", type=path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    passwd.add_argument("--state-dir", type=path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    passwd.add_argument(
-        "--stdin",
-        action="store_true",
-        help="read the password from the first line of standard input (scripts)",
-    )
+    add_page_arguments(home, "set the home page's password (an argon2id hash in <state dir>/home)")
 
 
 def cmd_home(args: argparse.Namespace) -> int:

@@ -17,8 +17,8 @@ from aiohttp import web
 from camera.home.listener import CommandError, HomeListener, parse_minutes
 from camera.home.store import HomeStore
 from camera.web.auth import Access
-from camera.web.render import FRAME, Frame, environment, render
-from camera.web.security import ACCESS, guard, login, login_page, logout, security_headers
+from camera.web.render import FRAME, Frame, NavLink, environment, render
+from camera.web.security import ACCESS, guard, security_headers, session_routes
 from camera.web.site import MAX_BODY, STATIC
 
 HOME_STATIC = Path(__file__).resolve().parent / "static"
@@ -42,13 +42,17 @@ def build_home_app(site: HomeSite, access: Access) -> web.Application:
     app = web.Application(middlewares=[security_headers, guard], client_max_size=MAX_BODY)
     app[SITE] = site
     app[ACCESS] = access
-    app[FRAME] = Frame(site.name, False, environment("camera.home"))
+    app[FRAME] = Frame(
+        site.name,
+        False,
+        environment("camera.home"),
+        nav=(NavLink("/", "Every camera"),),
+        styles=("/home-static/home.css",),
+    )
     app.add_routes(
         [
             web.get("/", overview),
-            web.get("/login", login_page),
-            web.post("/login", login),
-            web.post("/logout", logout),
+            *session_routes(),
             web.get("/api/home", api_home),
             web.get("/cameras/{camera}/{label}.jpg", snapshot),
             web.get("/timeline/{row}.jpg", thumbnail),

@@ -25,12 +25,17 @@ def register(add: AddCommand) -> None:
         "Serve the web page over the state directory with no camera running (events, "
         "masks and zones, status); `ronda web passwd` sets its password.",
     )
-    web.add_argument("--port", type=count(1, 65535), default=None, help="override web.port")
-    actions = web.add_subparsers(dest="action", required=False, metavar="ACTION")
-    passwd = actions.add_parser(
-        "passwd",
-        help="set the page's password (stored as an argon2id hash in the state directory)",
+    add_page_arguments(
+        web, "set the page's password (stored as an argon2id hash in the state directory)"
     )
+
+
+def add_page_arguments(page: argparse.ArgumentParser, passwd_help: str) -> None:
+    """``--port`` and the ``passwd`` action of a command that serves a page (``ronda web``,
+    ``ronda home``)."""
+    page.add_argument("--port", type=count(1, 65535), default=None, help="override web.port")
+    actions = page.add_subparsers(dest="action", required=False, metavar="ACTION")
+    passwd = actions.add_parser("passwd", help=passwd_help)
     # Also accepted after the action (``ronda web passwd --config X``); SUPPRESS keeps the
     # value given before it when they are not repeated here.
     passwd.add_argument("--config", type=path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)

@@ -17,12 +17,26 @@ REPLAY_EPOCH_LIMIT = 1e9
 @dataclass(frozen=True)
 class Frame:
     """What the frame of every page of a site shows: its name (title, header), whether there is
-    a live view to link to, and the templates (a site's own first, then the camera page's, so
-    the login page and the base layout are shared)."""
+    a live view to link to, the templates (a site's own first, then the camera page's, so the
+    login page and the base layout are shared), its menu and any stylesheet of its own."""
 
     name: str
     live: bool
     environment: Environment
+    nav: tuple[NavLink, ...] = ()
+    styles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NavLink:
+    """One menu entry; ``wide`` is shown beside ``title`` only where there is room."""
+
+    href: str
+    title: str
+    wide: str = ""
+
+    def current(self, path: str) -> bool:
+        return path == self.href or (self.href != "/" and path.startswith(self.href + "/"))
 
 
 FRAME = web.AppKey("frame", Frame)
@@ -83,6 +97,8 @@ def render(request: web.Request, template: str, status: int = 200, **values: Any
         csrf=session.csrf if session is not None else "",
         logged_in=session is not None,
         live=frame.live,
+        nav=frame.nav,
+        styles=frame.styles,
         path=request.path,
         **values,
     )

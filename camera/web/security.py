@@ -195,3 +195,8 @@ async def logout(request: web.Request) -> web.StreamResponse:
     response = web.HTTPSeeOther("/login")
     response.del_cookie(SESSION_COOKIE)
     raise response
+
+
+def session_routes() -> list[web.RouteDef]:
+    """The login page, the login and the logout: every site behind ``guard`` serves them."""
+    return [web.get("/login", login_page), web.post("/login", login), web.post("/logout", logout)]

@@ -22,26 +22,33 @@ from camera.web.events_pages import (
 )
 from camera.web.health import api_health, status_page
 from camera.web.live_pages import FRAME_SIGNAL, FrameSignal, live_page, mjpeg, snapshot
-from camera.web.render import FRAME, Frame, environment
-from camera.web.security import ACCESS, guard, login, login_page, logout, security_headers
+from camera.web.render import FRAME, Frame, NavLink, environment
+from camera.web.security import ACCESS, guard, security_headers, session_routes
 from camera.web.site import MAX_BODY, STATIC, SiteServer, WebError
 
 __all__ = ["STATIC", "WebError", "WebServer", "build_app"]
 
 log = logging.getLogger(__name__)
 
+CAMERA_NAV = (
+    NavLink("/", "Status"),
+    NavLink("/live", "Live"),
+    NavLink("/events", "Events"),
+    NavLink("/masks", "Masks", " & zones"),
+)
+
 
 def build_app(context: WebContext) -> web.Application:
     app = web.Application(middlewares=[security_headers, guard], client_max_size=MAX_BODY)
     app[CONTEXT] = context
     app[ACCESS] = context.access
-    app[FRAME] = Frame(context.config.camera.name, context.live is not None, environment())
+    app[FRAME] = Frame(
+        context.config.camera.name, context.live is not None, environment(), nav=CAMERA_NAV
+    )
     app.add_routes(
         [
             web.get("/", status_page),
-            web.get("/login", login_page),
-            web.post("/login", login),
-            web.post("/logout", logout),
+            *session_routes(),
             web.get("/api/health", api_health),
             web.get("/live", live_page),
             web.get("/live.mjpg", mjpeg),
