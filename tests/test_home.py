@@ -254,3 +254,23 @@ def test_two_copies_in_one_share_group_keep_each_event_once(
     finally:
         first.close()
         second.close()
+
+
+def test_an_unusable_state_directory_is_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    config = tmp_path / "home.yaml"
+    config.write_text(f"store:\n  path: {blocker}\nweb:\n  port: {free_port()}\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "camera", "home", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert (
+        done.stderr.startswith("ronda: home: cannot keep its store in")
+        and "Traceback" not in done.stderr
+    )
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr

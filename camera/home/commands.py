@@ -64,17 +64,17 @@ def serve(config: HomeFile, port: int | None, verbose: bool) -> int:
     import threading
 
     from camera.console import setup_logging
-    from camera.home.service import Home
+    from camera.home.service import Home, HomeError
     from camera.web.site import WebError
 
     setup_logging(config.logging.level, verbose=verbose)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    home = Home(config, port)
     try:
+        home = Home(config, port)
         home.start()
-    except WebError as error:
+    except (HomeError, WebError) as error:
         sys.stderr.write(f"ronda: {error}\n")
         return 1
     sys.stdout.write(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -27,6 +28,10 @@ def home_state_dir(config: HomeFile) -> Path:
     """``<state dir>/home``: beside a camera's own files when both run from one directory,
     never mixed with them (its own database and its own web password)."""
     return config.store.directory() / HOME_DIR
+
+
+class HomeError(Exception):
+    """The home page cannot start (its state directory, its database): one line."""
 
 
 class HomeServer(SiteServer):
@@ -52,7 +57,11 @@ class Home:
 
     def __init__(self, config: HomeFile, port: int | None = None) -> None:
         directory = home_state_dir(config)
-        self.store = HomeStore(directory, config.home.keep_events)
+        try:
+            self.store = HomeStore(directory, config.home.keep_events)
+        except (OSError, sqlite3.Error) as error:
+            reason = getattr(error, "strerror", None) or " ".join(str(error).split())
+            raise HomeError(f"home: cannot keep its store in {directory}: {reason}") from None
         self.listener = HomeListener(config, self.store)
         site = HomeSite(
             name="home",

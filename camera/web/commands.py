@@ -85,7 +85,7 @@ def set_password(
         _err(f"{command}: {error}; nothing changed")
         return 2
     _out(
-        f"password set ({passwords.path}); a running camera accepts it at once; restart it "
+        f"password set ({passwords.path}); a running page accepts it at once; restart it "
         f"(sudo systemctl restart {restart}) if it listened on localhost only until now"
     )
     return 0
