@@ -30,7 +30,16 @@ from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
-from build_nanodet import PACKAGE, PINNED_SHA256, TARBALL, VERSION, convert, run_tflite, sha256_file
+from build_nanodet import (
+    PACKAGE,
+    PINNED_SHA256,
+    TARBALL,
+    VERSION,
+    convert,
+    input_spec,
+    run_tflite,
+    sha256_file,
+)
 from build_nanodet import fetch as fetch_nanodet
 from calibration import calibration_set, describe
 from tfjs_exec import TfjsExecutor
@@ -95,14 +104,7 @@ def variant(size: int, precision: str, out: Path, checks: dict, calibration: dic
         "sha256": sha256_file(path),
         "size": path.stat().st_size,
         "precision": precision,
-        "input": {
-            "size": size,
-            "dtype": "uint8" if integer else "float32",
-            "layout": "NHWC",
-            "channels": "BGR",
-            "range": [0, 255],
-            "resize": "letterbox, centred, black padding",
-        },
+        "input": input_spec(size, integer),
         "normalisation": {"in_model": True, "order": "BGR (RGB model, first conv swapped)"},
         "decoder": {
             "family": "centernet",

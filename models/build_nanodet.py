@@ -79,6 +79,18 @@ def variant_file(size: int, precision: str) -> str:
     return f"nanodet_g{size}_{precision}.tflite"
 
 
+def input_spec(size: int, integer: bool) -> dict:
+    """The manifest's ``input`` block: what the camera feeds every variant Ronda builds."""
+    return {
+        "size": size,
+        "dtype": "uint8" if integer else "float32",
+        "layout": "NHWC",
+        "channels": "BGR",
+        "range": [0, 255],
+        "resize": "letterbox, centred, black padding",
+    }
+
+
 def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -239,14 +251,7 @@ def manifest(calibrations: dict, checks: dict, reference_diff: float, transposes
                     "sha256": sha256_file(path),
                     "size": path.stat().st_size,
                     "precision": precision,
-                    "input": {
-                        "size": size,
-                        "dtype": "uint8" if integer else "float32",
-                        "layout": "NHWC",
-                        "channels": "BGR",
-                        "range": [0, 255],
-                        "resize": "letterbox, centred, black padding",
-                    },
+                    "input": input_spec(size, integer),
                     "normalisation": {
                         "in_model": True,
                         "order": "BGR",
