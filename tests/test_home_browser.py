@@ -213,6 +213,18 @@ def test_whole_home_disarm_and_arm_reach_every_camera(page: Any, broker: Mosquit
                 wait_for(
                     lambda a=armed, w=shown: a.inner_text() == w, REFRESH_S + 5, f"{name} {shown}"
                 )
+        # Snooze all: the running cameras count their snooze down, the page shows it.
+        page.fill("#snooze-minutes", "30")
+        page.click("#snooze-all")
+        page.wait_for_url("**/?sent=snoozed*")
+        for name in running:
+            snooze = card(page, name).locator(".snooze")
+            wait_for(lambda s=snooze: s.count() and "min left" in s.inner_text(), 15, name)
+        page.fill("#snooze-minutes", "0")
+        page.click("#snooze-all")
+        page.wait_for_url("**/?sent=unsnoozed*")
+        for name in running:
+            wait_for(lambda n=name: card(page, n).locator(".snooze").count() == 0, 15, name)
     finally:
         commands.stop()
 

@@ -160,9 +160,11 @@ class HomeListener:
                 _text(stats.get("governor_level")),
                 _link(stats.get("page")),
             )
-        elif heard.kind == "armed":
-            self.store.armed(heard.prefix, payload.decode("utf-8", "replace")[:16] or None)
-            self._publish_armed()
+        elif heard.kind in ("armed", "snooze"):
+            state = payload.decode("utf-8", "replace")[:16] or None
+            self.store.control(heard.prefix, heard.kind, state)
+            if heard.kind == "armed":
+                self._publish_armed()
         elif heard.kind == "snapshot" and payload:
             self.store.snapshot(heard.prefix, heard.detail, payload)
         elif heard.kind == "event":

@@ -90,6 +90,7 @@ async def api_home(request: web.Request) -> web.StreamResponse:
             "online": c.online,
             "level": c.level,
             "armed": c.armed,
+            "snooze": c.snooze,
             "page": c.page,
             "snapshots": list(c.snapshots),
         }

@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS cameras (
     seen_at REAL,
     level TEXT,
     armed TEXT,
+    snooze TEXT,
     page TEXT,
     stats_at REAL
 );
@@ -64,6 +65,8 @@ class CameraRow:
     seen_at: float | None
     level: str | None
     armed: str | None
+    snooze: str | None
+    """Minutes left of the camera's snooze (its retained ``snooze``), ``0`` when none."""
     page: str | None
     snapshots: tuple[str, ...]
 
@@ -109,6 +112,9 @@ class HomeStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(cameras)")}
+        if "snooze" not in columns:  # a store made before the page showed snoozes
+            self._db.execute("ALTER TABLE cameras ADD COLUMN snooze TEXT")
         self._inserted = 0
 
     def close(self) -> None:
@@ -159,10 +165,12 @@ class HomeStore:
                 (level, page, time.time(), camera),
             )
 
-    def armed(self, prefix: str, state: str | None) -> None:
+    def control(self, prefix: str, control: str, state: str | None) -> None:
+        """A camera's retained ``armed`` or ``snooze`` state."""
+        column = {"armed": "armed", "snooze": "snooze"}[control]
         with self._write() as db:
             camera = self._camera(db, prefix, None)
-            db.execute("UPDATE cameras SET armed = ? WHERE id = ?", (state, camera))
+            db.execute(f"UPDATE cameras SET {column} = ? WHERE id = ?", (state, camera))
 
     def snapshot(self, prefix: str, label: str, jpeg: bytes) -> None:
         with self._write() as db:
@@ -224,7 +232,8 @@ class HomeStore:
     def cameras(self) -> list[CameraRow]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT c.id, c.prefix, c.name, c.online, c.seen_at, c.level, c.armed, c.page, "
+                "SELECT c.id, c.prefix, c.name, c.online, c.seen_at, c.level, c.armed, c.snooze, "
+                "c.page, "
                 "(SELECT group_concat(label) FROM snapshots s WHERE s.camera = c.id) "
                 "FROM cameras c ORDER BY c.name, c.id"
             ).fetchall()
@@ -237,8 +246,9 @@ class HomeStore:
                 seen_at=row[4],
                 level=row[5],
                 armed=row[6],
-                page=row[7],
-                snapshots=tuple(sorted((row[8] or "").split(","))) if row[8] else (),
+                snooze=row[7],
+                page=row[8],
+                snapshots=tuple(sorted((row[9] or "").split(","))) if row[9] else (),
             )
             for row in rows
         ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-STATE_SUFFIXES = ("availability", "stats", "armed", "person/snapshot", "pet/snapshot")
+STATE_SUFFIXES = ("availability", "stats", "armed", "snooze", "person/snapshot", "pet/snapshot")
 EVENT_SUFFIXES = ("events", "events/+/thumbnail")
 CONTROLS = ("armed", "snooze")
 """The per-camera command topics whole-home commands fan out to: ``<prefix>/<control>/set``."""
@@ -23,7 +23,8 @@ class Heard:
 
     prefix: str
     kind: str
-    """``availability``, ``stats``, ``armed``, ``snapshot``, ``event`` or ``thumbnail``."""
+    """``availability``, ``stats``, ``armed``, ``snooze``, ``snapshot``, ``event`` or
+    ``thumbnail``."""
     detail: str = ""
     """The label of a snapshot, the event id of a thumbnail."""
 
@@ -49,7 +50,7 @@ def parse(topic: str, filters: list[str]) -> Heard | None:
         if not all(p in ("+", h) for p, h in zip(pattern, head, strict=True)):
             continue
         prefix = "/".join(head)
-        if rest in (["availability"], ["stats"], ["armed"]):
+        if rest in (["availability"], ["stats"], ["armed"], ["snooze"]):
             return Heard(prefix, rest[0])
         if len(rest) == 2 and rest[1] == "snapshot" and rest[0] in ("person", "pet"):
             return Heard(prefix, "snapshot", rest[0])
