@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -143,6 +143,11 @@ def card(page: Any, name: str) -> Any:
     return page.locator(f'li.camera[data-camera="{name}"]')
 
 
+def snooze_of(page: Any, name: str) -> str:
+    snooze = card(page, name).locator(".snooze")
+    return snooze.inner_text() if snooze.count() else ""
+
+
 def test_every_camera_is_listed_with_its_latest_snapshot(
     page: Any, cameras: dict[str, Camera]
 ) -> None:
@@ -209,24 +214,34 @@ def test_whole_home_disarm_and_arm_reach_every_camera(page: Any, broker: Mosquit
                     ),
                     10,
                 ), name
-                armed = card(page, name).locator(".armed")
-                wait_for(
-                    lambda a=armed, w=shown: a.inner_text() == w, REFRESH_S + 5, f"{name} {shown}"
-                )
+            showing(
+                page,
+                lambda w=shown: all(
+                    card(page, n).locator(".armed").inner_text() == w for n in running
+                ),
+                shown,
+            )
         # Snooze all: the running cameras count their snooze down, the page shows it.
         page.fill("#snooze-minutes", "30")
         page.click("#snooze-all")
         page.wait_for_url("**/?sent=snoozed*")
-        for name in running:
-            snooze = card(page, name).locator(".snooze")
-            wait_for(lambda s=snooze: s.count() and "min left" in s.inner_text(), 15, name)
+        showing(page, lambda: all("min left" in snooze_of(page, n) for n in running), "snoozed")
         page.fill("#snooze-minutes", "0")
         page.click("#snooze-all")
         page.wait_for_url("**/?sent=unsnoozed*")
-        for name in running:
-            wait_for(lambda n=name: card(page, n).locator(".snooze").count() == 0, 15, name)
+        showing(page, lambda: not any(snooze_of(page, n) for n in running), "snooze ended")
     finally:
         commands.stop()
+
+
+def showing(page: Any, condition: Callable[[], bool], what: str, timeout: float = 15) -> None:
+    """Reload until ``condition`` holds (quicker than the page's own 5 s refresh)."""
+
+    def reloaded() -> bool:
+        page.reload()
+        return condition()
+
+    wait_for(reloaded, timeout, what, every=0.5)
 
 
 def test_events_published_while_the_home_page_is_down_show_once(
