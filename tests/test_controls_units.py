@@ -72,6 +72,10 @@ def test_suppression_and_snooze_countdown() -> None:
     assert [snoozed.snooze_minutes(NOW + t) for t in (0, 1, 60, 61, 119, 120)] == [2, 2, 1, 1, 1, 0]
     assert snoozed.suppression(NOW + 120) is None  # back by itself
     assert snoozed.value("snooze", NOW + 90) == "1"
+    assert [s.headline(NOW) for s in (FIRST, snoozed, change(FIRST, "armed", "OFF", NOW))] == [
+        "watching", "snoozed", "disarmed",
+    ]  # fmt: skip
+    assert change(snoozed, "privacy", "ON", NOW).as_dict(NOW)["state"] == "privacy"
 
 
 def test_the_state_file_wins_over_the_first_values_and_bad_entries_keep_them(

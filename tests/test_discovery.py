@@ -20,7 +20,7 @@ from tests.link_helpers import PREFIX, make_link
 TOPICS = Topics(PREFIX)
 CONTROL_ENTITIES = (
     "armed", "privacy", "recording", "snooze", "snooze_end", "sensitivity",
-    "threshold_person", "threshold_pet",
+    "threshold_person", "threshold_pet", "camera_state",
 )  # fmt: skip
 
 
@@ -118,6 +118,8 @@ def test_controls_command_on_their_own_topics_and_read_their_retained_state() ->
     assert entities["sensitivity"]["options"] == ["low", "medium", "high"]
     assert entities["threshold_person"]["command_topic"] == "ronda/front-door/threshold/person/set"
     assert entities["threshold_pet"]["state_topic"] == "ronda/front-door/threshold/pet"
+    assert entities["camera_state"]["state_topic"] == "ronda/front-door/controls"
+    assert entities["camera_state"]["value_template"] == "{{ value_json.state }}"
 
 
 def test_disabled_discovery_registers_nothing(tmp_path: Path) -> None:

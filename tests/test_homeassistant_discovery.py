@@ -61,6 +61,7 @@ ENTITIES = {
     "select.ronda_test_sensitivity",
     "number.ronda_test_threshold_person",
     "number.ronda_test_threshold_pet",
+    "sensor.ronda_test_camera_state",
 }
 
 
@@ -179,11 +180,17 @@ def test_home_assistant_discovers_the_camera(
         assert temperature["attributes"]["device_class"] == "temperature"
 
         # The controls read Ronda's retained state, and command it through Home Assistant.
-        assert ha.wait_for_state("switch.ronda_test_armed", "on")
-        assert ha.wait_for_state("switch.ronda_test_privacy", "off")
-        assert ha.wait_for_state("number.ronda_test_snooze", "0")
-        assert ha.wait_for_state("number.ronda_test_threshold_person", "0.5")
-        assert ha.wait_for_state("select.ronda_test_sensitivity", "medium")
+        first = {
+            "switch.ronda_test_armed": "on",
+            "switch.ronda_test_privacy": "off",
+            "number.ronda_test_snooze": "0",
+            "number.ronda_test_threshold_person": "0.5",
+            "select.ronda_test_sensitivity": "medium",
+            "sensor.ronda_test_camera_state": "watching",
+        }
+        assert all(ha.wait_for_state(entity, state) for entity, state in first.items()), {
+            entity: ha.state_value(entity) for entity in first
+        }
         ha.call_service(
             "select", "select_option",
             {"entity_id": "select.ronda_test_sensitivity", "option": "high"},
@@ -194,6 +201,7 @@ def test_home_assistant_discovers_the_camera(
         assert wait_until(lambda: runtime.controls.current.sensitivity == "high", 10)
         assert ha.wait_for_state("select.ronda_test_sensitivity", "high")
         assert ha.wait_for_state("number.ronda_test_snooze", "20")
+        assert ha.wait_for_state("sensor.ronda_test_camera_state", "snoozed")
         ha.call_service("button", "press", {"entity_id": "button.ronda_test_snooze_end"})
         assert ha.wait_for_state("number.ronda_test_snooze", "0")
         assert runtime.controls.current.snooze_until is None

@@ -458,6 +458,7 @@ def test_armed_off_in_home_assistant_silences_the_phone_and_presence_arms_it_aga
         ha.call_service("switch", "turn_off", {"entity_id": armed})
         assert wait_until(lambda: runtime.controls.current.armed is False, 10)
         assert ha.wait_for_state(armed, "off")
+        assert ha.wait_for_state(f"sensor.ronda_{CAMERA}_camera_state", "disarmed")
 
         replay_files(runtime, [open_replay(demo_scene)], threading.Event())
         assert runtime.drain() == 0

@@ -72,6 +72,7 @@ def test_the_page_changes_controls_through_the_one_function_with_csrf(
     client, controls = running
     page = client.request("GET", "/").data.decode()  # type: ignore[attr-defined]
     assert 'id="controls"' in page and 'data-control="armed">ON' in page
+    assert 'data-control="state">watching<' in page
     refused = post(client, {"control": "armed", "value": "OFF"})
     assert refused.status == 403 and controls.current.armed is True  # no CSRF token
     csrf = client.csrf()
@@ -86,6 +87,7 @@ def test_the_page_changes_controls_through_the_one_function_with_csrf(
     page = client.request("GET", bad.headers["Location"]).data.decode()  # type: ignore[attr-defined]
     assert "sensitivity: expected one of low, medium, high, got &#39;loud&#39;" in page
     assert 'data-control="armed">OFF' in page and "(45 min)" in page
+    assert 'data-control="state">disarmed<' in page
 
 
 def test_browsing_without_a_camera_shows_the_controls_but_cannot_change_them(

@@ -67,6 +67,13 @@ class ControlState:
             return 0
         return math.ceil((self.snooze_until - now) / 60)
 
+    def headline(self, now: float) -> str:
+        """The camera's state in one word, for a dashboard: ``privacy`` (it looks at nothing),
+        ``disarmed``, ``snoozed`` or ``watching`` (alerts on)."""
+        if self.privacy:
+            return "privacy"
+        return self.suppression(now) or "watching"
+
     def value(self, control: str, now: float) -> str:
         """The retained state payload of ``control`` (``ON``/``OFF``, minutes, a level)."""
         if control in SWITCHES:
@@ -90,6 +97,7 @@ class ControlState:
             "sensitivity": self.sensitivity,
             "thresholds": dict(self.thresholds),
             "alerting": self.suppression(now) is None,
+            "state": self.headline(now),
         }
 
     # -- the state file ----------------------------------------------------------------------

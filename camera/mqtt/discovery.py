@@ -15,7 +15,8 @@ re-installs) with:
 * the owner's controls (docs/controls.md): ``switch`` Armed, Privacy and Recording, ``number``
   Snooze (minutes) with a ``button`` End snooze, ``select`` Motion sensitivity and a ``number``
   alert threshold per label, each reading its retained state topic and commanding through
-  ``<prefix>/<control>/set``;
+  ``<prefix>/<control>/set``; and a ``sensor`` State (``watching``, ``snoozed``, ``disarmed``
+  or ``privacy``) from the retained controls JSON;
 * per zone and label (person, pet), a ``sensor`` with the number of such objects in the zone
   now, reading the retained ``<prefix>/zones/<zone>/<label>`` count.  Zones drawn or deleted
   in the web page's editor gain or lose their sensors at once (``set_zones``); a zone removed
@@ -226,6 +227,13 @@ class DiscoveryPublisher:
                 unit_of_measurement="min", icon="mdi:alarm-snooze",
             )
         )  # fmt: skip
+        state = self._common("camera_state", "State")
+        state.update(
+            state_topic=self.topics.controls,
+            value_template="{{ value_json.state }}",
+            icon="mdi:cctv",
+        )
+        entities.append((self.config_topic("sensor", "camera_state"), state))
         end = self._common("snooze_end", "End snooze")
         end.update(
             command_topic=self.topics.control_command("snooze"),
