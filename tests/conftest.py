@@ -109,6 +109,15 @@ def broker(tmp_path: Path) -> Iterator[Mosquitto]:
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def module_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
+    """One broker for a module's tests (the browser tests' cameras run across several)."""
+    server = Mosquitto(tmp_path_factory.mktemp("broker"))
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def subscriber(broker: Mosquitto) -> Iterator[Subscriber]:
     client = Subscriber(broker.host, broker.port, topic="ronda/#").start()

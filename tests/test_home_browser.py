@@ -76,16 +76,8 @@ web:
 
 
 @pytest.fixture(scope="module")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
-    server = Mosquitto(tmp_path_factory.mktemp("home-broker"))
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def cameras(
-    broker: Mosquitto, tmp_path_factory: pytest.TempPathFactory
+    module_broker: Mosquitto, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Camera]]:
     clip = write_slice(tmp_path_factory.mktemp("home-clip") / "visitor.mp4", 40, 200)
     made = {
@@ -94,7 +86,7 @@ def cameras(
             clip,
             CAMERA_CONFIG,
             name=name,
-            broker=broker.port,
+            broker=module_broker.port,
             secret=CANARY_PASSWORD,
             keepalive=KEEPALIVE_S,
         )
@@ -108,13 +100,13 @@ def cameras(
 
 
 @pytest.fixture(scope="module")
-def home(broker: Mosquitto, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Camera]:
+def home(module_broker: Mosquitto, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Camera]:
     page = Camera(
         tmp_path_factory.mktemp("home"),
         None,
         HOME_CONFIG,
         command=("home",),
-        broker=broker.port,
+        broker=module_broker.port,
         secret=CANARY_PASSWORD,
     )
     page.set_password()
@@ -186,11 +178,11 @@ def test_a_killed_camera_shows_offline_within_its_keepalive(
     assert card(page, "porch").locator(".availability").inner_text() == "online"
 
 
-def test_whole_home_disarm_and_arm_reach_every_camera(page: Any, broker: Mosquitto) -> None:
+def test_whole_home_disarm_and_arm_reach_every_camera(page: Any, module_broker: Mosquitto) -> None:
     """Each command goes to every known camera's command topic (the killed garage's too: it
     finds nothing there when it returns, commands are not retained); the running cameras'
     own controls (issue 21) answer with their retained ``armed`` state, which the page shows."""
-    commands = Subscriber(broker.host, broker.port, topic="ronda/+/armed/#").start()
+    commands = Subscriber(module_broker.host, module_broker.port, topic="ronda/+/armed/#").start()
     running = ("porch", "garden")
     try:
         for button, payload, shown in (
@@ -245,11 +237,11 @@ def showing(page: Any, condition: Callable[[], bool], what: str, timeout: float 
 
 
 def test_events_published_while_the_home_page_is_down_show_once(
-    page: Any, home: Camera, broker: Mosquitto
+    page: Any, home: Camera, module_broker: Mosquitto
 ) -> None:
     home.stop()
     publisher = paho.Client(callback_api_version=CallbackAPIVersion.VERSION2)
-    publisher.connect(broker.host, broker.port)
+    publisher.connect(module_broker.host, module_broker.port)
     publisher.loop_start()
     ids = ["while-down-1", "while-down-2"]
     for event_id in ids:

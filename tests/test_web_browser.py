@@ -33,14 +33,6 @@ pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
-def module_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
-    server = Mosquitto(tmp_path_factory.mktemp("broker"))
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def camera(tmp_path_factory: pytest.TempPathFactory, module_broker: Mosquitto) -> Iterator[Camera]:
     root = tmp_path_factory.mktemp("web-camera")
     # 16 s at 10 fps: 2 s of empty room, then a person walks in and stands at the table.

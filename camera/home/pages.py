@@ -17,9 +17,8 @@ from aiohttp import web
 from camera.home.listener import CommandError, HomeListener, parse_minutes
 from camera.home.store import HomeStore
 from camera.web.auth import Access
-from camera.web.render import FRAME, Frame, NavLink, environment, render
-from camera.web.security import ACCESS, guard, security_headers, session_routes
-from camera.web.site import MAX_BODY, STATIC
+from camera.web.render import Frame, NavLink, environment, render
+from camera.web.security import guarded_app
 
 HOME_STATIC = Path(__file__).resolve().parent / "static"
 LABELS = ("person", "pet")
@@ -39,30 +38,28 @@ SITE = web.AppKey("home_site", HomeSite)
 
 
 def build_home_app(site: HomeSite, access: Access) -> web.Application:
-    app = web.Application(middlewares=[security_headers, guard], client_max_size=MAX_BODY)
-    app[SITE] = site
-    app[ACCESS] = access
-    app[FRAME] = Frame(
+    frame = Frame(
         site.name,
         False,
         environment("camera.home"),
         nav=(NavLink("/", "Every camera"),),
         styles=("/home-static/home.css",),
     )
-    app.add_routes(
+    app = guarded_app(
+        access,
+        frame,
         [
             web.get("/", overview),
-            *session_routes(),
             web.get("/api/home", api_home),
             web.get("/cameras/{camera}/{label}.jpg", snapshot),
             web.get("/timeline/{row}.jpg", thumbnail),
             web.post("/arm", arm),
             web.post("/disarm", disarm),
             web.post("/snooze", snooze),
-            web.static("/static", STATIC, follow_symlinks=False, append_version=False),
             web.static("/home-static", HOME_STATIC, follow_symlinks=False, append_version=False),
-        ]
+        ],
     )
+    app[SITE] = site
     return app
 
 

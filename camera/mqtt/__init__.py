@@ -1,13 +1,14 @@
 """MQTT: the broker link, the alert sink, Home Assistant discovery and topic names.
 
-Names load on first use (PEP 562): ``camera.mqtt.config`` is part of every configuration,
-including ``ronda home``'s, which must not pay for what the alert sink imports (OpenCV).
+Names load on first use (``camera.lazy_exports``), so reading a configuration does not
+load the alert sink and OpenCV with it.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from camera.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from camera.mqtt.alerts import MqttAlertSink
@@ -39,8 +40,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _HOMES.get(name)
-    if module is None:
-        raise AttributeError(f"module 'camera.mqtt' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"camera.mqtt.{module}"), name)
+__getattr__ = lazy_exports(__name__, _HOMES)

@@ -1,13 +1,14 @@
 """Local state on disk: the event history with thumbnails, and the MQTT outbox.
 
-Names load on first use (PEP 562): ``camera.store.config`` is part of every configuration,
-including ``ronda home``'s, which must not pay for what the event store imports (OpenCV).
+Names load on first use (``camera.lazy_exports``), so reading a configuration does not
+load the event store and OpenCV with it.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from camera.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from camera.store.clips import ClipStore, StoredClip
@@ -49,8 +50,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _HOMES.get(name)
-    if module is None:
-        raise AttributeError(f"module 'camera.store' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"camera.store.{module}"), name)
+__getattr__ = lazy_exports(__name__, _HOMES)

@@ -20,7 +20,8 @@ from aiohttp import web
 from camera.web.auth import Access, Session, same_token
 from camera.web.blueprints import PREFIX as BLUEPRINTS
 from camera.web.clients import client_address
-from camera.web.render import render
+from camera.web.render import FRAME, Frame, render
+from camera.web.site import MAX_BODY, STATIC
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +198,21 @@ async def logout(request: web.Request) -> web.StreamResponse:
     raise response
 
 
-def session_routes() -> list[web.RouteDef]:
-    """The login page, the login and the logout: every site behind ``guard`` serves them."""
-    return [web.get("/login", login_page), web.post("/login", login), web.post("/logout", logout)]
+def guarded_app(
+    access: Access, frame: Frame, routes: list[web.AbstractRouteDef]
+) -> web.Application:
+    """A site behind these rules: the headers and the guard on every request, the login page,
+    login and logout, the shared static files (``/static``), then the site's own ``routes``."""
+    app = web.Application(middlewares=[security_headers, guard], client_max_size=MAX_BODY)
+    app[ACCESS] = access
+    app[FRAME] = frame
+    app.add_routes(
+        [
+            web.get("/login", login_page),
+            web.post("/login", login),
+            web.post("/logout", logout),
+            *routes,
+            web.static("/static", STATIC, follow_symlinks=False, append_version=False),
+        ]
+    )
+    return app

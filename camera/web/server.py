@@ -22,9 +22,9 @@ from camera.web.events_pages import (
 )
 from camera.web.health import api_health, status_page
 from camera.web.live_pages import FRAME_SIGNAL, FrameSignal, live_page, mjpeg, snapshot
-from camera.web.render import FRAME, Frame, NavLink, environment
-from camera.web.security import ACCESS, guard, security_headers, session_routes
-from camera.web.site import MAX_BODY, STATIC, SiteServer, WebError
+from camera.web.render import Frame, NavLink, environment
+from camera.web.security import guarded_app
+from camera.web.site import STATIC, SiteServer, WebError
 
 __all__ = ["STATIC", "WebError", "WebServer", "build_app"]
 
@@ -39,16 +39,14 @@ CAMERA_NAV = (
 
 
 def build_app(context: WebContext) -> web.Application:
-    app = web.Application(middlewares=[security_headers, guard], client_max_size=MAX_BODY)
-    app[CONTEXT] = context
-    app[ACCESS] = context.access
-    app[FRAME] = Frame(
+    frame = Frame(
         context.config.camera.name, context.live is not None, environment(), nav=CAMERA_NAV
     )
-    app.add_routes(
+    app = guarded_app(
+        context.access,
+        frame,
         [
             web.get("/", status_page),
-            *session_routes(),
             web.get("/api/health", api_health),
             web.get("/live", live_page),
             web.get("/live.mjpg", mjpeg),
@@ -64,9 +62,9 @@ def build_app(context: WebContext) -> web.Application:
             web.get("/favicon.ico", favicon),
             web.post("/masks", save_areas),
             web.get(BLUEPRINTS + "{name}", blueprint),
-            web.static("/static", STATIC, follow_symlinks=False, append_version=False),
-        ]
+        ],
     )
+    app[CONTEXT] = context
     return app
 
 
