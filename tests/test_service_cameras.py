@@ -115,6 +115,13 @@ def test_add_list_remove_cameras_under_a_root(tmp_path: Path, capsys) -> None:
     ]
     assert listed[2][3] == "/var/lib/ronda-garden"
 
+    # The installed command has no checkout beside it: the installed template serves.
+    from camera.service.install import Installer
+
+    installed = Installer(source=tmp_path / "no-checkout", root=root)
+    steps = installed.add_camera_steps("attic", "picamera2", None)
+    assert "use the installed template unit" in steps[0].description
+
     for taken in ("home", "ronda", "front door"):
         assert main(["service", "add", taken, "--root", str(root)]) == 1
         assert len(capsys.readouterr().err.strip().splitlines()) == 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -184,7 +185,7 @@ def cmd_service(args: argparse.Namespace) -> int:
             )
             steps = installer.install_steps()
         elif args.action == "add":
-            installer = Installer(source=find_source(None), root=root)
+            installer = Installer(source=_checkout_or_none(find_source), root=root)
             steps = installer.add_camera_steps(args.name, args.uri, args.web_port)
         elif args.action == "remove":
             installer = Installer(source=Path("."), root=root)
@@ -199,6 +200,17 @@ def cmd_service(args: argparse.Namespace) -> int:
     if not args.dry_run and args.action == "install":
         _out("done: follow it with `journalctl -u ronda -f`; check it with `ronda doctor`")
     return 0
+
+
+def _checkout_or_none(find: Callable[[], Path]) -> Path:
+    """The checkout this command runs from, or a path without one (the installed ``ronda``):
+    ``add`` then uses the template unit ``install`` put in place."""
+    from camera.service.install import InstallError
+
+    try:
+        return find()
+    except InstallError:
+        return Path("/nonexistent")
 
 
 def list_cameras(installer: Installer, live: bool) -> int:

@@ -263,7 +263,15 @@ class Installer:
         check_camera_name(camera)
         if not self.at(self.layout.venv / "bin" / "ronda").exists():
             raise InstallError("Ronda is not installed yet: run `ronda service install` first")
-        steps = [self._template_step()]
+        template = self.at(self.layout.template)
+        if (self.source / UNIT_SOURCE).is_file():
+            steps = [self._template_step()]
+        elif template.is_file():  # the installed command, far from any checkout
+            steps = [_note(f"use the installed template unit {template}")]
+        else:
+            raise InstallError(
+                f"{template} is missing: run `ronda service install` from a Ronda checkout first"
+            )
         config = self.at(self.layout.camera_config(camera))
         if config.exists():
             steps.append(_note(f"keep the existing configuration {config}"))
