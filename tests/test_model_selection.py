@@ -16,8 +16,10 @@ import camera
 from camera.app import RunOptions, Runtime
 from camera.config import ConfigError, parse_config
 from camera.detect import DetectorConfig, ModelError, load_detector
+from camera.detect import memory as memory_module
 from camera.detect import timing as timing_module
 from camera.detect.manifest import ModelSpec, bundled_manifest, read_manifest
+from camera.detect.memory import device_memory_bytes
 from camera.detect.selection import select
 from camera.detect.timing import CACHE_NAME, TIMINGS_ENV
 from camera.sources import open_replay
@@ -69,6 +71,33 @@ def test_a_pinned_variant_wins_over_the_budget() -> None:
     assert [s.name for s in selection.ladder] == ["f416", "i416", "i320"]
     with pytest.raises(ModelError, match="'f999' is not in the models manifest; use auto or one"):
         select(SPECS, PI5, "f999", 100.0)
+
+
+def test_with_less_than_a_gigabyte_auto_leaves_float32_out() -> None:
+    zero = 512 * 2**20
+    small = select(SPECS, PI4, "auto", 300.0, memory_bytes=zero)  # f416 would fit the budget
+    assert small.normal.name == "i416" and [s.name for s in small.ladder] == ["i416", "i320"]
+    assert "float32 left out with 512 MB of memory" in small.reason
+    assert select(SPECS, PI4, "auto", 300.0, memory_bytes=4 * 2**30).normal.name == "f416"
+    pinned = select(SPECS, PI4, "f416", 300.0, memory_bytes=zero)  # the owner's choice stands
+    assert [s.name for s in pinned.ladder] == ["f416", "i416", "i320"]
+
+
+def test_device_memory_is_the_smaller_of_ram_and_the_cgroup_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:        3884832 kB\nMemFree:  1000 kB\n")
+    cgroup = tmp_path / "cgroup"
+    cgroup.write_text("0::/system.slice/ronda.service\n")
+    monkeypatch.setattr(memory_module, "CGROUP_ROOT", tmp_path)
+    unit = tmp_path / "system.slice" / "ronda.service"
+    unit.mkdir(parents=True)
+    (unit / "memory.max").write_text("max\n")
+    assert device_memory_bytes(meminfo, cgroup) == 3884832 * 1024
+    (unit / "memory.max").write_text(f"{400 * 2**20}\n")  # MemoryMax=400M
+    assert device_memory_bytes(meminfo, cgroup) == 400 * 2**20
+    assert device_memory_bytes(tmp_path / "none", tmp_path / "none") is None
 
 
 def test_a_variant_without_timing_is_an_error() -> None:

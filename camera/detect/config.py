@@ -21,7 +21,8 @@ class DetectorConfig(Section):
     """The models manifest; ``null``: the bundled ``models/manifest.json``."""
     variant: str = Field(default="auto", min_length=1, max_length=64)
     """``auto``: time every variant on this device at the first start (cached) and run the most
-    accurate one whose latency fits ``budget_ms``; or the name of a manifest variant
+    accurate one whose latency fits ``budget_ms`` (int8 ones only on a board, or under a
+    ``MemoryMax=``, with less than 1 GB of memory); or the name of a manifest variant
     (``ronda models`` lists them, e.g. ``nanodet-g416-int8``) to run that one.  Either way the
     governor may step down to cheaper variants when hot, on battery or overloaded."""
     budget_ms: float = Field(default=300.0, gt=0, le=60_000, allow_inf_nan=False)

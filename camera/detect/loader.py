@@ -8,6 +8,7 @@ from pathlib import Path
 from camera.detect.config import DetectorConfig
 from camera.detect.errors import ModelError
 from camera.detect.manifest import ModelSpec, bundled_manifest, read_manifest, verify_file
+from camera.detect.memory import device_memory_bytes
 from camera.detect.selection import select
 from camera.detect.tflite import TFLiteDetector
 from camera.detect.timing import Measure, device_timings, measure_latency
@@ -50,7 +51,9 @@ def load_detector(
     failed.update(timings.failed)
     usable = [s for s in intact if s.name in timings.timings_ms]
     _refuse_or_skip(config.variant, usable, failed)
-    selection = select(usable, timings.timings_ms, config.variant, config.budget_ms)
+    selection = select(
+        usable, timings.timings_ms, config.variant, config.budget_ms, device_memory_bytes()
+    )
     detector = BACKENDS[suffixes.pop()](selection.ladder[: rungs or None], config)
     log.info(  # once loaded: a model that fails to load is said in its one error line
         "model %s: %s; ladder %s",

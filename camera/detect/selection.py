@@ -5,7 +5,8 @@ start and cached, see ``camera.detect.timing``).  Two answers:
 
 - the **normal** variant: the configured one when ``detector.variant`` names it, otherwise
   (``auto``) the most accurate variant whose latency fits ``detector.budget_ms``, or the fastest
-  when none fits;
+  when none fits; on a device with less than 1 GB of memory (RAM or cgroup limit) among the
+  int8 variants only (``camera.detect.memory``);
 - the **ladder**: the normal variant, then repeatedly the most accurate variant that is both less
   accurate and clearly cheaper (at least ``MIN_SAVING``) than the rung above.  On a Pi where int8
   pays this is float32 416 -> int8 416 -> int8 320; on a CPU where int8 is no faster (an x86
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 
 from camera.detect.errors import ModelError
 from camera.detect.manifest import ModelSpec
+from camera.detect.memory import SMALL_MEMORY_BYTES
 
 AUTO = "auto"
 MIN_SAVING = 0.10
@@ -54,9 +56,16 @@ class Selection:
 
 
 def select(
-    specs: Sequence[ModelSpec], timings_ms: Mapping[str, float], variant: str, budget_ms: float
+    specs: Sequence[ModelSpec],
+    timings_ms: Mapping[str, float],
+    variant: str,
+    budget_ms: float,
+    memory_bytes: int | None = None,
 ) -> Selection:
     """Choose the normal variant (pinned by name, or ``auto``) and build the ladder below it.
+
+    ``memory_bytes`` (``camera.detect.memory``): below ``SMALL_MEMORY_BYTES`` ``auto`` and the
+    ladder use int8 variants only (a pinned float32 variant still runs).
 
     Raises ModelError for a pinned name the manifest does not list, or a variant without timing.
     """
@@ -64,6 +73,9 @@ def select(
     if missing:
         raise ModelError(f"no latency measured for model variant(s) {', '.join(missing)}")
     names = [s.name for s in specs]
+    small = memory_bytes is not None and memory_bytes < SMALL_MEMORY_BYTES
+    affordable = [s for s in specs if s.precision == "int8"] if small else list(specs)
+    affordable = affordable or list(specs)
     if variant != AUTO:
         normal = next((s for s in specs if s.name == variant), None)
         if normal is None:
@@ -73,10 +85,14 @@ def select(
             )
         reason = f"pinned by detector.variant ({timings_ms[normal.name]:.0f} ms here)"
     else:
-        normal, reason = _auto(specs, timings_ms, budget_ms)
+        normal, reason = _auto(affordable, timings_ms, budget_ms)
+    if small and len(affordable) < len(specs):
+        assert memory_bytes is not None
+        reason += f"; float32 left out with {memory_bytes / 2**20:.0f} MB of memory"
+    rungs = [normal, *(s for s in affordable if s is not normal)]
     return Selection(
         normal=normal,
-        ladder=tuple(ladder(specs, timings_ms, normal)),
+        ladder=tuple(ladder(rungs, timings_ms, normal)),
         reason=reason,
         timings_ms={s.name: float(timings_ms[s.name]) for s in specs},
         budget_ms=budget_ms,
