@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Protocol, TextIO
 
@@ -26,13 +27,24 @@ class EventSink(Protocol):
 
 
 class StoreSink:
-    """Keeps the local history (``ronda events``), whatever happens to the network."""
+    """Keeps the local history (``ronda events``), whatever happens to the network.
+
+    Retention (``store.retention_days``, ``store.max_events``) is applied when an event ends,
+    at most once every ``PRUNE_INTERVAL_S``, and at the stop: a camera that runs for months
+    keeps its history within bounds without waiting for a restart (the first version pruned
+    only at the stop: a camera that never stopped never applied its retention)."""
+
+    PRUNE_INTERVAL_S = 60.0
 
     def __init__(self, store: EventStore) -> None:
         self.store = store
+        self._next_prune = 0.0
 
     def emit(self, update: EventUpdate, thumbnail: bytes | None) -> None:
         self.store.record(update, thumbnail)
+        if update.type == "end" and (now := time.monotonic()) >= self._next_prune:
+            self._next_prune = now + self.PRUNE_INTERVAL_S
+            self.store.prune()
 
     def close(self) -> None:
         self.store.prune()

@@ -35,5 +35,12 @@ class SourceConfig(Section):
     """Longest wait between two reopen attempts."""
     loop: bool = False
     """``file`` only: start the recording again at its end instead of stopping (demos, tests)."""
+    loop_gap_s: float = Field(0.0, ge=0.0, le=86400.0)
+    """``file`` with ``loop`` only: seconds of the timeline between two passes, a quiet stretch
+    with no frames (``bench/soak.py`` makes a day of video from a short clip this way)."""
+    realtime: bool = True
+    """``file`` only: play at the recording's pace like a camera, dropping the frames the loop is
+    too busy for; false: every frame, as fast as the CPU allows, on the recording's timeline
+    (soaks and benchmarks)."""
     stall_timeout_s: float = Field(10.0, gt=0, le=600)
     """A live source that delivers no frame for this long is reopened."""

@@ -33,7 +33,12 @@ def open_source(config: SourceConfig, motion_height: int | None = None) -> Frame
             return Picamera2Source(config)
         return Picamera2Source(config, motion_height)
     if kind == "file":
-        return VideoFileSource(Path(config.uri), realtime=True, loop=config.loop)
+        return VideoFileSource(
+            Path(config.uri),
+            realtime=config.realtime,
+            loop=config.loop,
+            loop_gap_s=config.loop_gap_s,
+        )
     from camera.sources.opencv_live import OpenCVSource
 
     check_opencv_uri(config.uri)

@@ -3,7 +3,9 @@
 Timestamps come from the recording's own timeline (frame index / fps), never from the wall
 clock, so the same file always gives the same frames at the same times, as fast as the CPU
 allows.  With ``loop`` it starts again at the end, the timeline running on (a camera that never
-stops, for demos and tests of ``ronda run``).
+stops, for demos and tests of ``ronda run``); ``loop_gap_s`` puts that much of the timeline
+between two passes, a quiet stretch in which the camera saw nothing worth a frame of work, so a
+short clip of visits becomes a day of video (``bench/soak.py``).
 
 With ``realtime`` the recording behaves like a live camera instead: each frame "happens" at its
 time on the timeline from the moment the replay starts, a reader thread holds only the newest one
@@ -69,6 +71,7 @@ class VideoFileSource:
         time_offset: float = 0.0,
         index_offset: int = 0,
         loop: bool = False,
+        loop_gap_s: float = 0.0,
     ) -> None:
         self.path = Path(path)
         self.name = self.path.name
@@ -76,6 +79,7 @@ class VideoFileSource:
         self.time_offset = time_offset
         self.index_offset = index_offset
         self.loop = loop
+        self.loop_gap_s = loop_gap_s
         self._stop = threading.Event()
         self._latest: LatestFrames | None = None
         self._late = 0
@@ -222,7 +226,7 @@ class VideoFileSource:
             for index, image in self._decode(pass_skip):
                 count = index + 1
                 yield first + index, image
-            done += count
+            done += count + round(self.loop_gap_s * self.fps)
             if not self.loop or self._stop.is_set() or count == 0:
                 return
 
