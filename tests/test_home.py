@@ -93,7 +93,7 @@ def cameras(broker: Mosquitto) -> Iterator[list[FakeCamera]]:
 def started(config: HomeFile) -> Home:
     home = Home(config)
     home.start()
-    assert home.listener.connected.wait(10)
+    assert home.listener.subscribed.wait(10)
     return home
 
 

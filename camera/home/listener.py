@@ -75,7 +75,11 @@ class HomeListener:
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.on_disconnect = self._on_disconnect
+        self.client.on_subscribe = self._on_subscribe
         self.connected = threading.Event()
+        self.subscribed = threading.Event()
+        """Set once the broker acknowledged the subscriptions: from then on nothing a camera
+        publishes is missed (a new session hears only what comes after it)."""
         self.on_armed_change: list[Callable[[], None]] = []
         self.received = 0
         self.event_updates = 0
@@ -129,6 +133,9 @@ class HomeListener:
         if self.home.discovery and self.config.mqtt.discovery.enabled:
             announce(client, self.config)
         self.connected.set()
+
+    def _on_subscribe(self, *_: object) -> None:
+        self.subscribed.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
         self.connected.clear()
