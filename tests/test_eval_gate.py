@@ -70,12 +70,13 @@ def test_the_ci_part_of_the_eval_set_holds_the_baseline(manifest: Path, tmp_path
 def test_the_gate_fails_when_still_things_alert_again(manifest: Path, tmp_path: Path) -> None:
     """Still things held to the ordinary threshold (the rule before it existed)."""
     off = {"still_threshold": 0.01}
+    pet = {**off, "min_area": 0.0002, "min_size_px": 16}  # the pet rule's other defaults
     result = gate(
         manifest,
         tmp_path,
         "--only",
         "still-",
-        tracker={"labels": {"person": off, "pet": off}},
+        tracker={"labels": {"person": off, "pet": pet}},
     )
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
     assert "ronda eval: still things alerted is " in result.stderr
