@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,11 +23,16 @@ from camera.home.service import Home, password_file
 from camera.home.settings import CAMERA_SECTIONS, HomeFile, parse_home_config
 from camera.home.store import EventFacts, HomeStore
 from camera.home.topics import Heard, parse, subscriptions
-from tests.broker import Mosquitto, Subscriber, free_port, wait_until
+from tests.broker import Blackhole, Mosquitto, Subscriber, free_port, wait_until
 from tests.cli_helpers import REPO
 from tests.web_helpers import Client
 
 PASSWORD = "home-page-password"
+KEEPALIVE_S = 5
+"""The cameras' ``mqtt.keepalive_s`` at its minimum."""
+BROKER_CHECK_S = 6
+"""How late mosquitto may notice a silent client past 1.5 keep-alives (it checks
+periodically, not at the exact moment)."""
 JPEG = b"\xff\xd8 a small picture \xff\xd9"
 
 
@@ -42,13 +48,14 @@ def home_config(broker: Mosquitto, state: Path, **home: object) -> HomeFile:
 
 
 class FakeCamera:
-    """Publishes what camera ``name`` publishes, nothing more."""
+    """Publishes what camera ``name`` publishes, nothing more (and its Last Will)."""
 
-    def __init__(self, broker: Mosquitto, name: str) -> None:
+    def __init__(self, broker: Mosquitto, name: str, port: int | None = None) -> None:
         self.prefix = f"ronda/{name}"
         self.name = name
         self.client = paho.Client(callback_api_version=CallbackAPIVersion.VERSION2)
-        self.client.connect(broker.host, broker.port)
+        self.client.will_set(f"{self.prefix}/availability", "offline", qos=1, retain=True)
+        self.client.connect(broker.host, port or broker.port, keepalive=KEEPALIVE_S)
         self.client.loop_start()
 
     def send(self, suffix: str, payload: bytes | str, *, retain: bool = False) -> None:
@@ -205,6 +212,30 @@ def test_the_page_shows_every_camera_and_sends_whole_home_commands(
     finally:
         home.close()
         commands.stop()
+
+
+def test_a_camera_cut_off_silently_is_offline_within_one_and_a_half_keepalives(
+    broker: Mosquitto, tmp_path: Path
+) -> None:
+    """A pulled cable: no FIN, no RST, only the broker's keep-alive notices (MQTT: after 1.5
+    keep-alives without a packet) and publishes the Last Will, which the page shows."""
+    cable = Blackhole(broker.port).start()
+    attic = FakeCamera(broker, "attic", port=cable.port)
+    attic.announce()
+    home = started(home_config(broker, tmp_path / "state"))
+    try:
+        assert wait_until(lambda: [c.online for c in home.store.cameras()] == [True], 10)
+        cut = time.monotonic()
+        attic.client.loop_stop()  # it stops pinging, as a dead camera does
+        cable.cut()
+        assert wait_until(lambda: [c.online for c in home.store.cameras()] == [False], 20)
+        elapsed = time.monotonic() - cut
+        # MQTT's 1.5 keep-alives, plus mosquitto's own check, which runs every few seconds
+        # (11.4 s measured with mosquitto 2.0 for 5 s); never before one keep-alive.
+        assert KEEPALIVE_S <= elapsed <= 1.5 * KEEPALIVE_S + BROKER_CHECK_S, elapsed
+    finally:
+        home.close()
+        cable.stop()
 
 
 def test_events_sent_while_the_page_was_down_arrive_once(
