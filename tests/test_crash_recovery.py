@@ -40,6 +40,13 @@ def _start(config: Path, log: Path) -> subprocess.Popen:
     )
 
 
+def _last(subscriber: Subscriber, topic: str) -> bytes | None:
+    """The latest payload on exactly ``<prefix>/<topic>`` (``s.on`` matches suffixes, and
+    ``zones/room/person`` ends like ``person``)."""
+    payloads = [m.payload for m in list(subscriber.messages) if m.topic == f"{PREFIX}/{topic}"]
+    return payloads[-1] if payloads else None
+
+
 def _stop(process: subprocess.Popen, sig: signal.Signals) -> int:
     if process.poll() is None:
         process.send_signal(sig)
@@ -53,6 +60,7 @@ def test_an_event_left_open_by_sigkill_is_ended_at_the_next_start(
         tmp_path,
         source={"kind": "file", "uri": str(footage(CLIP).resolve()), "loop": True},
         mqtt={"host": broker.host, "port": broker.port},
+        zones={"room": {"points": [[0, 0], [1, 0], [1, 1], [0, 1]]}},
     )
     first = _start(config, tmp_path / "first.log")
     try:
@@ -60,9 +68,8 @@ def test_an_event_left_open_by_sigkill_is_ended_at_the_next_start(
             tmp_path / "first.log"
         ).read_text()
         start = next(e for e in subscriber.events() if e["type"] == "start")
-        assert subscriber.wait_for(
-            lambda s: [m.payload for m in s.on("/person")][-1:] == [b"ON"], 10
-        )
+        assert subscriber.wait_for(lambda s: _last(s, "person") == b"ON", 10)
+        assert subscriber.wait_for(lambda s: _last(s, "zones/room/person") == b"1", 10)
     finally:
         _stop(first, signal.SIGKILL)
     state = tmp_path / "state"
@@ -80,13 +87,14 @@ def test_an_event_left_open_by_sigkill_is_ended_at_the_next_start(
     assert end["sequence"] > start["sequence"] and end["end_time"] >= start["start_time"]
     assert end["clip"] is not None and end["clip"]["duration_s"] > 0, end
 
-    # What a Home Assistant connecting now sees: the person sensor is off.
-    late = Subscriber(broker.host, broker.port, topic=f"{PREFIX}/person").start()
-    try:
-        assert late.wait_for(lambda s: bool(s.on("/person")), 10)
-        assert late.on("/person")[-1].payload == b"OFF"
-    finally:
-        late.stop()
+    # What a Home Assistant connecting now sees: the person sensor is off, the room empty.
+    for topic, expected in (("person", b"OFF"), ("zones/room/person", b"0")):
+        late = Subscriber(broker.host, broker.port, topic=f"{PREFIX}/{topic}").start()
+        try:
+            assert late.wait_for(lambda s, t=topic: _last(s, t) is not None, 10)
+            assert _last(late, topic) == expected, topic
+        finally:
+            late.stop()
 
     database = Database(state / "ronda.sqlite3", readonly=True)
     try:
