@@ -58,6 +58,11 @@ class RunOptions:
     apply while running."""
     shutdown: Shutdown = field(default_factory=Shutdown)
     """The command's stop state: a second SIGINT/SIGTERM abandons the drain at once."""
+    live_camera: bool = False
+    """This process is the camera itself (``ronda run``): it restores and obeys the owner's
+    controls (docs/controls.md) and leaves the still for ``ronda web``'s editor.  A replay, the
+    demo and an evaluation do neither: a replay on the Pi must not obey the camera's commands,
+    overwrite its retained state or its saved choices, nor be silenced by its privacy mode."""
 
 
 class StatsPayload(PipelineCounters):
@@ -81,7 +86,7 @@ class StatsPayload(PipelineCounters):
     clips: ClipStats | None
     page: str | None
     """The camera's own page (``web.public_url``), for the home page's link; null without."""
-    controls: dict[str, object]
+    controls: dict[str, object] | None
     privacy: bool
     commands_refused: int
 
@@ -114,7 +119,9 @@ class Runtime:
         self.outbox = Outbox(self.database, config.mqtt.outbox)
         self.topics = Topics(config.topic_prefix)
         # Read before the model loads: a reboot restores what the owner chose, at once.
-        self.controls = Controls(first_controls(config), self.state_dir)
+        self.controls = (
+            Controls(first_controls(config), self.state_dir) if options.live_camera else None
+        )
         self.jsonl = JsonlSink(options.jsonl) if options.jsonl is not None else None
         governed = options.use_governor and config.governor.enabled
         # Timed once per device and model file, then read from the state directory; only the
@@ -145,7 +152,8 @@ class Runtime:
                 config.camera.name,
                 zones=list(config.zones),
             )
-            ControlTopics(self.link, self.topics, self.controls)
+            if self.controls is not None:
+                ControlTopics(self.link, self.topics, self.controls)
             sinks.append(self.alert_sink)
         sinks.append(StoreSink(self.events))
         if self.jsonl is not None:
@@ -176,6 +184,9 @@ class Runtime:
             self.alert_sink.occupancy(
                 {(zone, label): 0 for zone in config.zones for label in OCCUPANCY_LABELS}
             )
+        hooks = list(options.hooks)
+        if options.live_camera:  # the still for ``ronda web``'s masks editor, every few minutes
+            hooks.append(StillWriter(self.state_dir))
         self.pipeline = Pipeline(
             camera=config.camera.name,
             camera_name=config.camera.shown_name,
@@ -187,8 +198,7 @@ class Runtime:
             default_policy=Policy(
                 precision=self.detector.precision, variant=self.detector.variant, detect=True
             ),
-            # The still for ``ronda web``'s masks editor, written every few minutes.
-            hooks=[*options.hooks, StillWriter(self.state_dir)],
+            hooks=hooks,
             recorder=self.recorder,
             controls=self.controls,
         )
@@ -205,7 +215,8 @@ class Runtime:
         """Messages kept as dead letters when the runtime closed (``ronda outbox list``)."""
         self._next_held_retry = 0.0
         options.shutdown.on_abandon(self.cancel_drain)
-        self.controls.start()
+        if self.controls is not None:
+            self.controls.start()
         if self.link is not None:
             self.link.start()
 
@@ -306,9 +317,9 @@ class Runtime:
             battery_pct=readings["battery_pct"] if readings is not None else None,
             clips=self.recorder.stats() if self.recorder is not None else None,
             page=self.config.web.public_url if self.config.web.enabled else None,
-            controls=self.controls.current.as_dict(time.time()),
-            privacy=self.controls.current.privacy,
-            commands_refused=self.controls.refused,
+            controls=self.controls.current.as_dict(time.time()) if self.controls else None,
+            privacy=self.controls is not None and self.controls.current.privacy,
+            commands_refused=self.controls.refused if self.controls else 0,
         )
 
     def _maybe_publish_stats(self) -> None:
@@ -350,7 +361,8 @@ class Runtime:
             for sink in self.sinks:  # the alert sink's OFF states are then drained with the rest
                 sink.close()
             unwritten = self.outbox.unwritten()
-            self.controls.stop()  # the last change saved and its state queued before the drain
+            if self.controls is not None:  # its last change saved and queued before the drain
+                self.controls.stop()
             left = self.drain()
         finally:
             if self.link is not None:

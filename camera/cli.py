@@ -125,7 +125,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     monitor.status("loading the detector")
     shutdown = Shutdown()
     try:
-        runtime = Runtime(config, RunOptions(hooks=[monitor], config_path=path, shutdown=shutdown))
+        runtime = Runtime(
+            config,
+            RunOptions(hooks=[monitor], config_path=path, shutdown=shutdown, live_camera=True),
+        )
     except BaseException:
         source.close()
         raise

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from camera.app import first_controls, stage_configs
+from camera.app import RunOptions, Runtime, first_controls, replay_files, stage_configs
 from camera.config import parse_config
 from camera.controls import ControlError, Controls, ControlState
 from camera.controls.state import change
@@ -19,6 +19,7 @@ from camera.events import EventUpdate
 from camera.pipeline import FrameOutcome, Pipeline
 from camera.pipeline.controlled import controlled_stages, recorder_policy
 from camera.service.monitor import ServiceMonitor
+from camera.sources import open_replay
 from camera.types import Frame, Policy
 from tests.broker import wait_until
 
@@ -220,3 +221,24 @@ def test_a_camera_started_in_privacy_is_ready_and_keeps_the_watchdog_fed() -> No
         monitor(FrameOutcome(frame=frame, processed=False, policy=Policy(), privacy=True))
     flat = [field for fields in sent for field in fields]
     assert flat.count("READY=1") == 1 and flat.count("WATCHDOG=1") == 3
+
+
+def test_a_replay_neither_reads_nor_obeys_nor_writes_the_cameras_controls(
+    tmp_path: Path, demo_scene: Path
+) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    saved = json.dumps({"privacy": True, "armed": False, "sensitivity": "low"})
+    (state / "controls.json").write_text(saved)
+    config = parse_config({"store": {"path": str(state)}, "governor": {"enabled": False}})
+    runtime = Runtime(config, RunOptions(use_mqtt=False, use_governor=False))
+    try:
+        assert runtime.controls is None
+        replay_files(runtime, [open_replay(demo_scene)], threading.Event())
+        assert runtime.stats_payload()["controls"] is None
+        started = [e for e in runtime.events.recent(10) if e.label == "person"]
+        assert started and all(e.alerted for e in started)  # not in privacy, not disarmed
+    finally:
+        runtime.close()
+    assert (state / "controls.json").read_text() == saved
+    assert not (state / "still.jpg").exists()

@@ -147,7 +147,11 @@ def test_home_assistant_discovers_the_camera(
 
     runtime = Runtime(
         config,
-        RunOptions(extra_sinks=[LastPersonThumbnail()], hooks=[person_on_in_home_assistant]),
+        RunOptions(
+            extra_sinks=[LastPersonThumbnail()],
+            hooks=[person_on_in_home_assistant],
+            live_camera=True,  # the controls, as ``ronda run`` has them
+        ),
     )
     try:
         replay_files(runtime, [open_replay(demo_scene)], threading.Event())
@@ -198,13 +202,15 @@ def test_home_assistant_discovers_the_camera(
         ha.call_service(
             "number", "set_value", {"entity_id": "number.ronda_test_snooze", "value": 20}
         )
-        assert wait_until(lambda: runtime.controls.current.sensitivity == "high", 10)
+        controls = runtime.controls
+        assert controls is not None
+        assert wait_until(lambda: controls.current.sensitivity == "high", 10)
         assert ha.wait_for_state("select.ronda_test_sensitivity", "high")
         assert ha.wait_for_state("number.ronda_test_snooze", "20")
         assert ha.wait_for_state("sensor.ronda_test_camera_state", "snoozed")
         ha.call_service("button", "press", {"entity_id": "button.ronda_test_snooze_end"})
         assert ha.wait_for_state("number.ronda_test_snooze", "0")
-        assert runtime.controls.current.snooze_until is None
+        assert controls.current.snooze_until is None
 
         # The image entity serves the JPEG of the last person, byte for byte.
         assert ha.wait_for_state("image.ronda_test_person_snapshot")

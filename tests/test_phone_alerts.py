@@ -451,12 +451,14 @@ def test_armed_off_in_home_assistant_silences_the_phone_and_presence_arms_it_aga
         }
     )
     armed = f"switch.ronda_{CAMERA}_armed"
-    runtime = Runtime(config, RunOptions(use_governor=False))
+    runtime = Runtime(config, RunOptions(use_governor=False, live_camera=True))
+    controls = runtime.controls
+    assert controls is not None
     try:
         household.automate("frank", {"labels": ["person"], "cooldown": 0})
         assert ha.wait_for_state(armed, "on"), ha.log_tail()
         ha.call_service("switch", "turn_off", {"entity_id": armed})
-        assert wait_until(lambda: runtime.controls.current.armed is False, 10)
+        assert wait_until(lambda: controls.current.armed is False, 10)
         assert ha.wait_for_state(armed, "off")
         assert ha.wait_for_state(f"sensor.ronda_{CAMERA}_camera_state", "disarmed")
 
@@ -477,12 +479,12 @@ def test_armed_off_in_home_assistant_silences_the_phone_and_presence_arms_it_aga
         create_presence(ha, household.camera_device(), ["person.ann", "person.ben"])
         ha.set_state("person.ben", "not_home")
         ha.set_state("person.ann", "not_home")
-        assert wait_until(lambda: runtime.controls.current.armed is True, 20), ha.log_tail()
+        assert wait_until(lambda: controls.current.armed is True, 20), ha.log_tail()
         replay_files(runtime, [open_replay(demo_scene)], threading.Event())
         assert runtime.drain() == 0
         assert wait_until(lambda: len(gateway.pushes("frank")) > 0, 30), ha.log_tail()
         ha.set_state("person.ann", "home")
-        assert wait_until(lambda: runtime.controls.current.armed is False, 20), ha.log_tail()
+        assert wait_until(lambda: controls.current.armed is False, 20), ha.log_tail()
         assert ha.wait_for_state(armed, "off")
     finally:
         runtime.close()
