@@ -89,7 +89,10 @@ class Scene:
 
     @property
     def shape(self) -> tuple[int, int] | None:
-        return None if self._recent is None else self._recent.shape[:2]
+        if self._recent is None:
+            return None
+        height, width = self._recent.shape[:2]
+        return height, width
 
     @property
     def empty(self) -> np.ndarray:

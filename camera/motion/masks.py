@@ -27,7 +27,7 @@ def rasterize(polygons: Sequence[Polygon], shape: tuple[int, int]) -> np.ndarray
     # the size (not size - 1) and let cv2 clip.
     scale = np.array([width, height], dtype=np.float64)
     pts = [np.round(np.asarray(p, dtype=np.float64) * scale).astype(np.int32) for p in polygons]
-    cv2.fillPoly(keep, pts, 0)
+    cv2.fillPoly(keep, pts, 0)  # type: ignore[call-overload,unused-ignore]
     return keep
 
 

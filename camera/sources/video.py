@@ -38,8 +38,20 @@ from camera.types import Frame
 # FFmpeg prints its own complaints about a damaged file ("moov atom not found") straight to
 # stderr, beside Ronda's one-line error; quiet unless the owner asks (read at the first open).
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "8")  # AV_LOG_FATAL
-if "OPENCV_LOG_LEVEL" not in os.environ:  # OpenCV's own "[ WARN:0] ... can't open/read file"
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+
+
+def _quiet_opencv_warnings() -> None:
+    """OpenCV's own "[ WARN:0] ... can't open/read file" lines, errors kept.  The API moved:
+    ``cv2.utils.logging`` in OpenCV 4.12 and later (and 5), ``cv2.setLogLevel`` before it."""
+    api = getattr(cv2.utils, "logging", None)
+    if api is not None:
+        api.setLogLevel(api.LOG_LEVEL_ERROR)
+    elif hasattr(cv2, "setLogLevel"):
+        cv2.setLogLevel(2)  # LOG_LEVEL_ERROR in OpenCV's enum
+
+
+if "OPENCV_LOG_LEVEL" not in os.environ:
+    _quiet_opencv_warnings()
 
 log = logging.getLogger(__name__)
 
