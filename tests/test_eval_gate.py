@@ -8,8 +8,8 @@ fails when precision, recall, alerts per visit, label confusions, false alarms o
 alerted get worse.  Improve the numbers, then refresh the baseline with the command in
 ``docs/eval.md``.  The second test takes the still-thing rule away and shows the gate failing.
 
-CI cost: about 60 s on a quiet 2-core machine (the build, one replay of 5 clips / 1120 frames,
-one replay of the 2 still-thing clips).
+CI cost: 46 s of CPU in all (the build, one replay of 5 clips / 1120 frames, one replay of the
+2 still-thing clips), about a minute on a quiet 2-core machine (2.5 min on a shared one).
 """
 
 from __future__ import annotations
