@@ -11,10 +11,10 @@
 # the int8 416 model, does the same on this machine, and compares the event updates: same types
 # and labels in the same order, scores within 0.06, boxes within 4 px (tests/arm64/compare.py).
 #
-# Needs root, mmdebstrap, arch-test, systemd-container and qemu-user-static (its aarch64 binfmt handler is
-# registered here if the host has not), and this checkout's .venv (./run-tests.sh makes it).
+# Needs root, mmdebstrap, arch-test, systemd-container and qemu-user-static (its aarch64 binfmt
+# handler is registered here if the host has not), and this checkout's .venv (run-tests.sh).
 # Measured on a 2-core x86 machine at load 15-19: 36 min cold (17 min for the root: Debian's
-# install scripts and pip under qemu), 19 min warm (pip install 3 min, Ronda timing its four
+# install scripts and pip under qemu), 19 min once the root is cached (pip install 3 min, Ronda timing its four
 # model variants at the first start 11 min, the replay 5 min at 7.3 s per inference).  Too slow
 # for CI: run it before a release and after a dependency bump (refresh.sh).
 set -euo pipefail
