@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Protocol, TypedDict, runtime_checkable
 
 from camera.events import ClipRef, EventUpdate, clip_url
+from camera.files import describe_os_error, shown
 from camera.pipeline.rate import FrameRateLimiter
 from camera.record.budget import ClipBudget
 from camera.record.config import ClipsConfig
@@ -94,9 +95,17 @@ class Recorder:
         self.store = store
         self.public_url = public_url
         self.budget = ClipBudget(config, store)
-        (store.state_dir / CLIPS_DIR).mkdir(parents=True, exist_ok=True)
-        if salvage:
-            recover(store, store.state_dir / CLIPS_DIR)
+        folder = store.state_dir / CLIPS_DIR
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:  # a full disk stops clips, never the camera or its alerts
+            log.warning(
+                "clips: cannot create %s (%s): no clips until there is room; alerts go on",
+                shown(folder),
+                describe_os_error(error),
+            )
+        if salvage and folder.is_dir():
+            recover(store, folder)
         self.budget.prune()
         self.planner = RecordingPlanner(config, lambda event_id: clip_url(public_url, event_id))
         self.limiter = FrameRateLimiter(config.fps)
