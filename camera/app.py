@@ -180,10 +180,6 @@ class Runtime:
                 precision=self.detector.precision,
                 public_url=config.web.public_url,
             )
-        if self.alert_sink is not None:  # zone counts a dead process left retained
-            self.alert_sink.occupancy(
-                {(zone, label): 0 for zone in config.zones for label in OCCUPANCY_LABELS}
-            )
         hooks = list(options.hooks)
         if options.live_camera:  # the still for ``ronda web``'s masks editor, every few minutes
             hooks.append(StillWriter(self.state_dir))
@@ -204,6 +200,12 @@ class Runtime:
         )
         self.pipeline.on_policy_change.append(self._policy_changed)
         if self.alert_sink is not None:
+            # Zone counts a dead process left retained go to 0 now, before any frame (a camera
+            # that never delivers one must not show a visitor forever); the pipeline then
+            # publishes only what differs from that.
+            zeros = {(zone, label): 0 for zone in config.zones for label in OCCUPANCY_LABELS}
+            self.alert_sink.occupancy(zeros)
+            self.pipeline.occupancy_published(zeros)
             self.pipeline.on_occupancy.append(self.alert_sink.occupancy)
         self._source: FrameSource | None = None
         self.on_config_change: list[Callable[[RondaConfig], None]] = []

@@ -327,6 +327,10 @@ class Pipeline:
             callback(policy)
 
     # -- zones -------------------------------------------------------------------------------
+    def occupancy_published(self, counts: Occupancy) -> None:
+        """``counts`` are already out (the runtime's reset at start): publish only changes."""
+        self._occupancy = dict(counts)
+
     def _publish_occupancy(self) -> None:
         """Tell listeners which zone counts changed (a zone no longer configured: 0 once)."""
         if self._tracker is None or not self.on_occupancy:
