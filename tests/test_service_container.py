@@ -5,9 +5,9 @@ on the host's loopback (the container shares the host's network).
 One boot plays the whole story once (module fixture); each test checks one part of it:
 READY, the hardened unit's exposure score, the watchdog killing a stopped Ronda and systemd
 restarting it, the event that was open at the kill being ended by the next start (crash
-recovery), a clean stop, and a journal without errors.  85-105 s with the root cached (2-core
-machine at load 12); building the root adds 80 s (idle) to 220 s (load 14) for Debian and the
-wheels, once per change of tests/container/ or the dependencies (tests/nspawn.py).
+recovery), a clean stop, and a journal without errors.  56 s with the root cached on a 2-core
+machine at load 2 (up to 165 s at load 19); building the root adds 37 s at load 2 (220 s at
+load 14), once per change of tests/container/ or the dependencies (tests/nspawn.py).
 """
 
 from __future__ import annotations
