@@ -319,3 +319,32 @@ def test_blueprints_are_served_without_login_for_home_assistant_to_import(
     for other in ["/blueprints/../ronda.yaml", "/blueprints/secret.txt", "/blueprints/x.yaml"]:
         assert client.request("GET", other).status in (401, 404), other
     assert SECRET.encode() not in b"".join(client.bodies)
+
+
+@pytest.mark.parametrize(
+    ("host", "said"),
+    [
+        ("127.0.0.1", "nobody can log in until one is set"),
+        ("0.0.0.0", "listens on 127.0.0.1 only; set one with"),
+    ],
+)
+def test_without_a_password_the_warning_fits_the_configured_host(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, host: str, said: str
+) -> None:
+    """A page configured for localhost needs no "restart to listen on 127.0.0.1" advice."""
+    caplog.set_level(logging.WARNING, logger="camera.web")
+    config_path = tmp_path / "ronda.yaml"
+    config_path.write_text(CONFIG.format(state=tmp_path / "state").replace("127.0.0.1", host))
+    config, _ = load_config(config_path)
+    database = Database(tmp_path / "state" / "ronda.sqlite3")
+    context = WebContext(config=config, config_path=config_path, database=database)
+    server = WebServer(context, port=free_port())
+    server.start()
+    try:
+        assert server.host == "127.0.0.1"
+        (warning,) = [r.getMessage() for r in caplog.records if "no password" in r.getMessage()]
+        assert said in warning
+        assert ("restart to listen on" in warning) == (host != "127.0.0.1")
+    finally:
+        server.stop()
+        database.close()

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
 LOCALHOST = "127.0.0.1"
+LOCAL_NAMES = frozenset({LOCALHOST, "localhost", "::1"})
 MAX_BODY = 256 * 1024  # a login form or a few polygons; nothing bigger is ever posted
 
 
@@ -60,6 +61,7 @@ class SiteServer:
     ):
         self.config = config
         wanted = host or config.host
+        self.wanted_host = wanted
         self.password_set = password_set
         self.password_hint = password_hint
         # No password yet: nobody could log in anyway, and nothing may be reachable unguarded.
@@ -91,13 +93,18 @@ class SiteServer:
             raise WebError(f"web: the server did not start within {timeout:.0f} s")
         if self._error is not None:
             raise WebError(f"web: cannot listen on {self.host}:{self.port}: {self._error}")
-        if not self.password_set:
+        if not self.password_set and self.wanted_host in LOCAL_NAMES:
+            log.warning(
+                "web: no password set: nobody can log in until one is set with %s",
+                self.password_hint,
+            )
+        elif not self.password_set:
             log.warning(
                 "web: no password set, so the page listens on %s only; set one with "
                 "%s and restart to listen on %s",
                 LOCALHOST,
                 self.password_hint,
-                self.config.host,
+                self.wanted_host,
             )
         log.info("web: serving %s", self.url)
 
