@@ -48,9 +48,8 @@ BUILD_BACKEND = ("hatchling", "packaging", "pathspec", "pluggy", "tomlkit", "tro
 def build_backend_lock(folder: Path) -> Path:
     """The blocks of the real lock that pin hatchling and what it needs, as a lock file."""
     text = (REPO / "requirements" / "runtime.txt").read_text(encoding="utf-8")
-    blocks = [b for b in text.split("\n") if b]
     kept, keep = [], False
-    for line in blocks:
+    for line in text.splitlines():
         if not line.startswith((" ", "#")):
             keep = line.split("==")[0] in BUILD_BACKEND
         if keep:
