@@ -21,6 +21,7 @@ import pytest
 
 from camera.app import RunOptions, Runtime
 from camera.config import parse_config
+from camera.detect.base import CropDetector
 from camera.pipeline import FrameOutcome
 from camera.sources import SourceConfig, open_replay, open_source
 from camera.sources.latest import LatestFrames
@@ -153,7 +154,7 @@ def test_a_producer_error_reaches_the_consumer() -> None:
             pass
 
 
-class SlowDetector:
+class SlowDetector(CropDetector):
     """Finds nothing and takes ``seconds`` per call: a detector on a far slower CPU."""
 
     precision = "int8"

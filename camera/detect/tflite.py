@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from camera.detect.base import Capabilities, CropDetector
 from camera.detect.config import DetectorConfig
 from camera.detect.decoding import Decoder, decoder_for
 from camera.detect.errors import ModelError
@@ -68,7 +69,7 @@ def _load_variant(spec: ModelSpec, config: DetectorConfig) -> _Variant:
     return variant
 
 
-class TFLiteDetector:
+class TFLiteDetector(CropDetector):
     """Detector backed by one TFLite interpreter at a time, for one variant of the device's
     ladder; the governor switches rungs with ``set_variant`` (see the module docstring)."""
 
@@ -97,6 +98,19 @@ class TFLiteDetector:
         for spec in specs:
             verify_file(spec)
         return cls({spec.name: spec for spec in specs}, config, active or specs[0].name)
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """The CPU on motion crops, at the running variant's input size."""
+        spec = self._running
+        return Capabilities(
+            kind="cpu",
+            device=f"CPU ({self._backend}, {self._config.threads} threads)",
+            scope="crops",
+            input_size=spec.input_size,
+            labels=tuple(sorted({c.subclass for c in spec.classes.values()})),
+            cost="cpu",
+        )
 
     @property
     def precision(self) -> Precision:

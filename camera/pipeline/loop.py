@@ -288,7 +288,7 @@ class Pipeline:
     def _detect(self, frame: Frame, regions: list[Region]) -> list[Detection]:
         assert self.detector is not None
         started = time.perf_counter()
-        detections = self.detector.detect(frame.image, regions)
+        detections = self.detector.detect_frame(frame, regions)
         self.stats.detector_seconds += time.perf_counter() - started
         self.stats.detector_calls += 1
         self.stats.detector_crops += len(regions)
