@@ -141,7 +141,7 @@ def main() -> None:
     )
     runtime = Runtime(config, RunOptions(use_mqtt=False, use_governor=False))
     before = rss_mb()  # the camera as it runs, before anything of the page is imported
-    from camera.web.auth import PasswordFile
+    from camera.site.auth import PasswordFile
     from camera.web.service import attach_web
 
     PasswordFile(state).set(PASSWORD)

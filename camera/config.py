@@ -32,11 +32,11 @@ from camera.motion import MotionConfig, RegionConfig
 from camera.mqtt import MqttConfig
 from camera.record.config import ClipsConfig
 from camera.section import Section
+from camera.site.config import WebConfig
 from camera.sources import SourceConfig
 from camera.store import StoreConfig
 from camera.track import TrackerConfig
 from camera.track.zones import Zone, ZoneName, unknown_alert_zones
-from camera.web.config import WebConfig
 
 log = logging.getLogger(__name__)
 

@@ -34,9 +34,10 @@ def test_wheel_carries_the_models_as_package_data_and_finds_them(tmp_path: Path)
     bundled = {n.removeprefix("camera/bundled_models/") for n in names if "bundled_models/" in n}
     assert bundled == expected  # every model the manifest names, no build script
     assert "camera/py.typed" in names
-    web = REPO / "camera" / "web"
-    for asset in [*web.glob("templates/*"), *web.glob("static/*")]:
-        assert asset.relative_to(REPO).as_posix() in names  # the page works offline
+    for site in ("site", "web", "home"):
+        folder = REPO / "camera" / site
+        for asset in [*folder.glob("templates/*"), *folder.glob("static/*")]:
+            assert asset.relative_to(REPO).as_posix() in names  # the pages work offline
     assert not any(n.startswith(("tests/", "bench/", "models/")) for n in names)
     # The demo needs nothing but the package; the web page serves the blueprints.
     assert {"camera/demo/photos/astronaut.png", "camera/demo/photos/chelsea.png"} <= names

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from camera.web.clients import client_address, parse_networks
+from camera.site.clients import client_address, parse_networks
 
 LOCAL = parse_networks(["127.0.0.1", "::1"])
 HOME_PROXIES = parse_networks(["127.0.0.1", "192.168.1.0/24"])

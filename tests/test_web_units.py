@@ -13,11 +13,11 @@ import pytest
 from camera.app import stage_configs
 from camera.config import ConfigFileWatch, RondaConfig, parse_config
 from camera.pipeline import FrameOutcome, Pipeline
+from camera.site.auth import LoginThrottle, PasswordFile, Sessions
 from camera.sources.video import VideoFileSource
 from camera.store import Database, EventFilter, EventStore
 from camera.types import Frame, Policy
 from camera.web.areas import AreaError, Areas, render
-from camera.web.auth import LoginThrottle, PasswordFile, Sessions
 from camera.web.broker_stats import BrokerStats
 from camera.web.context import WebContext
 from camera.web.health import health_payload

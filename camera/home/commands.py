@@ -65,7 +65,7 @@ def serve(config: HomeFile, port: int | None, verbose: bool) -> int:
 
     from camera.console import setup_logging
     from camera.home.service import Home, HomeError
-    from camera.web.site import WebError
+    from camera.site.server import WebError
 
     setup_logging(config.logging.level, verbose=verbose)
     stop = threading.Event()

@@ -1,8 +1,8 @@
 """The home page's site: the overview, pictures from the home's store, whole-home commands.
 
-Login, CSRF checks and the response headers are the camera page's own
-(``camera.web.security``), fed with this site's ``Access``; so is the login page (the camera's
-template, in this site's frame).
+Login, CSRF checks and the response headers come from the site kit (``camera.site.security``),
+fed with this site's ``Access``; so do the login page and the base layout (the kit's templates,
+in this site's frame).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from aiohttp import web
 
 from camera.home.listener import CommandError, HomeListener, parse_minutes
 from camera.home.store import HomeStore
-from camera.web.auth import Access
-from camera.web.render import Frame, NavLink, environment, render
-from camera.web.security import guarded_app
+from camera.site.auth import Access
+from camera.site.render import Frame, NavLink, environment, render
+from camera.site.security import guarded_app
 
 HOME_STATIC = Path(__file__).resolve().parent / "static"
 LABELS = ("person", "pet")

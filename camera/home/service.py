@@ -15,8 +15,8 @@ from camera.home.listener import HomeListener
 from camera.home.pages import HomeSite, build_home_app
 from camera.home.settings import HomeFile
 from camera.home.store import HomeStore
-from camera.web.auth import Access, PasswordFile
-from camera.web.site import SiteServer
+from camera.site.auth import Access, PasswordFile
+from camera.site.server import SiteServer
 
 log = logging.getLogger(__name__)
 

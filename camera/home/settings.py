@@ -18,8 +18,8 @@ from camera.home.config import HomeConfig
 from camera.mqtt.config import MqttConfig
 from camera.section import Section
 from camera.service.layout import service_state_dir
+from camera.site.config import WebConfig
 from camera.store.config import StoreConfig
-from camera.web.config import WebConfig
 
 CAMERA_SECTIONS = frozenset(
     {

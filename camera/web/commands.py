@@ -69,7 +69,7 @@ def cmd_web(args: argparse.Namespace) -> int:
 def set_password(
     state_dir: Path, from_stdin: bool, command: str = "ronda web passwd", restart: str = "ronda"
 ) -> int:
-    from camera.web.auth import PasswordError, PasswordFile
+    from camera.site.auth import PasswordError, PasswordFile
 
     passwords = PasswordFile(state_dir)
     if from_stdin:

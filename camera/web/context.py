@@ -14,8 +14,8 @@ from aiohttp import web
 
 from camera.config import RondaConfig
 from camera.controls import Controls
+from camera.site.auth import Access
 from camera.store import Database, EventStore, Outbox
-from camera.web.auth import Access
 from camera.web.live import Areas, LiveEncoder, LiveFeed
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
 """The owner's controls on the web page: the same ``Controls.change`` that the MQTT command
-topics call, behind the page's login and CSRF check (``camera.web.security``).
+topics call, behind the page's login and CSRF check (``camera.site.security``).
 
 A form post (the page works without JavaScript) is answered with a redirect back to the page
 it came from; a refused value shows as one line there.  Under ``ronda web`` no camera runs in
@@ -14,8 +14,8 @@ from urllib.parse import quote
 from aiohttp import web
 
 from camera.controls import ControlError
+from camera.site.security import safe_next
 from camera.web.context import CONTEXT
-from camera.web.security import safe_next
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from aiohttp import web
 
+from camera.site.render import render
 from camera.store import EventFilter, StoredEvent
 from camera.web.context import CONTEXT, WebContext
-from camera.web.render import render
 
 log = logging.getLogger(__name__)
 

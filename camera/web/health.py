@@ -20,8 +20,8 @@ from aiohttp import web
 
 from camera.app import local_midnight
 from camera.controls.state import SENSITIVITIES
+from camera.site.render import render
 from camera.web.context import CONTEXT, WebContext
-from camera.web.render import render
 
 LAST_EVENTS = 5
 STALL_S = 30.0

@@ -13,9 +13,9 @@ import logging
 
 from aiohttp import web
 
+from camera.site.render import render
 from camera.web.context import CONTEXT, WebContext
 from camera.web.live import LiveFeed, LiveFrame
-from camera.web.render import render
 
 log = logging.getLogger(__name__)
 

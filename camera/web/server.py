@@ -1,13 +1,17 @@
 """The camera's web page: its routes, and its server with the live feed wired
-(``camera.web.site`` serves it, on its own thread and event loop)."""
+(``camera.site.server`` serves it, on its own thread and event loop)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 from aiohttp import web
 
+from camera.site.render import Frame, NavLink, environment
+from camera.site.security import guarded_app
+from camera.site.server import STATIC, SiteServer, WebError
 from camera.web.blueprints import PREFIX as BLUEPRINTS
 from camera.web.blueprints import blueprint
 from camera.web.context import CONTEXT, WebContext
@@ -22,11 +26,11 @@ from camera.web.events_pages import (
 )
 from camera.web.health import api_health, status_page
 from camera.web.live_pages import FRAME_SIGNAL, FrameSignal, live_page, mjpeg, snapshot
-from camera.web.render import Frame, NavLink, environment
-from camera.web.security import guarded_app
-from camera.web.site import STATIC, SiteServer, WebError
 
 __all__ = ["STATIC", "WebError", "WebServer", "build_app"]
+
+WEB_STATIC = Path(__file__).resolve().parent / "static"
+"""The camera page's own scripts (the masks editor), beside the kit's shared ``/static``."""
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +44,10 @@ CAMERA_NAV = (
 
 def build_app(context: WebContext) -> web.Application:
     frame = Frame(
-        context.config.camera.name, context.live is not None, environment(), nav=CAMERA_NAV
+        context.config.camera.name,
+        context.live is not None,
+        environment("camera.web"),
+        nav=CAMERA_NAV,
     )
     app = guarded_app(
         context.access,
@@ -62,7 +69,9 @@ def build_app(context: WebContext) -> web.Application:
             web.get("/favicon.ico", favicon),
             web.post("/masks", save_areas),
             web.get(BLUEPRINTS + "{name}", blueprint),
+            web.static("/web-static", WEB_STATIC, follow_symlinks=False, append_version=False),
         ],
+        public=(BLUEPRINTS,),
     )
     app[CONTEXT] = context
     return app

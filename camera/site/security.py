@@ -17,19 +17,20 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from camera.web.auth import Access, Session, same_token
-from camera.web.blueprints import PREFIX as BLUEPRINTS
-from camera.web.clients import client_address
-from camera.web.render import FRAME, Frame, render
-from camera.web.site import MAX_BODY, STATIC
+from camera.site.auth import Access, same_token
+from camera.site.clients import client_address
+from camera.site.render import FRAME, SESSION, Frame, render
+from camera.site.server import MAX_BODY, STATIC
 
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "ronda_session"
 LOGIN_COOKIE = "ronda_login"
-SESSION = web.RequestKey("session", Session)
 ACCESS = web.AppKey("access", Access)
 """Set by every site that uses these handlers (the camera's page, the home page)."""
+PUBLIC_PREFIXES = web.AppKey("public_prefixes", tuple[str, ...])
+"""Paths under these need no session: the shared static files, and what a site adds (the
+camera's page: the blueprints Home Assistant fetches)."""
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 PUBLIC_PATHS = frozenset({"/login", "/favicon.ico"})
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -67,7 +68,7 @@ def _set_headers(response: web.StreamResponse) -> None:
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     access = request.app[ACCESS]
     path = request.path
-    if path in PUBLIC_PATHS or path.startswith(("/static/", BLUEPRINTS)):
+    if path in PUBLIC_PATHS or path.startswith(request.app[PUBLIC_PREFIXES]):
         return await handler(request)
     if path == "/api/health" and access.health_without_login:
         return await handler(request)
@@ -199,12 +200,17 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 
 def guarded_app(
-    access: Access, frame: Frame, routes: list[web.AbstractRouteDef]
+    access: Access,
+    frame: Frame,
+    routes: list[web.AbstractRouteDef],
+    public: tuple[str, ...] = (),
 ) -> web.Application:
     """A site behind these rules: the headers and the guard on every request, the login page,
-    login and logout, the shared static files (``/static``), then the site's own ``routes``."""
+    login and logout, the shared static files (``/static``), then the site's own ``routes``;
+    paths under ``public`` need no login either."""
     app = web.Application(middlewares=[security_headers, guard], client_max_size=MAX_BODY)
     app[ACCESS] = access
+    app[PUBLIC_PREFIXES] = ("/static/", *public)
     app[FRAME] = frame
     app.add_routes(
         [

@@ -10,6 +10,8 @@ from typing import Any
 from aiohttp import web
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
+from camera.site.auth import Session
+
 REPLAY_EPOCH_LIMIT = 1e9
 """Event times below this are seconds into a recording (replay), not wall-clock time."""
 
@@ -17,7 +19,7 @@ REPLAY_EPOCH_LIMIT = 1e9
 @dataclass(frozen=True)
 class Frame:
     """What the frame of every page of a site shows: its name (title, header), whether there is
-    a live view to link to, the templates (a site's own first, then the camera page's, so the
+    a live view to link to, the templates (a site's own first, then the kit's, so the
     login page and the base layout are shared), its menu and any stylesheet of its own."""
 
     name: str
@@ -40,15 +42,17 @@ class NavLink:
 
 
 FRAME = web.AppKey("frame", Frame)
+SESSION = web.RequestKey("session", Session)
+"""The logged-in session of a request, set by the guard (``camera.site.security``)."""
 
 
 @functools.cache
 def environment(first: str | None = None) -> Environment:
-    """The camera page's templates; ``first`` names a package whose own ``templates`` folder is
-    searched before them (the home page's)."""
+    """The kit's templates (the base layout, the login page); ``first`` names a package whose
+    own ``templates`` folder is searched before them (the camera's page, the home page)."""
     loaders = [PackageLoader(first, "templates")] if first else []
     env = Environment(
-        loader=ChoiceLoader([*loaders, PackageLoader("camera.web", "templates")]),
+        loader=ChoiceLoader([*loaders, PackageLoader("camera.site", "templates")]),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -88,8 +92,6 @@ def age(seconds: float) -> str:
 
 
 def render(request: web.Request, template: str, status: int = 200, **values: Any) -> web.Response:
-    from camera.web.security import SESSION
-
     frame = request.app[FRAME]
     session = request.get(SESSION)
     html = frame.environment.get_template(template).render(

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 
 from camera.section import Section
-from camera.web.clients import Network, parse_networks
+from camera.site.clients import Network, parse_networks
 
 
 class WebConfig(Section):

@@ -6,8 +6,8 @@ requests (phones seek in clips) without loading files into memory; aarch64 wheel
 serves every viewer, so a Pi Zero 2 W (512 MB, 4 slow cores) pays for no thread per connection.
 Idle, the thread sleeps in ``epoll`` and holds no GIL, so the frame loop does not notice it.
 
-The camera's page (``camera.web.server``) and the home page (``camera.home``) are two sites;
-this module imports neither, so the home page does not load the camera's.
+The camera's page (``camera.web.server``) and the home page (``camera.home``) are two sites
+built on this kit; the kit imports neither, so the home page does not load the camera's.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from camera.web.config import WebConfig
+from camera.site.config import WebConfig
 
 log = logging.getLogger(__name__)
 

@@ -29,8 +29,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 if TYPE_CHECKING:
-    from camera.web.clients import Network
-    from camera.web.config import WebConfig
+    from camera.site.clients import Network
+    from camera.site.config import WebConfig
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ class Access:
     """Who may see a site: its password file, sessions, login throttle and the header rules.
 
     The camera's page and the home page (``camera.home``) each build one from their ``web:``
-    section and state directory; ``camera.web.security`` reads it from the application, so both
+    section and state directory; ``camera.site.security`` reads it from the application, so both
     sites log in, check CSRF tokens and throttle guessers with the same code."""
 
     passwords: PasswordFile
