@@ -1,27 +1,38 @@
-"""Detector benchmark: every model variant's size, latency, and accuracy on the labelled footage.
+"""Detector survey: every model variant's size, arithmetic, latency and accuracy, in one run.
 
-Run from the repo root:  ``.venv/bin/python bench/detector.py [--runs 50] [--every 5]``
+Run from the repo root:  ``nice -n 10 .venv/bin/python bench/detector.py --manifest A --manifest B``
 On a Pi, as its owner would:  ``.venv/bin/python bench/detector.py --speed-only``
 
-1. Size and latency of every manifest variant at 1 and 2 threads (median and p95 of ``--runs``
-   inferences of a real letterboxed frame; the variants take turns run by run, so a load spike
-   on a shared machine hits all alike).  Per input size, int8 against float32: targets int8
-   <= 27 % of float32's size and <= 55 % of its latency.
-2. Frame-level precision and recall per label and variant on ``tests/footage``: every
-   ``--every``-th frame of each clip plus the stills, the whole frame as one region.  A frame
-   counts as positive for a label when a detection of it reaches the tracker's threshold (and
-   min_area).  Frames within ``--margin`` frames of a labelled boundary are not scored (the
-   manifest allows +-3..5).  Target: int8 within 1 point of float32 at each input size.
-3. Every frame of the dog clip: does any variant yield a ``person`` at the threshold?
+1. **Cost**: file size, G multiply-accumulates (counted from the TFLite graph's convolutions and
+   fully connected layers), latency at each ``--threads`` count (median and min of ``--runs``
+   inferences of a real letterboxed photo; the variants take turns run by run, so a load spike
+   on a shared machine hits all alike), and the Pi 4 / Pi 5 / Zero 2 W estimate of
+   ``docs/models.md`` (published TFLite figures scaled by the arithmetic).
+2. **Frames**: precision and recall per label on every ``--every``-th frame of each clip of each
+   ``--frames`` manifest (default ``tests/footage``; the eval set's and real footage's
+   manifests work as they are) plus its stills, the whole frame as one region.  A frame is
+   positive for a label when a detection of it reaches the tracker's threshold (and min_area);
+   at that threshold and over a sweep.  Frames within ``--margin`` frames of a labelled
+   boundary are not scored for that label.  The clips that gave each variant its false
+   positives are named, since a false "person" is the complaint owners have about peers.
+3. **int8 - float32** per variant pair (same name but the precision): target within 1 point.
+4. **Events** (``--events MANIFEST``, repeatable): ``ronda eval`` on each manifest with each
+   variant pinned (``detector.variant``), in this process: precision, recall, alerts per visit,
+   confusions, false alarms, still things alerted.
+
+The summary (``--json``) holds every number printed.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
+import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,95 +46,141 @@ from camera.detect.manifest import ModelSpec, bundled_manifest, read_manifest
 from camera.detect.runtime import load_model
 from camera.detect.selection import by_accuracy
 from camera.detect.tflite import TFLiteDetector
+from camera.eval.manifest import load_manifest
 from camera.sources import open_replay
 from camera.track.config import TrackerConfig
 from camera.types import Box, Region
 
-FOOTAGE = Path("tests/footage")
-DOG_CLIP = "clips/opencvcourse_dog.mp4"
+FOOTAGE = Path("tests/footage/manifest.json")
+PHOTO = Path("tests/footage/stills/darknet_dog.jpg")
 LABELS = ("person", "pet")
-SWEEP = (0.3, 0.4, 0.5, 0.6)
+SWEEP = (0.3, 0.4, 0.5, 0.6, 0.7)
 SIZE_TARGET, LATENCY_TARGET, ACCURACY_TARGET = 0.27, 0.55, 1.0
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+# Pi estimates (docs/models.md, "What to expect"): XNNPACK's README, MobileNet v2 (0.30 G MAC) on
+# a Pi 4 with 4 threads: 46 ms float32, 17 ms int8; Ronda's 2 threads take about twice that.
+# Pi 5: 4.8x faster than a Pi 4 on the same TFLite models (Alasdair Allan's benchmarks:
+# MobileNet v2 112.6 vs 23.5 ms).  Zero 2 W: the Pi 3 B+'s SoC at 1.0 instead of 1.4 GHz; Allan
+# has the Pi 3 B+ 3.37x slower than a Pi 4 (379.6 vs 112.6 ms), so 3.37 x 1.4 = 4.7x.
+MOBILENET_V2_GMAC = 0.30
+PI4_4T_MS = {"float32": 46.0, "int8": 17.0}
+PI5_SPEEDUP, ZERO2_SLOWDOWN = 4.8, 4.7
 
 
-def variants(manifests: list[Path] | None = None) -> list[ModelSpec]:
-    """Every variant of ``manifests`` (default: the bundled one), most accurate first."""
-    specs = [s for m in manifests or [bundled_manifest()] for s in read_manifest(m)]
-    return by_accuracy(specs)
+def variants(manifests: list[Path] | None = None) -> tuple[list[ModelSpec], dict[str, Path]]:
+    """Every variant of ``manifests`` (default: the bundled one), most accurate first, and the
+    manifest each came from (``ronda eval`` pins a variant of one manifest)."""
+    specs, origin = [], {}
+    for manifest in manifests or [bundled_manifest()]:
+        for spec in read_manifest(manifest):
+            specs.append(spec)
+            origin[spec.name] = manifest
+    return by_accuracy(specs), origin
 
 
 def pairs(specs: list[ModelSpec]) -> list[tuple[ModelSpec, ModelSpec]]:
-    """(int8, float32) of the same family and input size."""
+    """(int8, float32) pairs: variants whose names differ only in the precision."""
+    by_name = {s.name: s for s in specs}
     found = []
-    for family in dict.fromkeys(s.family for s in specs):
-        for size in sorted({s.input_size for s in specs}, reverse=True):
-            same = {s.precision: s for s in specs if s.input_size == size and s.family == family}
-            if {"int8", "float32"} <= set(same):
-                found.append((same["int8"], same["float32"]))
+    for spec in specs:
+        if spec.precision == "int8":
+            twin = by_name.get(spec.name.replace("int8", "float32"))
+            if twin is not None and twin.precision == "float32":
+                found.append((spec, twin))
     return found
 
 
-def short(spec: ModelSpec) -> str:
-    """The variant name without its family prefix, for narrow table columns."""
-    return spec.name.split("-", 1)[-1]
+# -- 1. cost ---------------------------------------------------------------------------------------
 
 
-# -- 1. size and latency -------------------------------------------------------------------------
+MAC_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"}
 
 
-def latency(runs: int, image: np.ndarray, specs: list[ModelSpec]) -> dict[tuple[str, int], list]:
-    models = {
-        (spec.name, threads): load_model(spec.path, threads) for spec in specs for threads in (1, 2)
-    }
-    sizes = {spec.name: spec.input_size for spec in specs}
-    pixels = {key: letterbox(image, sizes[key[0]])[0] for key in models}
-    times: dict[tuple[str, int], list[float]] = {key: [] for key in models}
-    for key, model in models.items():
-        for _ in range(3):
-            model.run(pixels[key])
-    for _ in range(runs):
-        for key, model in models.items():
-            start = time.perf_counter()
-            model.run(pixels[key])
-            times[key].append((time.perf_counter() - start) * 1000.0)
+def gmac(spec: ModelSpec) -> float | None:
+    """G multiply-accumulates of one inference, from the TFLite graph (None for other files)."""
+    if spec.path.suffix != ".tflite":
+        return None
+    model = load_model(spec.path, 1)
+    interpreter = model.interpreter
+    shapes = {t["index"]: t["shape"] for t in interpreter.get_tensor_details()}  # type: ignore[attr-defined]
+    total = 0
+    for op in interpreter._get_ops_details():  # type: ignore[attr-defined]
+        if op["op_name"] not in MAC_OPS:
+            continue
+        output = shapes[op["outputs"][0]]
+        weights = shapes[op["inputs"][1]]
+        if op["op_name"] == "DEPTHWISE_CONV_2D":  # weights [1, kh, kw, channels]
+            total += int(np.prod(output)) * int(weights[1]) * int(weights[2])
+        elif op["op_name"] == "FULLY_CONNECTED":  # weights [out, in]
+            total += int(np.prod(output)) * int(weights[1])
+        else:  # CONV_2D / TRANSPOSE_CONV weights [out, kh, kw, in]
+            total += int(np.prod(output)) * int(np.prod(weights[1:]))
+    return total / 1e9
+
+
+def pi_estimates(spec: ModelSpec, g: float | None) -> dict[str, float] | None:
+    """Pi 4, Pi 5 and Zero 2 W milliseconds with 2 threads, scaled by the arithmetic."""
+    if g is None:
+        return None
+    pi4 = g / MOBILENET_V2_GMAC * PI4_4T_MS[spec.precision] * 2
+    return {"pi4": pi4, "pi5": pi4 / PI5_SPEEDUP, "zero2w": pi4 * ZERO2_SLOWDOWN}
+
+
+def latency(
+    runs: int, image: np.ndarray, specs: list[ModelSpec], threads: list[int]
+) -> dict[tuple[str, int], list[float]]:
+    times: dict[tuple[str, int], list[float]] = {}
+    for count in threads:  # one thread count at a time: fewer interpreters in memory
+        models = {spec.name: load_model(spec.path, count) for spec in specs}
+        pixels = {s.name: letterbox(image, s.input_size)[0] for s in specs}
+        for name, model in models.items():
+            for _ in range(3):
+                model.run(pixels[name])
+            times[(name, count)] = []
+        for _ in range(runs):
+            for name, model in models.items():
+                start = time.perf_counter()
+                model.run(pixels[name])
+                times[(name, count)].append((time.perf_counter() - start) * 1000.0)
+        del models
     return times
 
 
-def print_speed(times: dict, specs: list[ModelSpec], summary: dict) -> None:
-    print("\n## Size and latency (ms per inference at the variant's input size)\n")
-    header = "".join(f"{f'{t} thr med':>11}{'p95':>7}{'min':>7}" for t in (1, 2))
-    print(f"{'variant':<24}{'size MB':>9}{header}")
+def print_cost(times: dict, specs: list[ModelSpec], threads: list[int], summary: dict) -> None:
+    print(f"\n## Cost (ms per inference at the variant's input size; load {_load()})\n")
+    header = "".join(f"{f'{t}t med':>9}{'min':>7}" for t in threads)
+    print(f"{'variant':<26}{'MB':>6}{'G MAC':>7}{header}{'Pi4 2t':>8}{'Pi5 2t':>8}{'Zero2W':>8}")
+    cost = summary.setdefault("cost", {})
     for spec in specs:
+        g = gmac(spec)
+        estimate = pi_estimates(spec, g)
+        row = cost.setdefault(spec.name, {"size_mb": spec.size / 1e6, "gmac": g, "pi": estimate})
         cells = ""
-        for threads in (1, 2):
-            t = times[(spec.name, threads)]
-            cells += f"{np.median(t):>11.1f}{np.percentile(t, 95):>7.1f}{min(t):>7.1f}"
-            summary.setdefault("latency_ms", {}).setdefault(spec.name, {})[threads] = float(
-                np.median(t)
-            )
-        print(f"{spec.name:<24}{spec.size / 1e6:>9.2f}{cells}")
-    summary["size_mb"] = {s.name: s.size / 1e6 for s in specs}
-    summary["models_mb_total"] = sum(s.size for s in specs) / 1e6
-    print(f"\nall variants together: {summary['models_mb_total']:.1f} MB")
+        for count in threads:
+            t = times[(spec.name, count)]
+            cells += f"{np.median(t):>9.1f}{min(t):>7.1f}"
+            row.setdefault("median_ms", {})[count] = float(np.median(t))
+            row.setdefault("min_ms", {})[count] = float(min(t))
+        g_text = f"{g:>7.2f}" if g is not None else f"{'–':>7}"
+        pis = "".join(f"{estimate[k]:>8.0f}" for k in ("pi4", "pi5", "zero2w")) if estimate else ""
+        print(f"{spec.name:<26}{spec.size / 1e6:>6.2f}{g_text}{cells}{pis}")
     for q_spec, f_spec in pairs(specs):
         size_ratio = q_spec.size / f_spec.size
-        print(f"\n{short(q_spec)}: int8/float32 size {size_ratio:.1%}"
-              f"  (target <= {SIZE_TARGET:.0%})")  # fmt: skip
-        for threads in (1, 2):
-            q, f = times[(q_spec.name, threads)], times[(f_spec.name, threads)]
-            ratio = np.median(q) / np.median(f)
-            summary.setdefault("latency_ratio", {})[f"{short(q_spec)}/{threads}t"] = ratio
-            best = min(q) / min(f)
-            print(f"{short(q_spec)}: int8/float32 latency, {threads} thread(s): "
-                  f"{ratio:.1%} of median, {best:.1%} of min  "
-                  f"(target <= {LATENCY_TARGET:.0%})")  # fmt: skip
+        ratios = ", ".join(
+            f"{count}t {np.median(times[(q_spec.name, count)]) / np.median(times[(f_spec.name, count)]):.0%}"  # noqa: E501
+            for count in threads
+        )
+        print(f"{q_spec.name}: int8/float32 size {size_ratio:.1%} (target <= {SIZE_TARGET:.0%}), "
+              f"latency {ratios} (target <= {LATENCY_TARGET:.0%})")  # fmt: skip
 
 
-# -- 2. accuracy on the footage --------------------------------------------------------------------
+# -- 2. accuracy on labelled frames ----------------------------------------------------------------
 
 
 @dataclass
 class Frame:
+    part: str
     source: str
     image: np.ndarray
     truth: dict[str, bool]  # label -> present; a label missing here is not scored
@@ -131,9 +188,10 @@ class Frame:
 
 @dataclass
 class Tally:
-    """Frame counts per (precision, label, threshold)."""
+    """Frame counts per (variant, part, label, threshold), and where false positives came from."""
 
     counts: dict = field(default_factory=dict)
+    false_from: dict = field(default_factory=dict)
 
     def add(self, key: tuple, truth: bool, predicted: bool) -> None:
         tp, fp, fn, n = self.counts.get(key, (0, 0, 0, 0))
@@ -141,30 +199,19 @@ class Tally:
                             fn + (truth and not predicted), n + 1)  # fmt: skip
 
     def rates(self, key: tuple) -> tuple[float, float, int, int]:
-        tp, fp, fn, n = self.counts.get(key, (0, 0, 0, 0))
+        """precision %, recall %, positives, frames; summed over parts when key[1] is None."""
+        if key[1] is None:
+            rows = [v for k, v in self.counts.items() if (k[0], *k[2:]) == (key[0], *key[2:])]
+        else:
+            rows = [self.counts.get(key, (0, 0, 0, 0))]
+        tp, fp, fn, n = (sum(column) for column in zip(*rows, strict=True)) if rows else (0,) * 4
         precision = tp / (tp + fp) if tp + fp else float("nan")
         recall = tp / (tp + fn) if tp + fn else float("nan")
         return precision * 100, recall * 100, tp + fn, n
 
 
-def _in_ranges(index: int, ranges: list, margin: int = 0) -> bool:
-    return any(a - margin <= index <= b + margin for a, b in ranges)
-
-
-def _frame_truth(index: int, labels: dict, margin: int) -> dict[str, bool]:
-    covered = [r for ranges in labels.values() if isinstance(ranges, list) for r in ranges]
-    if not _in_ranges(index, covered):
-        return {}
-    truth = {}
-    for label in LABELS:
-        ranges = labels.get(label, [])
-        inside = _in_ranges(index, ranges)
-        near_edge = _in_ranges(index, ranges, margin) and not _in_ranges(
-            index, [(a + margin, b - margin) for a, b in ranges]
-        )
-        if not near_edge:
-            truth[label] = inside
-    return truth
+def _near_edge(index: int, ranges: list, margin: int) -> bool:
+    return any(abs(index - a) <= margin or abs(index - b) <= margin for a, b in ranges)
 
 
 def _read(path: Path) -> Iterator[tuple[int, np.ndarray]]:
@@ -177,21 +224,34 @@ def _read(path: Path) -> Iterator[tuple[int, np.ndarray]]:
         source.close()
 
 
-def footage_frames(every: int, margin: int) -> Iterator[Frame]:
-    items = json.loads((FOOTAGE / "manifest.json").read_text())["items"]
-    for item in items:
-        path = FOOTAGE / item["path"]
-        if item["path"].startswith("stills/"):
-            labels = item["labels"]
-            counts = {k: v for k, v in labels.items() if k != "other"}  # e.g. "person": 0
-            pet = any(counts.get(k) for k in ("pet", "cat", "dog"))
-            truth = {"person": bool(counts.get("person")), "pet": pet}
-            yield Frame(item["path"], cv2.imread(str(path)), truth)
-            continue
-        for index, image in _read(path):
-            truth = _frame_truth(index, item["labels"], margin)
-            if index % every == 0 and truth:
-                yield Frame(f"{item['path']}#{index}", image, truth)
+def _still_truth(labels: dict) -> dict[str, bool]:
+    counts = {k: v for k, v in labels.items() if k != "other"}  # e.g. "person": 0
+    return {
+        "person": bool(counts.get("person")),
+        "pet": any(counts.get(k) for k in ("pet", "cat", "dog")),
+    }
+
+
+def labelled_frames(manifest: Path, every: int, margin: int) -> Iterator[Frame]:
+    """Frames of every clip of ``manifest`` (every ``every``-th) and its stills, with truth."""
+    part = manifest.parent.name
+    for item in json.loads(manifest.read_text())["items"]:
+        path = manifest.parent / item["path"]
+        if path.suffix.lower() in IMAGE_SUFFIXES:
+            yield Frame(part, item["path"], cv2.imread(str(path)), _still_truth(item["labels"]))
+    for clip in load_manifest(manifest).clips:
+        ranges = {label: [(v.first, v.last) for v in clip.visits if v.label == label]
+                  for label in LABELS}  # fmt: skip
+        for index, image in _read(clip.path):
+            if index % every:
+                continue
+            truth = {
+                label: any(a <= index <= b for a, b in spans)
+                for label, spans in ranges.items()
+                if not _near_edge(index, spans, margin)
+            }
+            if truth:
+                yield Frame(part, f"{clip.name}#{index}", image, truth)
 
 
 def positive(detections, label: str, threshold: float, min_area: float, area: float) -> bool:
@@ -201,82 +261,146 @@ def positive(detections, label: str, threshold: float, min_area: float, area: fl
     )
 
 
-def evaluate(detector, names: list[str], frames: list[Frame], tracker: TrackerConfig) -> Tally:
-    tally = Tally()
+def thresholds(tracker: TrackerConfig, label: str) -> list[float]:
+    return sorted({*SWEEP, tracker.rule(label).threshold})
+
+
+def evaluate(
+    specs: list[ModelSpec], frames: Iterator[Frame], tracker: TrackerConfig, tally: Tally
+) -> int:
+    """Run every variant on every frame (whole frame as one region); returns the frame count."""
+    detectors = {s.name: TFLiteDetector.open([s], DetectorConfig()) for s in specs}
+    count = 0
     for frame in frames:
+        count += 1
         height, width = frame.image.shape[:2]
         region = [Region(Box(0, 0, width, height))]
-        for name in names:
-            detector.set_variant(name)
+        for name, detector in detectors.items():
             found = detector.detect(frame.image, region)
             for label, truth in frame.truth.items():
                 rule = tracker.rule(label)
-                for threshold in sorted({*SWEEP, rule.threshold}):
+                for threshold in thresholds(tracker, label):
                     hit = positive(found, label, threshold, rule.min_area, width * height)
-                    tally.add((name, label, threshold), truth, hit)
-    return tally
+                    tally.add((name, frame.part, label, threshold), truth, hit)
+                    if hit and not truth and threshold == rule.threshold:
+                        clip = frame.source.split("#")[0]
+                        tally.false_from.setdefault((name, label), Counter())[clip] += 1
+    for detector in detectors.values():
+        detector.close()
+    return count
 
 
 def print_accuracy(
-    tally: Tally, specs: list[ModelSpec], tracker: TrackerConfig, frames: list[Frame], summary: dict
+    tally: Tally, specs: list[ModelSpec], tracker: TrackerConfig, parts: list[str], summary: dict
 ) -> None:
-    print(f"\n## Frame-level accuracy on {FOOTAGE} ({len(frames)} frames, whole frame)\n")
-    print(f"{'label':<8}{'thr':>5}  " + "".join(f"{short(s):>16}" for s in specs)
-          + "   (precision / recall %)")  # fmt: skip
-    for label in LABELS:
-        configured = tracker.rule(label).threshold
-        for threshold in sorted({*SWEEP, configured}):
+    accuracy = summary.setdefault("accuracy", {})
+    for part in [*parts, None] if len(parts) > 1 else parts:
+        title = part or "all parts together"
+        summary["overall"] = title
+        print(f"\n## Frames: {title} (precision / recall %, whole frame as one region)\n")
+        print(f"{'variant':<26}" + "".join(
+            f"{label} {t:.2f}".rjust(14) for label in LABELS for t in thresholds(tracker, label)
+            if t in (0.4, tracker.rule(label).threshold, 0.6)))  # fmt: skip
+        for spec in specs:
             cells = ""
-            for spec in specs:
-                p, r, pos, n = tally.rates((spec.name, label, threshold))
-                cells += f"{p:>9.1f} /{r:>5.1f}"
-                if threshold == configured:
-                    summary.setdefault("accuracy", {}).setdefault(spec.name, {})[label] = [p, r]
-                    summary.setdefault("positives", {})[label] = [pos, n]
-            mark = "  <- tracker threshold" if threshold == configured else ""
-            print(f"{label:<8}{threshold:>5.2f}  {cells}{mark}")
-    worst = 0.0
-    print("\nint8 - float32 at the tracker thresholds (points):")
-    for q_spec, f_spec in pairs(specs):
+            for label in LABELS:
+                for threshold in thresholds(tracker, label):
+                    p, r, positives, n = tally.rates((spec.name, part, label, threshold))
+                    entry = accuracy.setdefault(spec.name, {}).setdefault(title, {})
+                    entry.setdefault(label, {})[f"{threshold:.2f}"] = [p, r, positives, n]
+                    if threshold in (0.4, tracker.rule(label).threshold, 0.6):
+                        cells += f"{p:>8.1f}/{r:>5.1f}"
+            print(f"{spec.name:<26}{cells}")
+        first = specs[0].name
+        positives = {
+            label: tally.rates((first, part, label, tracker.rule(label).threshold))[2:]
+            for label in LABELS
+        }
+        print("positives / frames scored: " + ", ".join(
+            f"{label} {pos} of {n}" for label, (pos, n) in positives.items()))  # fmt: skip
+    print("\n## False positives at the alert threshold, by clip (the three worst)\n")
+    for spec in specs:
         for label in LABELS:
-            q, f = summary["accuracy"][q_spec.name][label], summary["accuracy"][f_spec.name][label]
+            worst = tally.false_from.get((spec.name, label), Counter()).most_common(3)
+            if worst:
+                where = ", ".join(f"{clip} {n}" for clip, n in worst)
+                print(f"{spec.name:<26} {label:<7} {where}")
+                summary.setdefault("false_positives", {}).setdefault(spec.name, {})[label] = worst
+
+
+def print_deltas(specs: list[ModelSpec], tracker: TrackerConfig, summary: dict) -> None:
+    found = pairs(specs)
+    if not found:
+        return
+    print("\n## int8 - float32 at the alert thresholds, all parts (points)\n")
+    worst = 0.0
+    title = summary["overall"]
+    for q_spec, f_spec in found:
+        for label in LABELS:
+            key = f"{tracker.rule(label).threshold:.2f}"
+            q = summary["accuracy"][q_spec.name][title][label][key]
+            f = summary["accuracy"][f_spec.name][title][label][key]
             dp, dr = q[0] - f[0], q[1] - f[1]
             worst = max(worst, abs(dp), abs(dr))
-            print(f"  {short(q_spec):<16} {label:<7} precision {dp:+5.1f}  recall {dr:+5.1f}")
+            print(f"  {q_spec.name:<26} {label:<7} precision {dp:+5.1f}  recall {dr:+5.1f}")
     summary["max_delta_points"] = worst
     print(f"largest int8-float32 difference: {worst:.1f} points  (target <= {ACCURACY_TARGET:.0f})")
 
 
-def dog_clip_check(detector, specs: list[ModelSpec], tracker: TrackerConfig, summary: dict) -> None:
-    """Every frame of the dog clip: persons that should not be there, and the pet recall."""
-    person, pet = tracker.rule("person"), tracker.rule("pet")
-    names = [s.name for s in specs]
-    people = dict.fromkeys(names, 0)
-    pets = dict.fromkeys(names, 0)
-    worst = dict.fromkeys(names, 0.0)
-    frames = 0
-    for _, image in _read(FOOTAGE / DOG_CLIP):
-        frames += 1
-        height, width = image.shape[:2]
-        area = width * height
-        for name in names:
-            detector.set_variant(name)
-            found = detector.detect(image, [Region(Box(0, 0, width, height))])
-            scores = [d.score for d in found if d.label == "person"]
-            worst[name] = max([worst[name], *scores])
-            people[name] += positive(found, "person", person.threshold, person.min_area, area)
-            pets[name] += positive(found, "pet", pet.threshold, pet.min_area, area)
-    print(f"\n## Dog clip ({DOG_CLIP}, all {frames} frames, a dog in every one)\n")
-    for name in names:
-        print(f"{name:<24} frames with a person >= {person.threshold:.2f}: {people[name]:>3}   "
-              f"highest person score: {worst[name]:.2f}   "
-              f"pet recall >= {pet.threshold:.2f}: {pets[name] / frames:.1%}")  # fmt: skip
-    summary["dog_clip"] = {
-        "frames": frames,
-        "person_frames": people,
-        "max_person_score": worst,
-        "pet_recall": {n: pets[n] / frames for n in names},
-    }
+# -- 4. events -------------------------------------------------------------------------------------
+
+
+def events(
+    specs: list[ModelSpec], origin: dict[str, Path], manifests: list[Path], summary: dict
+) -> None:
+    """``ronda eval`` on each manifest with each variant pinned (in this process)."""
+    from camera import cli
+
+    print(f"\n## Events: ronda eval, each variant pinned (load {_load()})\n")
+    print(f"{'variant':<26}{'manifest':<34}{'visits':>7}{'alerts':>7}{'prec':>6}{'recall':>7}"
+          f"{'a/visit':>8}{'false':>6}{'still':>6}  confusions")  # fmt: skip
+    timings = ",".join(f"{s.name}=1" for s in specs)  # pinned: nothing to time
+    with tempfile.TemporaryDirectory(prefix="ronda-bench-") as scratch, _env(timings):
+        for spec in specs:
+            for manifest in manifests:
+                config = Path(scratch) / "config.yaml"
+                config.write_text(
+                    "mqtt: {enabled: false}\n"
+                    f"detector: {{manifest: '{origin[spec.name].resolve()}', "
+                    f"variant: {spec.name}}}\n"
+                )
+                out = Path(scratch) / "numbers.json"
+                with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+                    cli.main(["eval", str(manifest), "--config", str(config), "--json", str(out),
+                              "--report", str(Path(scratch) / "report.html")])  # fmt: skip
+                overall = json.loads(out.read_text())["overall"]
+                summary.setdefault("events", {}).setdefault(spec.name, {})[str(manifest)] = overall
+                print(f"{spec.name:<26}{str(manifest)[-33:]:<34}{overall['visits']:>7}"
+                      f"{overall['alerts']:>7}{_num(overall['precision']):>6}"
+                      f"{_num(overall['recall']):>7}{_num(overall['alerts_per_visit']):>8}"
+                      f"{overall['false_alarms']:>6}{overall['still_alerts']:>6}  "
+                      f"{overall['confusions'] or 'none'}", flush=True)  # fmt: skip
+
+
+@contextlib.contextmanager
+def _env(timings: str) -> Iterator[None]:
+    previous = os.environ.get("RONDA_MODEL_TIMINGS")
+    os.environ["RONDA_MODEL_TIMINGS"] = timings
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("RONDA_MODEL_TIMINGS", None)
+        else:
+            os.environ["RONDA_MODEL_TIMINGS"] = previous
+
+
+def _num(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def _load() -> str:
+    return "average " + " / ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def machine() -> str:
@@ -290,51 +414,60 @@ def machine() -> str:
                 flags = set(line.split(":", 1)[1].split())
                 break
     simd = sorted(f for f in flags if f.startswith(("avx", "asimd", "neon")) or "vnni" in f)
-    load = os.getloadavg()[0]
-    return f"{model}, {os.cpu_count()} cores, {' '.join(simd)}; load average {load:.2f}"
+    return f"{model}, {os.cpu_count()} cores, {' '.join(simd)}; load {_load()}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=50, help="timed inferences per variant")
+    parser.add_argument("--runs", type=int, default=30, help="timed inferences per variant")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--every", type=int, default=5, help="score every n-th clip frame")
     parser.add_argument("--margin", type=int, default=5, help="frames not scored at boundaries")
     parser.add_argument("--json", type=Path, help="also write the summary here")
-    parser.add_argument("--speed-only", action="store_true", help="skip the footage evaluation")
+    parser.add_argument("--speed-only", action="store_true", help="cost only, no footage")
+    parser.add_argument("--no-speed", action="store_true", help="accuracy only")
     parser.add_argument(
         "--manifest",
         type=Path,
         action="append",
-        help="a models manifest to take variants from (repeatable; default: the bundled one), "
-        "e.g. a survey candidate's next to the shipped NanoDet",
+        help="a models manifest to take variants from (repeatable; default: the bundled one)",
+    )
+    parser.add_argument("--only", action="append", default=[], help="variants whose name has TEXT")
+    parser.add_argument(
+        "--frames",
+        type=Path,
+        action="append",
+        help=f"a labelled manifest to score frames of (repeatable; default {FOOTAGE})",
+    )
+    parser.add_argument(
+        "--events", type=Path, action="append", default=[], help="ronda eval this manifest too"
     )
     args = parser.parse_args()
 
     import ai_edge_litert
 
-    print(f"# Ronda detector benchmark\n\n{machine()}")
+    print(f"# Ronda detector survey\n\n{machine()}")
     print(f"runtime: ai_edge_litert {getattr(ai_edge_litert, '__version__', '?')}")
-    summary: dict = {}
-    if not (FOOTAGE / "manifest.json").exists():
-        raise SystemExit(f"{FOOTAGE} not found: run from the repository root")
-    still = cv2.imread(str(FOOTAGE / "stills" / "darknet_dog.jpg"))
-    specs = variants(args.manifest)
-    print_speed(latency(args.runs, still, specs), specs, summary)
+    summary: dict = {"machine": machine()}
+    specs, origin = variants(args.manifest)
+    specs = [s for s in specs if not args.only or any(t in s.name for t in args.only)]
+    if not args.no_speed:
+        still = cv2.imread(str(PHOTO))
+        print_cost(latency(args.runs, still, specs, args.threads), specs, args.threads, summary)
     if not args.speed_only:
-        accuracy(args, specs, summary)
-    print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
+        tracker = TrackerConfig()
+        tally = Tally()
+        manifests = args.frames or [FOOTAGE]
+        for manifest in manifests:
+            n = evaluate(specs, labelled_frames(manifest, args.every, args.margin), tracker, tally)
+            print(f"scored {n} frames of {manifest} (load {_load()})", flush=True)
+        print_accuracy(tally, specs, tracker, [m.parent.name for m in manifests], summary)
+        print_deltas(specs, tracker, summary)
+    if args.events:
+        events(specs, origin, args.events, summary)
+    print(f"\nload at the end: {_load()}")
     if args.json:
-        args.json.write_text(json.dumps(summary, indent=2, default=float) + "\n")
-
-
-def accuracy(args: argparse.Namespace, specs: list[ModelSpec], summary: dict) -> None:
-    tracker = TrackerConfig()
-    detector = TFLiteDetector.open(specs, DetectorConfig())  # every variant, not a ladder
-    frames = list(footage_frames(args.every, args.margin))
-    names = [s.name for s in specs]
-    print_accuracy(evaluate(detector, names, frames, tracker), specs, tracker, frames, summary)
-    dog_clip_check(detector, specs, tracker, summary)
-    detector.close()
+        args.json.write_text(json.dumps(summary, indent=1, default=float) + "\n")
 
 
 if __name__ == "__main__":
