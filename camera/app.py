@@ -130,6 +130,7 @@ class Runtime:
             config.detector,
             cache_dir=self.state_dir,
             rungs=1 + config.governor.deepest_model_step() if governed else 1,
+            pi_camera=options.live_camera and config.source.pi_camera(),
         )
         self.governor = Governor(config.governor, models=self.detector.ladder) if governed else None
         self.link: MqttLink | None = None
@@ -231,6 +232,9 @@ class Runtime:
     ) -> None:
         """Feed every frame of ``source`` through the pipeline until it ends or ``stop`` is set."""
         self._source = source
+        network = getattr(self.detector, "network", None)
+        if network is not None and hasattr(source, "attach_network"):
+            source.attach_network(network)  # the AI Camera: its network opens with the camera
         timing = source if isinstance(source, LiveTiming) else None
         self.pipeline.begin_stream(
             source.name, timing.full_fps if timing else None, live=source.live

@@ -95,6 +95,9 @@ class Frame:
     captured: float | None = None
     """``time.monotonic()`` when the frame was captured (live sources and realtime replays), so
     the pipeline can tell how old a frame is when it gets to it; ``None`` for an unpaced replay."""
+    inferred: tuple[Detection, ...] | None = None
+    """What the camera's own network found in this frame (the AI Camera's IMX500), in frame
+    pixels; ``None`` when the camera runs no network."""
 
     @property
     def size(self) -> tuple[int, int]:
@@ -148,6 +151,11 @@ class Detection:
     box: Box
 
 
+InferenceCost = Literal["cpu", "accelerator", "sensor"]
+"""Where a detector's work is done: the Pi's CPU, an accelerator beside it, or the camera's
+sensor (nothing the Pi pays for in heat or charge)."""
+
+
 @dataclass(frozen=True, slots=True)
 class ModelVariant:
     """One detector model variant as the governor and the stats see it (no file, no weights)."""
@@ -155,6 +163,8 @@ class ModelVariant:
     name: str
     precision: Precision
     input_size: int
+    cost: InferenceCost = "cpu"
+    """``sensor``: pausing this variant saves the Pi nothing, so the governor never pauses it."""
 
 
 class ReadingsDict(TypedDict):

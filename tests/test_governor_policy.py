@@ -87,6 +87,26 @@ def test_rising_temperature_trades_detail_for_survival(caplog: pytest.LogCapture
     assert all(r.levelno == logging.WARNING for r in changes)
 
 
+def test_a_hot_pi_with_an_ai_camera_never_pauses_detection() -> None:
+    """The sensor's network costs the Pi nothing: every level keeps it on and only lowers the
+    frame rate (a Hailo or the CPU pause at critical as before)."""
+    sensor = (ModelVariant("imx500-nanodet_plus_416x416_pp", "int8", 416, cost="sensor"),)
+    hailo = (ModelVariant("hailo-yolov8s_h8l", "int8", 640, cost="accelerator"),)
+    for models, paused in ((sensor, False), (hailo, True)):
+        governor, thermo, pack = make(temp=60.0, percent=80.0, models=models)
+        seen = []
+        for now, (temp, percent) in enumerate(((71.0, 80.0), (78.0, 80.0), (90.0, 5.0))):
+            thermo.value, pack.percent = temp, percent
+            policy = governor.poll(5.0 * (now + 1))
+            seen.append((policy.level, policy.fps, policy.variant, policy.detect))
+        name = models[0].name
+        assert seen == [
+            ("heat-warm", None, name, True),
+            ("heat-hot", 5.0, name, True),
+            ("heat-critical", 2.0, name, not paused),
+        ]
+
+
 def test_cooling_restores_step_by_step_after_hysteresis_and_dwell(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

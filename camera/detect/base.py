@@ -22,16 +22,12 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from camera.types import Detection, Frame, ModelVariant, Precision, Region
+from camera.types import Detection, Frame, InferenceCost, ModelVariant, Precision, Region
 
 BackendKind = Literal["cpu", "imx500", "hailo"]
 Scope = Literal["crops", "frame"]
 """``crops``: the backend runs on each motion region, at its input size; ``frame``: it has
 already looked at the whole frame (a sensor's network) and only filters by region."""
-Cost = Literal["cpu", "accelerator", "sensor"]
-"""Where an inference's work is done: the Pi's CPU (heat, battery), an accelerator beside it
-(its own power, a little CPU for pre- and post-processing), or the camera's sensor (nothing
-the Pi pays for: pausing it would save nothing)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +42,9 @@ class Capabilities:
     """The network's input side in pixels (the region planner sizes crops to it)."""
     labels: tuple[str, ...]
     """The model classes Ronda keeps (``person``, ``cat``, ``dog``: see the manifest)."""
-    cost: Cost
+    cost: InferenceCost
+    """``cpu`` (heat, charge), ``accelerator`` (its own power, a little CPU to prepare crops and
+    read results) or ``sensor`` (nothing the Pi pays for: pausing it would save nothing)."""
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -57,6 +55,30 @@ class Capabilities:
             "labels": list(self.labels),
             "cost": self.cost,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class BackendChoice:
+    """Which backend runs, and why: what ``ronda doctor``, ``ronda models``, the stats and the
+    page report."""
+
+    wanted: str
+    """``detector.backend`` as configured (``auto``, ``cpu``, ``imx500``, ``hailo``)."""
+    kind: BackendKind
+    """What runs."""
+    reason: str
+    fallback: str | None = None
+    """Why the accelerator that was asked for or found does not run (then ``kind`` is cpu)."""
+
+    def as_dict(self) -> dict[str, object]:
+        return {"wanted": self.wanted, "kind": self.kind, "reason": self.reason,
+                "fallback": self.fallback}  # fmt: skip
+
+
+def choice_of(detector: object) -> BackendChoice | None:
+    """The detector's ``BackendChoice`` (set by ``load_detector``; None on a test double)."""
+    choice = getattr(detector, "choice", None)
+    return choice if isinstance(choice, BackendChoice) else None
 
 
 class Detector(Protocol):

@@ -3,11 +3,51 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
 from camera.section import Section
+
+IMX500_MODELS = Path("/usr/share/imx500-models")
+HAILO_MODELS = Path("/usr/share/hailo-models")
+
+
+class Imx500Config(Section):
+    """The Raspberry Pi AI Camera (Sony IMX500): a detector network that runs on the sensor.
+
+    The network file comes with Raspberry Pi OS's ``imx500-models`` package (``sudo apt install
+    imx500-all``).  Only networks with their post-processing on the sensor (``_pp`` in the
+    name) are supported: their outputs are boxes, scores and classes, which cost the Pi nothing
+    to read, where the others leave the decoding to the CPU."""
+
+    network: Path = IMX500_MODELS / "imx500_network_nanodet_plus_416x416_pp.rpk"
+    """The ``.rpk`` network.  NanoDet-Plus 416 (COCO mAP 0.32 in the package's table) by
+    default, the family Ronda runs on the CPU; ``imx500_network_ssd_mobilenetv2_fpnlite_320x320_pp
+    .rpk`` (0.22) is the one Raspberry Pi's demos start with."""
+    labels: Literal["auto", "coco80", "coco91"] = "auto"
+    """How the network numbers its classes: ``auto`` takes the labels the network carries
+    (its ``network_intrinsics``), else COCO's 80 classes for NanoDet and YOLO networks and
+    the 91 ids with gaps (``-``) for SSD and EfficientDet ones, as Raspberry Pi's demos do."""
+    bbox_order: Literal["auto", "yx", "xy"] = "auto"
+    """Box coordinate order: ``auto`` is the network's intrinsics, else ``yx`` (y0, x0, y1, x1)."""
+    bbox_normalization: Literal["auto", "on", "off"] = "auto"
+    """``on``: the network's boxes are in input-tensor pixels (YOLO ``_pp`` networks) and are
+    divided by its input size; ``auto`` is the network's intrinsics, else off (0..1 already)."""
+    first_frame_timeout_s: float = Field(default=900.0, gt=0, le=7200)
+    """How long the first frame may take while the network firmware uploads to the sensor
+    (minutes the first time over I2C; the camera caches it after).  Stalls after that first
+    frame are ``source.stall_timeout_s`` as with any camera."""
+
+
+class HailoConfig(Section):
+    """A Hailo-8 / Hailo-8L accelerator (the AI HAT+ or AI Kit on a Pi 5) through picamera2's
+    ``Hailo`` wrapper (HailoRT from ``sudo apt install hailo-all``)."""
+
+    hef: Path | None = None
+    """The compiled ``.hef`` network, with HailoRT's NMS on the chip; ``null``: the first of
+    ``yolov8s_h8l.hef``, ``yolov8s.hef``, ``yolov6n_h8l.hef``, ``yolov6n.hef`` found in
+    /usr/share/hailo-models (the ``hailo-models`` package)."""
 
 
 class DetectorConfig(Section):
@@ -17,8 +57,18 @@ class DetectorConfig(Section):
     thresholds live in the tracker, which sees a detection over several frames.
     """
 
+    backend: Literal["auto", "cpu", "imx500", "hailo"] = "auto"
+    """Where detection runs: ``auto`` is the AI Camera's sensor when the camera is one (and its
+    network file is installed), else a Hailo accelerator when ``/dev/hailo0`` and a ``.hef``
+    are there, else the CPU.  ``imx500``/``hailo`` ask for one; either way an accelerator that
+    is missing or fails falls back to the CPU with one warning line, and the camera keeps
+    alerting."""
+    imx500: Imx500Config = Imx500Config()
+    hailo: HailoConfig = HailoConfig()
+    device_root: Path = Path("/")
+    """Where ``sys/`` and ``dev/`` are looked up to find accelerators (tests use a fake tree)."""
     manifest: Path | None = None
-    """The models manifest; ``null``: the bundled ``models/manifest.json``."""
+    """The models manifest of the CPU backend; ``null``: the bundled ``models/manifest.json``."""
     variant: str = Field(default="auto", min_length=1, max_length=64)
     """``auto``: time every variant on this device at the first start (cached) and run the most
     accurate one whose latency fits ``budget_ms`` (int8 ones only on a board, or under a

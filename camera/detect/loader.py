@@ -1,11 +1,21 @@
-"""``load_detector``: from configuration to a ready detector, or one clear ModelError."""
+"""``load_detector``: from configuration to a ready detector, or one clear ModelError.
+
+First the backend (``detector.backend``): ``auto`` takes the AI Camera's sensor when the
+camera is one, else a Hailo accelerator, else the CPU (``camera.detect.devices`` finds them
+without importing their drivers).  An accelerator that was asked for or found but cannot be
+opened is one warning line, and the CPU runs instead: the camera keeps alerting.  The CPU
+backend then chooses its model variant and ladder from the manifest and this device's timings.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
+from camera.detect.base import BackendChoice, Detector
 from camera.detect.config import DetectorConfig
+from camera.detect.devices import Probe, probe_hailo, probe_imx500
 from camera.detect.errors import ModelError
 from camera.detect.manifest import ModelSpec, bundled_manifest, read_manifest, verify_file
 from camera.detect.memory import device_memory_bytes
@@ -15,11 +25,89 @@ from camera.detect.timing import Measure, device_timings, measure_latency
 
 log = logging.getLogger(__name__)
 
-# Backend by model file suffix: a new backend is one module plus one line here.
+# CPU backend by model file suffix.
 BACKENDS = {".tflite": TFLiteDetector.open}
+ACCELERATOR_NAMES = {"imx500": "AI Camera", "hailo": "Hailo accelerator"}
+
+
+def _open_imx500(config: DetectorConfig, probe: Probe) -> Detector:
+    from camera.detect.imx500 import Imx500Detector, Imx500Network
+
+    assert probe.model is not None
+    return Imx500Detector(Imx500Network(config, probe.model))
+
+
+def _open_hailo(config: DetectorConfig, probe: Probe) -> Detector:
+    from camera.detect.hailo import HailoDetector
+
+    assert probe.model is not None
+    return HailoDetector.open(probe.model, config)
+
+
+OPENERS: dict[str, tuple[Callable[[DetectorConfig], Probe], Callable[..., Detector]]] = {
+    "imx500": (probe_imx500, _open_imx500),
+    "hailo": (probe_hailo, _open_hailo),
+}
 
 
 def load_detector(
+    config: DetectorConfig,
+    cache_dir: Path | None = None,
+    measure: Measure = measure_latency,
+    rungs: int | None = None,
+    *,
+    pi_camera: bool = False,
+) -> Detector:
+    """The detector ``detector.backend`` asks for on this device (see the module docstring).
+
+    ``pi_camera``: frames come from the Pi's camera through picamera2 (``ronda run`` with that
+    source), the only way to the AI Camera's sensor network; replays never use it.  The
+    detector's ``choice`` says what runs and why.  Raises ModelError only for the CPU backend
+    (see ``load_cpu_detector``)."""
+    wanted = config.backend
+    candidates = (
+        [wanted] if wanted in OPENERS else (["imx500", "hailo"] if wanted == "auto" else [])
+    )
+    missing: list[str] = []
+    fallback: str | None = None
+    for kind in candidates:
+        name = ACCELERATOR_NAMES[kind]
+        if kind == "imx500" and not pi_camera:
+            if wanted == kind:
+                fallback = f"{name}: its network runs only with the picamera2 source (`ronda run`)"
+            continue
+        probe_fn, opener = OPENERS[kind]
+        probe = probe_fn(config)
+        if not probe.usable:
+            missing.append(probe.detail)
+            if wanted == kind:
+                fallback = f"{name}: {probe.detail}"
+            continue
+        try:
+            detector = opener(config, probe)
+        except ModelError as error:
+            fallback = f"{name}: {error}"
+            break
+        log.info("detector: %s (%s)", probe.detail, "detector.backend " + wanted)
+        return _chosen(detector, BackendChoice(wanted, probe.kind, probe.detail))  # type: ignore[arg-type]
+    if fallback is not None:
+        log.warning("%s; detecting on the CPU instead", fallback)
+    detector = load_cpu_detector(config, cache_dir, measure, rungs)
+    if wanted == "cpu":
+        reason = "detector.backend cpu"
+    elif fallback is not None:
+        reason = "fallback"
+    else:
+        reason = "auto: no accelerator" + (f" ({'; '.join(missing)})" if missing else "")
+    return _chosen(detector, BackendChoice(wanted, "cpu", reason, fallback))
+
+
+def _chosen(detector: Detector, choice: BackendChoice) -> Detector:
+    detector.choice = choice  # type: ignore[attr-defined]
+    return detector
+
+
+def load_cpu_detector(
     config: DetectorConfig,
     cache_dir: Path | None = None,
     measure: Measure = measure_latency,

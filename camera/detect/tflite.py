@@ -15,29 +15,24 @@ a governor's request never stops the camera.
 from __future__ import annotations
 
 import logging
-import math
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from camera.detect.base import Capabilities, CropDetector
 from camera.detect.config import DetectorConfig
-from camera.detect.decoding import Decoder, decoder_for
+from camera.detect.crops import detect_on_crops
+from camera.detect.decoding import Candidates, Decoder, decoder_for
 from camera.detect.errors import ModelError
-from camera.detect.letterbox import letterbox
 from camera.detect.manifest import ModelSpec, verify_file
-from camera.detect.merge import merge_detections
 from camera.detect.runtime import LoadedModel, load_model, release_freed_memory
 from camera.detect.selection import Selection
 from camera.detect.timing import DeviceTimings
-from camera.types import Box, Detection, ModelVariant, Precision, Region
+from camera.types import Detection, ModelVariant, Precision, Region
 
 log = logging.getLogger(__name__)
-
-_MIN_CROP = 2  # pixels; a thinner crop carries nothing the model can use
 
 
 @dataclass
@@ -166,44 +161,15 @@ class TFLiteDetector(CropDetector):
         variant = self._active  # one model for the whole frame, whatever set_variant does
         if self._closed or variant is None:
             raise RuntimeError("detector is closed")
-        height, width = image.shape[:2]
-        found: list[tuple[int, np.ndarray, float, int]] = []
-        for index, region in enumerate(regions):
-            crop = _crop_bounds(region.box, width, height)
-            if crop is None:
-                continue
-            found.extend((index, *hit) for hit in self._detect_crop(variant, image, crop))
-        return self._merge(variant, found)
 
-    def _detect_crop(
-        self, variant: _Variant, image: np.ndarray, crop: tuple[int, int, int, int]
-    ) -> Iterator[tuple[np.ndarray, float, int]]:
-        x1, y1, x2, y2 = crop
-        pixels = image[y1:y2, x1:x2]
-        if pixels.ndim == 2:
-            pixels = cv2.cvtColor(pixels, cv2.COLOR_GRAY2BGR)
-        model_input, placement = letterbox(pixels, variant.spec.input_size)
-        with variant.lock:
-            outputs = variant.model.run(model_input)
-        candidates = variant.decoder.decode(outputs, self._config.min_score)
-        boxes = placement.to_source(candidates.boxes) + np.array([x1, y1, x1, y1], np.float32)
-        boxes[:, 0::2] = np.clip(boxes[:, 0::2], x1, x2)
-        boxes[:, 1::2] = np.clip(boxes[:, 1::2], y1, y2)
-        return zip(boxes, candidates.scores, candidates.class_ids, strict=True)
+        def infer(model_input: np.ndarray) -> Candidates:
+            with variant.lock:
+                outputs = variant.model.run(model_input)
+            return variant.decoder.decode(outputs, self._config.min_score)
 
-    def _merge(
-        self, variant: _Variant, found: list[tuple[int, np.ndarray, float, int]]
-    ) -> list[Detection]:
-        if not found:
-            return []
-        groups, boxes, scores, class_ids = zip(*found, strict=True)
-        return merge_detections(
-            np.asarray(boxes, dtype=np.float32),
-            np.asarray(scores, dtype=np.float32),
-            np.asarray(class_ids, dtype=int),
-            np.asarray(groups),
-            variant.spec.classes,
-            self._config.nms_iou,
+        spec = variant.spec
+        return detect_on_crops(
+            image, regions, spec.input_size, infer, spec.classes, self._config.nms_iou
         )
 
     def close(self) -> None:
@@ -211,13 +177,3 @@ class TFLiteDetector(CropDetector):
         self._closed = True
         self._active = None
         release_freed_memory()
-
-
-def _crop_bounds(box: Box, width: int, height: int) -> tuple[int, int, int, int] | None:
-    """Integer pixel bounds of ``box`` inside the frame, or None if too thin to use."""
-    clipped = box.clip(width, height)
-    x1, y1 = math.floor(clipped.x1), math.floor(clipped.y1)
-    x2, y2 = math.ceil(clipped.x2), math.ceil(clipped.y2)
-    if x2 - x1 < _MIN_CROP or y2 - y1 < _MIN_CROP:
-        return None
-    return x1, y1, x2, y2

@@ -71,7 +71,8 @@ def compose(
     """The policy for the current levels; ``level`` is ``normal`` or ``<ladder>-<level>``.
 
     ``models`` is the device's model ladder (normal variant first); a step past its end stays on
-    the cheapest rung.  Without models the policy names none.
+    the cheapest rung.  Without models the policy names none.  A rung that runs on the camera's
+    sensor (the AI Camera) is never paused.
     """
     active = [s for s in standings if not s.base]
     allowed = merge(base, *(s.allowance for s in active))
@@ -79,11 +80,14 @@ def compose(
     worst = max(active, key=lambda s: s.allowance.severity(), default=None)
     level = "normal" if worst is None else f"{worst.ladder}-{worst.level}"
     model = models[min(allowed.model_step, len(models) - 1)] if models else None
+    # A network on the camera's sensor costs the Pi nothing: pausing it would only blind the
+    # camera, so such a rung keeps detecting at every level (the frame rate still drops).
+    free = model is not None and model.cost == "sensor"
     return Policy(
         level=level,
         fps=allowed.fps,
         precision=model.precision if model else None,
-        detect=allowed.detect,
+        detect=allowed.detect or free,
         clips=allowed.clips,
         reason=reason,
         readings=readings,

@@ -134,11 +134,12 @@ def check_models(config: RondaConfig) -> Check:
 
 
 def check_runtime(config: RondaConfig) -> Check:
-    from camera.detect import ModelError, load_detector
+    from camera.detect import ModelError
+    from camera.detect.loader import load_cpu_detector
 
     try:
         # The same timings `ronda run` uses: read from the state directory, measured if absent.
-        detector = load_detector(config.detector, cache_dir=_state(config))
+        detector = load_cpu_detector(config.detector, cache_dir=_state(config))
     except ModelError as error:
         return Check(
             "runtime", "FAIL", str(error), "see the models line; pip install ai-edge-litert"

@@ -29,6 +29,9 @@ from camera.sources import FrameSource
 log = logging.getLogger(__name__)
 
 STATUS_INTERVAL_S = 10.0
+START_EXTENSION_S = 60.0
+"""Each report while the first frame waits on a known cause extends the start by this much:
+well over the source's reporting interval (5 s), so a missed report is not a kill."""
 
 
 class ServiceMonitor:
@@ -102,6 +105,17 @@ class ServiceMonitor:
     def status(self, text: str) -> None:
         """A free-form STATUS, e.g. while the model loads (before any frame)."""
         self.notifier.send(status_field(text))
+
+    def camera_waiting(self, text: str) -> None:
+        """The first frame is late for a known reason (the AI Camera's network firmware
+        uploading, minutes the first time): say so in STATUS and, before READY, push systemd's
+        start timeout out by ``START_EXTENSION_S`` from now, so a slow upload is a progress
+        line, not a failed start.  The watchdog only runs once READY is sent."""
+        if self.ready or self.stopping_sent:
+            return
+        self.notifier.send(
+            status_field(text), f"EXTEND_TIMEOUT_USEC={int(START_EXTENSION_S * 1_000_000)}"
+        )
 
     def stopping(self) -> None:
         """``STOPPING=1``, once: systemd shows "deactivating" while events end and alerts flush."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Protocol, runtime_checkable
+from collections.abc import Iterator, Mapping
+from typing import Any, Protocol, runtime_checkable
 
-from camera.types import Frame
+from camera.types import Detection, Frame
 
 
 class SourceError(Exception):
@@ -53,3 +53,25 @@ class LiveTiming(Protocol):
 
     @property
     def stale_dropped(self) -> int: ...
+
+
+class CameraNetwork(Protocol):
+    """A detector network that runs on the camera's own sensor (the AI Camera's IMX500), as
+    the picamera2 source drives it: the camera is opened by its number, the first frame may
+    wait for the network's firmware to upload, and every completed request's metadata carries
+    the network's output, which ``detections`` turns into boxes in main-stream pixels."""
+
+    @property
+    def camera_num(self) -> int: ...
+
+    @property
+    def first_frame_timeout_s(self) -> float: ...
+
+    def waiting(self, seconds: float) -> None:
+        """No frame yet, ``seconds`` after the camera started: say how the upload goes."""
+        ...
+
+    def detections(self, metadata: Mapping[str, Any], camera: Any) -> tuple[Detection, ...]:
+        """What the network found in the frame of ``metadata`` (the last result when this frame
+        carries none: the network runs at its own rate)."""
+        ...

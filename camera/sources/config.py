@@ -44,3 +44,8 @@ class SourceConfig(Section):
     (soaks and benchmarks)."""
     stall_timeout_s: float = Field(10.0, gt=0, le=600)
     """A live source that delivers no frame for this long is reopened."""
+
+    def pi_camera(self) -> bool:
+        """The source is the Pi's CSI camera through picamera2 (the only one with a sensor
+        network: the AI Camera)."""
+        return self.kind == "picamera2" or (self.kind == "auto" and self.uri == "picamera2")

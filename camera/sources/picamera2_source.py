@@ -17,6 +17,12 @@ A camera must never end the program: an error while opening or capturing, or no 
 logged once with its recovery.  If it never comes back, the frame loop makes no progress, so
 the systemd watchdog restarts the whole service.
 
+With the AI Camera (IMX500) running Ronda's detector on its sensor, the detector backend
+attaches its network (``attach_network``) before the first frame: the camera is opened by the
+sensor's number, the first frame may wait minutes while the network firmware uploads (the
+network reports progress meanwhile; a stall is only counted once frames flow), and each
+frame carries what the network found (``Frame.inferred``).
+
 picamera2 and libcamera are imported here only, when this source is created: they come from
 apt (``python3-picamera2``), not PyPI, and exist only on a Pi.
 """
@@ -34,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from camera.sources.backoff import Backoff
-from camera.sources.base import SourceError
+from camera.sources.base import CameraNetwork, SourceError
 from camera.sources.config import SourceConfig
 from camera.sources.picamera2_clips import (
     CameraClipEncoder,
@@ -52,6 +58,8 @@ _MAX_TIMESTAMP_AGE_S = 5.0
 """A sensor timestamp older than this (or in the future) is not trusted: the wall clock is."""
 DEFAULT_MOTION_HEIGHT = 100
 """The motion stage's working height at the default sensitivity (``motion.height``)."""
+_PROGRESS_S = 5.0
+"""While the first frame waits on a sensor network's firmware upload, how often to report."""
 
 
 class CameraStalled(Exception):
@@ -114,6 +122,12 @@ class Picamera2Source:
         self._clip_encoder: CameraClipEncoder | None = None
         self._clip_fps: float | None = None
         self._applied_clip: tuple[float | None, float] | None = None
+        self._network: CameraNetwork | None = None
+
+    def attach_network(self, network: CameraNetwork) -> None:
+        """Run the detector's sensor network from the next camera start (the IMX500 object
+        must exist before the camera is opened, which ``frames()`` does)."""
+        self._network = network
 
     @property
     def full_fps(self) -> float | None:
@@ -186,7 +200,12 @@ class Picamera2Source:
 
     # -- camera session ----------------------------------------------------------------------
     def _start(self) -> Any:
-        camera = self._picamera2.Picamera2()
+        network = self._network
+        camera = (
+            self._picamera2.Picamera2(network.camera_num)
+            if network
+            else self._picamera2.Picamera2()
+        )
         try:
             duration = frame_duration_us(self._fps)
             configuration = camera.create_video_configuration(
@@ -214,6 +233,7 @@ class Picamera2Source:
 
     def _capture(self, camera: Any) -> Iterator[Frame]:
         width, height = self._lores_size
+        first = True
         while not self._stop.is_set():
             if self._fps != self._applied_fps:
                 duration = frame_duration_us(self._fps)
@@ -221,9 +241,10 @@ class Picamera2Source:
                 self._applied_fps = self._fps
                 log.info("camera frame rate set to %.1f fps", self._fps)
             self._apply_clip_rate(camera)
-            request = self._next_request(camera)
+            request = self._next_request(camera, first)
             if request is None:
                 return
+            first = False
             try:
                 image = request.make_array("main")
                 lores = request.make_array("lores")
@@ -232,6 +253,7 @@ class Picamera2Source:
                 request.release()
             self._index += 1
             age = exposure_age(metadata)
+            inferred = None if self._network is None else self._network.detections(metadata, camera)
             yield Frame(
                 image=image,
                 timestamp=time.time() - age,
@@ -239,6 +261,7 @@ class Picamera2Source:
                 captured=time.monotonic() - age,
                 # YUV420 is the Y plane (height rows, maybe padded to the stride), then U, V.
                 gray_small=np.ascontiguousarray(lores[:height, :width]),
+                inferred=inferred,
             )
 
     def _start_clip_encoder(self, camera: Any) -> None:
@@ -258,18 +281,26 @@ class Picamera2Source:
         self._clip_encoder.apply(camera, self._clip_fps, self._fps)
         self._applied_clip = wanted
 
-    def _next_request(self, camera: Any) -> Any | None:
-        """The next completed request, None once closed; CameraStalled after the timeout."""
+    def _next_request(self, camera: Any, first: bool) -> Any | None:
+        """The next completed request, None once closed; CameraStalled after the timeout (for
+        the first frame with a sensor network, its firmware upload's)."""
         job = camera.capture_request(wait=False)
-        deadline = time.monotonic() + self.config.stall_timeout_s
+        network = self._network if first else None
+        timeout = network.first_frame_timeout_s if network else self.config.stall_timeout_s
+        started = time.monotonic()
+        deadline, report = started + timeout, started + _PROGRESS_S
         while True:
             try:
                 return camera.wait(job, timeout=_POLL_S)
             except TimeoutError:
                 if self._stop.is_set():
                     return None
-                if time.monotonic() >= deadline:
-                    raise CameraStalled(f"no frame for {self.config.stall_timeout_s:g} s") from None
+                now = time.monotonic()
+                if now >= deadline:
+                    raise CameraStalled(f"no frame for {timeout:g} s") from None
+                if network is not None and now >= report:
+                    report = now + _PROGRESS_S
+                    network.waiting(now - started)
             except TypeError:
                 raise SourceError(
                     "this picamera2 is too old (wait() has no timeout): "

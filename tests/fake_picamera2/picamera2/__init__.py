@@ -10,15 +10,26 @@ CLOCK_BOOTTIME.  Every call is recorded on the instance (``calls``) for assertio
 Encoders (``picamera2.encoders.H264Encoder``) started with ``start_encoder`` get every completed
 request's ``main`` frame, as picamera2's own encoder thread does.  ``Script.fps`` paces frames
 like a sensor (a real camera delivers at its frame rate, not as fast as it is asked).
+
+``Script.video`` makes the frames a recording's (main resized to the stream, lores its Y plane),
+``Script.metadata`` adds what a sensor reports with frame n (the AI Camera's output tensors,
+``picamera2.devices.imx500.tensors``), and ``Script.first_frame_delay_s`` holds the first
+frame back as the AI Camera does while its network firmware uploads.  The configuration has a
+``raw`` stream (the sensor mode, ``Script.raw_size``) and metadata a ``ScalerCrop`` (the main
+stream's aspect ratio, centred, in full-sensor pixels), which the IMX500's coordinate
+conversion reads.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import cv2
 import numpy as np
 
 STRIDE_ALIGN = 128
@@ -34,6 +45,10 @@ class Session:
     then: str = "error"  # "error": capture raises RuntimeError; "stall": no frame ever again
 
 
+FULL_SENSOR = (4056, 3040)
+"""The IMX500's pixel array (picamera2 hard-codes it too); ScalerCrop is in these pixels."""
+
+
 @dataclass
 class Script:
     open_failures: int = 0
@@ -41,6 +56,14 @@ class Script:
     """Deliver at most this many frames a second (None: as fast as asked)."""
     sessions: list[Session] = field(default_factory=list)
     instances: list[Picamera2] = field(default_factory=list)
+    video: Path | None = None
+    """Frames from this recording (its end: the session stalls); None: synthetic frames."""
+    video_start: int = 0
+    """The recording's first frame used (0-based)."""
+    metadata: Callable[[int], dict] | None = None
+    """Extra metadata of frame n (1-based, per camera session)."""
+    first_frame_delay_s: float = 0.0
+    raw_size: tuple[int, int] = (2028, 1520)
 
     def session(self, number: int) -> Session:
         return self.sessions[number] if number < len(self.sessions) else Session()
@@ -56,9 +79,11 @@ def reset(script: Script | None = None) -> Script:
 
 
 class CompletedRequest:
-    def __init__(self, camera: Picamera2, number: int) -> None:
+    def __init__(self, camera: Picamera2, number: int, picture: np.ndarray | None = None) -> None:
         self.camera = camera
         self.number = number
+        self.picture = picture
+        """The recording's frame (``Script.video``), BGR at its own size."""
         self.released = False
         self.sensor_ns = time.clock_gettime_ns(time.CLOCK_BOOTTIME) - 1_000_000
 
@@ -68,6 +93,8 @@ class CompletedRequest:
         width, height = stream["size"]
         if name == "main":
             assert stream["format"] == "RGB888"
+            if self.picture is not None:
+                return cv2.resize(self.picture, (width, height), interpolation=cv2.INTER_AREA)
             image = np.zeros((height, width, 3), np.uint8)
             image[..., 0] = 200  # blue first: BGR byte order
             image[0, 0, 1] = self.number % 256
@@ -75,14 +102,24 @@ class CompletedRequest:
         assert stream["format"] == "YUV420"
         stride = -(-width // STRIDE_ALIGN) * STRIDE_ALIGN
         buffer = np.full((height * 3 // 2, stride), 128, np.uint8)
-        buffer[:height, :width] = (Y_BASE + self.number) % 256
+        if self.picture is not None:
+            gray = cv2.cvtColor(self.picture, cv2.COLOR_BGR2GRAY)
+            buffer[:height, :width] = cv2.resize(
+                gray, (width, height), interpolation=cv2.INTER_AREA
+            )
+        else:
+            buffer[:height, :width] = (Y_BASE + self.number) % 256
         return buffer
 
     def get_metadata(self) -> dict:
-        return {
+        metadata = {
             "SensorTimestamp": self.sensor_ns,
             "FrameDuration": self.camera.frame_duration,
+            "ScalerCrop": self.camera.scaler_crop(),
         }
+        if SCRIPT.metadata is not None:
+            metadata.update(SCRIPT.metadata(self.number))
+        return metadata
 
     def release(self) -> None:
         self.released = True
@@ -93,6 +130,7 @@ class Picamera2:
     opened = False
 
     def __init__(self, camera_num: int = 0) -> None:
+        self.camera_num = camera_num
         SCRIPT.instances.append(self)
         if SCRIPT.open_failures > 0:
             SCRIPT.open_failures -= 1
@@ -111,14 +149,28 @@ class Picamera2:
         self.stalled = threading.Event()
         self.encoders: list = []
         self._next_frame = time.monotonic()
+        self._video = cv2.VideoCapture(str(SCRIPT.video)) if SCRIPT.video is not None else None
+        if self._video is not None and SCRIPT.video_start:
+            self._video.set(cv2.CAP_PROP_POS_FRAMES, SCRIPT.video_start)
 
     def create_video_configuration(self, main=None, lores=None, controls=None) -> dict:
         self.calls.append("create_video_configuration")
         return {
             "main": dict(main or {}),
             "lores": dict(lores) if lores else None,
+            "raw": {"size": SCRIPT.raw_size},
             "controls": dict(controls or {}),
         }
+
+    def scaler_crop(self) -> tuple[int, int, int, int]:
+        """The main stream's aspect ratio, centred on the pixel array (even sizes)."""
+        width, height = self.config["main"]["size"]
+        full_w, full_h = FULL_SENSOR
+        crop_w, crop_h = full_w, full_w * height // width
+        if crop_h > full_h:
+            crop_w, crop_h = full_h * width // height, full_h
+        crop_w, crop_h = crop_w - crop_w % 2, crop_h - crop_h % 2
+        return ((full_w - crop_w) // 2, (full_h - crop_h) // 2, crop_w, crop_h)
 
     def configure(self, config: dict) -> None:
         self.calls.append("configure")
@@ -152,18 +204,35 @@ class Picamera2:
             else:
                 self.stalled.set()  # never completes, like a wedged camera
             return job
+        picture = None
+        if self._video is not None:
+            ok, picture = self._video.read()
+            if not ok:  # the recording is over: a camera that delivers no more frames
+                self.stalled.set()
+                return job
+        if self.delivered == 0 and SCRIPT.first_frame_delay_s:
+            # The AI Camera's network firmware upload (once: the camera caches it), not test
+            # synchronisation: the waiter's timeout decides what happens meanwhile.
+            delay, SCRIPT.first_frame_delay_s = SCRIPT.first_frame_delay_s, 0.0
+            threading.Timer(delay, lambda: self._deliver(job, picture)).start()
+            return job
         if SCRIPT.fps:
             delay = self._next_frame - time.monotonic()
             if delay > 0:
                 time.sleep(delay)  # the sensor's frame time, not test synchronisation
             self._next_frame = max(self._next_frame, time.monotonic()) + 1 / SCRIPT.fps
+        self._deliver(job, picture)
+        return job
+
+    def _deliver(self, job: Future, picture: np.ndarray | None) -> None:
+        if self.closed:
+            return
         self.delivered += 1
-        request = CompletedRequest(self, self.delivered)
+        request = CompletedRequest(self, self.delivered, picture)
         if self.encoders:
             for encoder in self.encoders:
                 encoder.encode(request.make_array("main"), request.sensor_ns)
         job.set_result(request)
-        return job
 
     def start_encoder(self, encoder=None, output=None, pts=None, quality=None, name=None):
         assert self.config, "Camera has not been configured"
@@ -191,3 +260,5 @@ class Picamera2:
     def close(self) -> None:
         self.calls.append("close")
         self.closed = True
+        if self._video is not None:
+            self._video.release()
