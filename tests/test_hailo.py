@@ -1,0 +1,134 @@
+"""The Hailo backend against a fake ``picamera2.devices.Hailo`` answering in HailoRT's NMS-by-class
+layout, and the one-line CPU fallback of every accelerator.
+
+End to end, the fake accelerator answers each crop with what the CPU model finds on that very
+input (turned into the documented layout), so the replay's alert is the real pipeline's,
+tracker's and broker's, with the Hailo backend's own crop preparation and decoding between.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from camera.app import RunOptions, Runtime
+from camera.config import parse_config
+from camera.detect import DetectorConfig, load_detector
+from camera.detect.base import choice_of
+from camera.detect.devices import probe_hailo
+from camera.detect.tflite import TFLiteDetector
+from camera.types import Box, Detection, Frame, Region
+from tests.accel_helpers import COCO80_IDS, HEF, SensorReplay, device_tree
+from tests.broker import Mosquitto, Subscriber, wait_until
+from tests.conftest import footage
+
+CLIP = footage("clips/intel_one-by-one-person-detection.mp4")
+
+
+def nms_output(found: list[Detection], size: int) -> list[np.ndarray]:
+    """Detections in a ``size`` square input as HailoRT's NMS by class: per COCO class a
+    ``[k, 5]`` array of y0, x0, y1, x1 (0..1) and score."""
+    rows: list[list[list[float]]] = [[] for _ in range(80)]
+    for d in found:
+        b = d.box
+        rows[COCO80_IDS[d.subclass]].append(
+            [b.y1 / size, b.x1 / size, b.y2 / size, b.x2 / size, d.score]
+        )
+    return [np.array(r, np.float32).reshape(-1, 5) for r in rows]
+
+
+def test_probe_needs_the_device_a_network_and_hailort(
+    tmp_path: Path, fake_picamera2, monkeypatch
+) -> None:
+    root = tmp_path / "root"
+    assert "/dev/hailo0 absent" in probe_hailo(DetectorConfig(device_root=root)).detail
+    device_tree(root, hailo=True)
+    found = probe_hailo(DetectorConfig(device_root=root))
+    assert found.usable and found.model == root / HEF
+    monkeypatch.setitem(sys.modules, "hailo_platform", None)  # HailoRT not installed
+    missing = probe_hailo(DetectorConfig(device_root=root))
+    assert not missing.usable and "apt install hailo-all" in missing.detail
+
+
+def test_crops_go_in_as_rgb_and_boxes_come_back_in_frame_pixels(
+    tmp_path: Path, fake_picamera2
+) -> None:
+    from picamera2.devices.hailo import ACCELERATOR
+
+    root = device_tree(tmp_path, hailo=True)
+    # The network sees a person filling the middle of its 640 input, and a car (class 2).
+    person = Detection("person", "person", 0.9, Box(160, 80, 480, 560))
+    answer = nms_output([person], 640)
+    answer[2] = np.array([[0.1, 0.1, 0.2, 0.2, 0.95]], np.float32)
+    ACCELERATOR.respond = lambda image: answer
+    detector = load_detector(DetectorConfig(device_root=str(root)))
+    assert choice_of(detector).kind == "hailo"  # type: ignore[union-attr]
+    assert detector.capabilities.scope == "crops" and detector.input_size == 640
+    frame = np.zeros((720, 1280, 3), np.uint8)
+    frame[..., 0] = 255  # blue, in OpenCV's BGR order
+    found = detector.detect_frame(Frame(frame, 0.0, 1), [Region(Box(600, 200, 920, 520))])
+    fed = ACCELERATOR.inputs[-1]
+    assert fed.shape == (640, 640, 3) and fed[320, 320, 2] == 255 and fed[320, 320, 0] == 0  # RGB
+    assert [(d.label, d.score) for d in found] == [("person", pytest.approx(0.9))]
+    # The crop (320 px) went in at twice its size: half the network's box, shifted to the crop.
+    assert found[0].box.as_list() == [680, 240, 840, 480]
+    detector.close()
+    assert ACCELERATOR.closed == 1
+
+
+@pytest.mark.parametrize("kind", ["hailo", "imx500"])
+def test_an_accelerator_that_fails_falls_back_to_the_cpu_in_one_line(
+    kind: str, tmp_path: Path, fake_picamera2, caplog
+) -> None:
+    from picamera2.devices.hailo import ACCELERATOR
+    from picamera2.devices.imx500 import SENSOR
+
+    ACCELERATOR.present = SENSOR.present = False  # found by the probe, but it will not open
+    root = device_tree(tmp_path, hailo=True, imx500=True)
+    detector = load_detector(DetectorConfig(backend=kind, device_root=str(root)), pi_camera=True)
+    assert isinstance(detector, TFLiteDetector)
+    choice = choice_of(detector)
+    assert choice is not None and choice.kind == "cpu" and choice.fallback
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and warnings[0].endswith("detecting on the CPU instead")
+    assert ("Hailo" if kind == "hailo" else "AI Camera") in warnings[0]
+    detector.close()
+
+
+def test_hailo_replay_alerts_through_the_broker(
+    tmp_path: Path, fake_picamera2, broker: Mosquitto, subscriber: Subscriber
+) -> None:
+    from picamera2.devices.hailo import ACCELERATOR
+
+    cpu = load_detector(DetectorConfig(backend="cpu", variant="nanodet-g416-int8"), rungs=1)
+    whole = [Region(Box(0, 0, 640, 640))]
+    ACCELERATOR.respond = lambda rgb: nms_output(
+        cpu.detect(np.ascontiguousarray(rgb[:, :, ::-1]), whole),
+        640,  # type: ignore[attr-defined]
+    )
+    root = device_tree(tmp_path / "root", hailo=True)
+    config = parse_config(
+        {
+            "camera": {"name": "hailo"},
+            "store": {"path": str(tmp_path / "state")},
+            "mqtt": {"host": broker.host, "port": broker.port, "stats_interval_s": 1},
+            "governor": {"enabled": False},
+            "clips": {"enabled": False},
+            "detector": {"backend": "hailo", "device_root": str(root)},
+        }
+    )
+    runtime = Runtime(config, RunOptions())
+    try:
+        runtime.run_source(SensorReplay(fake_picamera2, CLIP, 130), threading.Event())
+        runtime.drain()
+    finally:
+        runtime.close()
+        cpu.close()
+    assert ACCELERATOR.inputs, "the accelerator ran"
+    assert wait_until(lambda: any(e["type"] == "start" for e in subscriber.events()), 10)
+    assert subscriber.events()[0]["label"] == "person"
