@@ -19,6 +19,7 @@ from pathlib import Path
 from camera.config import ConfigFileWatch, RondaConfig
 from camera.controls import Controls, ControlState, initial_state
 from camera.detect import Detector, load_detector
+from camera.detect.base import DetectorReport, detector_report
 from camera.governor import Governor
 from camera.governor.governor import GovernorSnapshot
 from camera.mqtt import MqttAlertSink, MqttLink, Topics
@@ -73,6 +74,9 @@ class StatsPayload(PipelineCounters):
     precision: str | None
     variant: str | None
     backend: str
+    detector_backend: str
+    """``cpu``, ``imx500`` or ``hailo``: where detection runs (Home Assistant's Detector)."""
+    detector: DetectorReport
     policy: PolicyDict
     outbox_depth: int
     outbox_dropped: int
@@ -310,6 +314,8 @@ class Runtime:
             precision=self.detector.precision,
             variant=self.detector.variant,
             backend=self.detector.backend,
+            detector_backend=self.detector.capabilities.kind,
+            detector=detector_report(self.detector),
             policy=self.pipeline.policy.as_dict(),
             outbox_depth=self.outbox.depth(),
             outbox_dropped=self.outbox.dropped(),

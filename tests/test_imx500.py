@@ -173,6 +173,12 @@ def test_ai_camera_gives_the_cpu_backends_events_on_the_same_frames(
     expected = visits(subscriber, "cpu")
     assert [v[:2] for v in expected if v[0] == "start"] == [("start", "person")] * 2
     assert visits(subscriber, "sensor") == expected
+    # The stats (and Home Assistant's Detector sensor) say where detection ran.
+    for camera, kind in (("cpu", "cpu"), ("sensor", "imx500")):
+        stats = [m.json() for m in subscriber.on("/stats") if m.topic.split("/")[1] == camera]
+        assert stats and stats[-1]["detector_backend"] == kind
+    assert stats[-1]["detector"]["device"] == "AI Camera (IMX500), nanodet_plus_416x416_pp"
+    assert stats[-1]["detector"]["sensor_outputs"] == FRAMES
 
 
 def test_live_ai_camera_waits_for_the_firmware_then_alerts(

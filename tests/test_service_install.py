@@ -10,8 +10,10 @@ them here would test the network, not the installer.
 
 from __future__ import annotations
 
+import grp
 import hashlib
 import json
+import os
 import stat
 import subprocess
 import sys
@@ -23,6 +25,7 @@ import yaml
 from camera.cli import main
 from camera.config import load_config
 from camera.service.install import Step, run_steps
+from tests.accel_helpers import device_tree
 from tests.cli_helpers import REPO
 from tests.test_service_unit import UNIT
 
@@ -69,6 +72,7 @@ def test_dry_run_prints_every_step_and_changes_nothing(tmp_path: Path, capsys) -
     assert code == 0 and list(tmp_path.iterdir()) == []
     assert all(line.split("] ", 1)[1].startswith("would ") for line in lines), lines
     expected = [
+        "no AI Camera or Hailo accelerator here: no apt package to add",
         "--system --user-group --groups video",  # useradd (or usermod) for user ronda
         "-m venv --system-site-packages " + str(tmp_path / "opt/ronda/venv"),
         "-m pip install --require-hashes -r " + str(REPO / "requirements" / "runtime.txt"),
@@ -83,8 +87,8 @@ def test_dry_run_prints_every_step_and_changes_nothing(tmp_path: Path, capsys) -
         "run systemctl enable ronda",
         "run systemctl restart ronda",
     ]
-    if "--append --groups video ronda" in lines[0]:  # the ronda user exists on this machine
-        expected[0] = "usermod --append --groups video ronda"
+    if "--append --groups video ronda" in lines[1]:  # the ronda user exists on this machine
+        expected[1] = "usermod --append --groups video ronda"
     assert len(lines) == len(expected)
     for line, fragment in zip(lines, expected, strict=True):
         assert fragment in line, (fragment, line)
@@ -92,6 +96,33 @@ def test_dry_run_prints_every_step_and_changes_nothing(tmp_path: Path, capsys) -
     code, lines = run(capsys, "uninstall", "--dry-run", "--purge", "--root", str(tmp_path))
     assert code == 0 and list(tmp_path.iterdir()) == []
     assert "systemctl disable --now ronda" in lines[0] and "userdel ronda" in lines[-1]
+
+
+def test_an_ai_camera_or_a_hailo_gets_its_raspberry_pi_os_packages(tmp_path: Path, capsys) -> None:
+    """The apt step: only for what the kernel shows here, only what is not installed yet, a
+    system step (printed and skipped under --root), and --no-apt says what to run instead."""
+    device_tree(tmp_path, imx500=True)
+    (tmp_path / "lib/firmware/imx500_firmware.fpk").unlink()  # imx500-all not installed
+    pci = tmp_path / "sys/bus/pci/devices/0001:01:00.0"
+    pci.mkdir(parents=True)
+    (pci / "vendor").write_text("0x1e60\n")  # a Hailo chip, its driver not installed
+    _, lines = run(capsys, "install", "--dry-run", "--root", str(tmp_path))
+    assert lines[0].endswith(
+        "would run apt-get install -y --no-install-recommends imx500-all hailo-all "
+        "(then reboot: the Hailo driver loads at boot)"
+    )
+    _, lines = run(capsys, "install", "--dry-run", "--no-apt", "--root", str(tmp_path))
+    assert "--no-apt: install it yourself: sudo apt-get install" in lines[0]
+    device_tree(tmp_path / "full", imx500=True, hailo=True)
+    (tmp_path / "full/usr/lib/python3/dist-packages/hailo_platform").mkdir(parents=True)
+    hailo = tmp_path / "full/dev/hailo0"
+    hailo.chmod(0o660)
+    os.chown(hailo, -1, grp.getgrnam("audio").gr_gid)  # a stricter udev rule than HailoRT's
+    _, lines = run(capsys, "install", "--dry-run", "--root", str(tmp_path / "full"))
+    assert lines[0].endswith(
+        "found imx500 (imx500-all), hailo (hailo-all): its software is installed"
+    )
+    assert "--groups video,audio" in lines[1]  # the Hailo's group too
 
 
 def test_dry_run_and_root_never_run_what_they_must_not() -> None:

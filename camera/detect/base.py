@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypedDict
 
 import numpy as np
 
@@ -135,3 +135,36 @@ def within_regions(detections: Sequence[Detection], regions: Sequence[Region]) -
         if any(r.box.x1 <= x < r.box.x2 and r.box.y1 <= y < r.box.y2 for r in regions):
             kept.append(detection)
     return kept
+
+
+class DetectorReport(TypedDict):
+    """What the stats message, the page and ``ronda status`` say about the detector."""
+
+    kind: str
+    device: str
+    scope: str
+    cost: str
+    input_size: int
+    wanted: str | None
+    reason: str | None
+    fallback: str | None
+    sensor_outputs: int | None
+    """AI Camera only: frames that carried the network's output so far (0 while it uploads)."""
+
+
+def detector_report(detector: Detector) -> DetectorReport:
+    capabilities = detector.capabilities
+    choice = choice_of(detector)
+    network = getattr(detector, "network", None)
+    outputs = getattr(network, "outputs", None)
+    return DetectorReport(
+        kind=capabilities.kind,
+        device=capabilities.device,
+        scope=capabilities.scope,
+        cost=capabilities.cost,
+        input_size=capabilities.input_size,
+        wanted=choice.wanted if choice else None,
+        reason=choice.reason if choice else None,
+        fallback=choice.fallback if choice else None,
+        sensor_outputs=outputs if isinstance(outputs, int) else None,
+    )

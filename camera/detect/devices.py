@@ -15,18 +15,15 @@ nothing, and picamera2 stays unimported until a camera is opened):
 from __future__ import annotations
 
 import importlib.util
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from camera.accelerators import IMX500_FIRMWARE, hailo_present, imx500_subdevice, under
 from camera.detect.config import HAILO_MODELS, DetectorConfig
 
 HAILO_DEFAULT_HEFS = ("yolov8s_h8l.hef", "yolov8s.hef", "yolov6n_h8l.hef", "yolov6n.hef")
 """Raspberry Pi OS's ``hailo-models`` names (Hailo-8L builds first: the AI Kit and the 13 TOPS
 AI HAT+ carry a Hailo-8L); the first one present is used when ``detector.hailo.hef`` is null."""
-IMX500_DRIVER = "imx500"
-IMX500_FIRMWARE = ("lib/firmware/imx500_loader.fpk", "lib/firmware/imx500_firmware.fpk")
-"""The sensor's own firmware (``imx500-all``), which the kernel driver loads at camera start."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +33,7 @@ class Probe:
     kind: str
     usable: bool
     detail: str
-    """What was found (``imx500 at v4l-subdev2, network …rpk``) or what is missing."""
+    """What was found (``AI Camera at v4l-subdev2, network …rpk``) or what is missing."""
     model: Path | None = None
     """The network file that would run (under ``detector.device_root``)."""
 
@@ -48,33 +45,12 @@ def _module_present(name: str) -> bool:
         return False
 
 
-def _under(root: Path, path: str | Path) -> Path:
-    return root / str(path).lstrip("/")
-
-
-def imx500_subdevice(root: Path) -> str | None:
-    """The V4L2 sub-device (``v4l-subdev2``) driven by the imx500 module, or None."""
-    folder = _under(root, "sys/class/video4linux")
-    try:
-        names = sorted(os.listdir(folder))
-    except OSError:
-        return None
-    for name in names:
-        module = folder / name / "device" / "driver" / "module"
-        try:
-            if name.startswith("v4l-subdev") and IMX500_DRIVER in os.readlink(module):
-                return name
-        except OSError:
-            continue
-    return None
-
-
 def probe_imx500(config: DetectorConfig) -> Probe:
     root = config.device_root
     subdevice = imx500_subdevice(root)
     if subdevice is None:
         return Probe("imx500", False, "no AI Camera (no V4L2 sub-device driven by imx500)")
-    network = _under(root, config.imx500.network)
+    network = under(root, config.imx500.network)
     if not network.is_file():
         return Probe(
             "imx500",
@@ -82,7 +58,7 @@ def probe_imx500(config: DetectorConfig) -> Probe:
             f"AI Camera at {subdevice}, but its network {config.imx500.network} is missing "
             "(sudo apt install imx500-all)",
         )
-    missing = [f"/{f}" for f in IMX500_FIRMWARE if not _under(root, f).is_file()]
+    missing = [f"/{f}" for f in IMX500_FIRMWARE if not under(root, f).is_file()]
     if missing:
         return Probe(
             "imx500",
@@ -105,17 +81,24 @@ def hailo_hef(config: DetectorConfig) -> Path | None:
     if config.hailo.hef is not None:
         return config.hailo.hef
     for name in HAILO_DEFAULT_HEFS:
-        if _under(config.device_root, HAILO_MODELS / name).is_file():
+        if under(config.device_root, HAILO_MODELS / name).is_file():
             return HAILO_MODELS / name
     return None
 
 
 def probe_hailo(config: DetectorConfig) -> Probe:
     root = config.device_root
-    if not _under(root, "dev/hailo0").exists():
+    if not under(root, "dev/hailo0").exists():
+        if hailo_present(root):
+            return Probe(
+                "hailo",
+                False,
+                "a Hailo chip is on the PCI bus but its driver is not loaded (/dev/hailo0 "
+                "absent): sudo apt install hailo-all, then reboot",
+            )
         return Probe("hailo", False, "no Hailo accelerator (/dev/hailo0 absent)")
     hef = hailo_hef(config)
-    if hef is None or not _under(root, hef).is_file():
+    if hef is None or not under(root, hef).is_file():
         wanted = hef or f"{HAILO_MODELS}/{HAILO_DEFAULT_HEFS[0]}"
         return Probe(
             "hailo",
@@ -129,7 +112,7 @@ def probe_hailo(config: DetectorConfig) -> Probe:
                 False,
                 f"Hailo at /dev/hailo0, but {module} is not installed (sudo apt install {package})",
             )
-    return Probe("hailo", True, f"Hailo at /dev/hailo0, network {hef.name}", _under(root, hef))
+    return Probe("hailo", True, f"Hailo at /dev/hailo0, network {hef.name}", under(root, hef))
 
 
 def probe_all(config: DetectorConfig) -> tuple[Probe, Probe]:

@@ -74,6 +74,7 @@ STAT_SENSORS = (
     StatSensor("fps", "Processed fps", "fps", icon="mdi:speedometer"),
     StatSensor("governor_level", "Governor level", icon="mdi:thermometer-alert", numeric=False),
     StatSensor("detector_ms", "Detector time", "ms", "duration"),
+    StatSensor("detector_backend", "Detector", icon="mdi:chip", numeric=False),
     StatSensor("outbox_depth", "Queued alerts", "messages", icon="mdi:tray-full"),
     # Not diagnostic: a refused alert needs the owner (fix the ACL, then ``ronda outbox retry``),
     # so it shows on the device page where an automation can watch it.

@@ -69,6 +69,12 @@ def register(add: AddCommand) -> None:
     install.add_argument(
         "--no-start", action="store_true", help="enable the service but do not (re)start it"
     )
+    install.add_argument(
+        "--no-apt",
+        action="store_true",
+        help="do not apt-install what an AI Camera or a Hailo found here needs "
+        "(imx500-all, hailo-all)",
+    )
     uninstall = actions.add_parser(
         "uninstall",
         help="stop, disable and remove the service and its venv; keeps /etc/ronda and "
@@ -182,6 +188,7 @@ def cmd_service(args: argparse.Namespace) -> int:
                 start=not args.no_start,
                 lock=args.lock,
                 locked=not args.unlocked,
+                apt=not args.no_apt,
             )
             steps = installer.install_steps()
         elif args.action == "add":

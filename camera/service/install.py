@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import camera
+from camera.accelerators import PACKAGES, hailo_group, missing_packages, present
 from camera.service.layout import CAMERA_NAME, RESERVED_NAMES, SERVICE, USER, Layout, unit_name
 from camera.service.template import TemplateError, derive
 
@@ -199,6 +200,7 @@ class Installer:
         start: bool = True,
         lock: Path | None = None,
         locked: bool = True,
+        apt: bool = True,
     ) -> None:
         self.source = source
         self.root = root
@@ -209,6 +211,7 @@ class Installer:
         self.start = start
         self.lock = lock or source / LOCK_SOURCE
         self.locked = locked
+        self.apt = apt
 
     def at(self, path: Path) -> Path:
         """``path`` of the live system, under the root prefix."""
@@ -218,7 +221,7 @@ class Installer:
     def install_steps(self) -> list[Step]:
         layout = self.layout
         venv = self.at(layout.venv)
-        steps = [self._user_step()]
+        steps = [self._apt_step(), self._user_step()]
         if (venv / "bin" / "python").exists():
             steps.append(_note(f"reuse the virtual environment {venv}"))
         else:
@@ -354,19 +357,39 @@ class Installer:
             command([*pip, "--upgrade", "--no-deps", "--no-build-isolation", self.spec]),
         ]
 
+    def _apt_step(self) -> Step:
+        """What an AI Camera or a Hailo found on this Pi still needs from Raspberry Pi OS
+        (``camera.accelerators``), before the venv: it sees apt's Python packages
+        (``--system-site-packages``), HailoRT's binding among them."""
+        found = present(self.root)
+        if not found:
+            return _note("no AI Camera or Hailo accelerator here: no apt package to add")
+        names = ", ".join(f"{kind} ({PACKAGES[kind]})" for kind in found)
+        missing = missing_packages(self.root)
+        if not missing:
+            return _note(f"found {names}: its software is installed")
+        argv = ["apt-get", "install", "-y", "--no-install-recommends", *missing]
+        if not self.apt:
+            return _note(f"found {names}; --no-apt: install it yourself: sudo {shlex.join(argv)}")
+        reboot = " (then reboot: the Hailo driver loads at boot)" if "hailo-all" in missing else ""
+        return Step(f"run {shlex.join(argv)}{reboot}", lambda: _run(argv, True), system=True)
+
     def _user_step(self) -> Step:
+        # The camera's group, and the Hailo's where a udev rule stricter than HailoRT's own
+        # gave /dev/hailo0 one.
+        groups = ",".join(dict.fromkeys([CAMERA_GROUP, *filter(None, [hailo_group(self.root)])]))
         try:
             pwd.getpwnam(USER)
         except KeyError:
             return command(
                 [
-                    "useradd", "--system", "--user-group", "--groups", CAMERA_GROUP,
+                    "useradd", "--system", "--user-group", "--groups", groups,
                     "--home-dir", str(self.layout.state), "--no-create-home",
                     "--shell", "/usr/sbin/nologin", USER,
                 ],
                 system=True,
             )  # fmt: skip
-        return command(["usermod", "--append", "--groups", CAMERA_GROUP, USER], system=True)
+        return command(["usermod", "--append", "--groups", groups, USER], system=True)
 
     def _old_models_step(self) -> Step:
         """Earlier installers copied the models beside the venv; the package carries them now,

@@ -90,6 +90,7 @@ def health_payload(context: WebContext) -> dict[str, Any]:
         "controls": stats.get("controls") if isinstance(stats.get("controls"), dict) else None,
         "precision": stats.get("precision"),
         "backend": stats.get("backend"),
+        "detector": stats.get("detector") if isinstance(stats.get("detector"), dict) else None,
         "governor_level": stats.get("governor_level"),
         "policy": stats.get("policy"),
         "soc_temp_c": stats.get("soc_temp_c"),
