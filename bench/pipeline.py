@@ -8,6 +8,20 @@ twice in one process:
 
 Prints frames/s of each, detector calls, crops, events, and the ratios.  Run from the repo root:
 ``.venv/bin/python bench/pipeline.py [--clip PATH] [--variant nanodet-g416-int8]``.
+
+``--backends`` measures instead what the frame loop costs the Pi's CPU per frame with each
+detector backend, on the same frames, the CPU backend as the baseline:
+
+* **cpu**: TFLite on the motion crops (``--variant``);
+* **imx500**: the AI Camera, its network's output read from each frame's metadata (the fake
+  ``picamera2.devices.imx500`` of tests/fake_picamera2, fed what the CPU found on each frame,
+  in the documented tensor layout): decoding it is counted, the sensor's own work is not;
+* **hailo**: a Hailo on the same crops (the fake ``picamera2.devices.Hailo`` answering at once
+  with outputs recorded in a first pass): crop preparation and decoding are counted, the chip's
+  work is not.
+
+CPU time is the process's (every thread: TFLite's workers too) inside ``Pipeline.process`` and
+the AI Camera's metadata decoding, not the video decoding that stands in for the camera.
 """
 
 from __future__ import annotations
@@ -75,9 +89,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
     parser.add_argument("--variant", default="nanodet-g416-int8", help="a name from ronda models")
+    parser.add_argument("--backends", action="store_true", help="CPU per frame by backend")
+    parser.add_argument("--frames", type=int, default=600, help="with --backends: frames used")
     args = parser.parse_args()
     if not args.clip.exists():
         sys.exit(f"clip {args.clip} not found (run from the repo root)")
+    if args.backends:
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        from bench.backends import compare
+
+        compare(args.clip, args.variant, args.frames)
+        return
     gated = replay(args.clip, args.variant, gated=True)
     baseline = replay(args.clip, args.variant, gated=False)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
