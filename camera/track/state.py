@@ -1,4 +1,4 @@
-"""One tracked object: its motion, looks, label evidence, zones and event bookkeeping."""
+"""One tracked object: its motion, looks, label evidence, zones and its life (phase, event)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 from camera.track.appearance import blend, colour_histogram
 from camera.track.kinematics import Kinematics
 from camera.track.labels import LabelEvidence
+from camera.track.lifecycle import Life, Quiet
 from camera.track.own_motion import OWN_DRIFT, OWN_MOTION_SPAN_S
 from camera.track.zones import ZonePresence
 from camera.types import Box, Detection
@@ -73,24 +74,32 @@ class TrackState:
     histogram: np.ndarray | None = None
     appearance_time: float = -1e9
     sightings: int = 0
-    confirmed: bool = False
-    silent: bool = False
-    alerted: bool = False
-    published_label: str = ""
-    published_zones: int = 0
-    snapshot_score: float = 0.0
-    last_update: float = 0.0
+    life: Life = field(default_factory=Life)
+    """Its phase and what its event published (``camera.track.lifecycle``)."""
     max_drift: float = 0.0
     arrived: bool = False
     """Motion remembered from before it was first detected shows it coming to this spot."""
     own_motion: tuple[float, float] | None = None
     """First and last time a motion blob was on the object itself (``camera.track.own_motion``)."""
-    held: bool = False
-    """Confirmed but kept quiet until it moves on its own or scores like a sure thing."""
 
     @property
     def label(self) -> str:
         return self.evidence.label
+
+    @property
+    def confirmed(self) -> bool:
+        """Confirmed and not ended (with an event or quiet)."""
+        return self.life.confirmed
+
+    @property
+    def held(self) -> bool:
+        """Confirmed but kept quiet until it moves on its own or scores like a sure thing."""
+        return self.life.quiet is Quiet.HELD
+
+    @property
+    def own_motion_s(self) -> float:
+        """How long motion has been seen on the object itself, first to last."""
+        return 0.0 if self.own_motion is None else self.own_motion[1] - self.own_motion[0]
 
     @property
     def motion_only(self) -> bool:
@@ -109,9 +118,7 @@ class TrackState:
         size = max(self.box.width, self.box.height, 1.0)
         if self.arrived or self.max_drift >= OWN_DRIFT * size:
             return True
-        return self.own_motion is not None and (
-            self.own_motion[1] - self.own_motion[0] >= OWN_MOTION_SPAN_S
-        )
+        return self.own_motion_s >= OWN_MOTION_SPAN_S
 
     def moved_at(self, time: float) -> None:
         """Motion was seen on the object at ``time``."""

@@ -3,29 +3,28 @@
 Per frame (``update``): detections too small for their label are dropped, the rest get a colour
 histogram and a plausibility verdict (``camera.track.labels``), association assigns them to
 tracks (``camera.track.association``: prediction, re-attachment, new), and each track's life
-moves on:
+moves on (``camera.track.lifecycle``: tentative, confirmed, alerted, ended; held and silent as
+the reasons a confirmed object has no event).  The tracker owns what the lifecycle asks about:
 
-* **tentative** until it has ``confirm_frames`` detections of its label with a median score at
-  or above the label's threshold, within ``confirm_window_s``.  One-frame false positives (a
-  coat read as a person, a shadow read as a cat) never get further.  A tentative track about to
-  confirm that continues a confirmed track hidden a moment ago (same label, reachable, same
-  colours) is merged into it instead: no second alert for one visit;
-* **confirmed**: emits ``start``; ``update`` when a clearly better snapshot arrives, the label
-  changes, or the object enters another zone; ``end`` once it has not been seen for
-  ``end_after_s``.  Meanwhile it coasts: the region planner keeps looking where it should be.
-* **alerting**: with ``alert_zones`` for its label, the event is stored from the start but
-  announced (``TrackEvent.alert``) only once the object enters one of those zones; its
-  ``start`` is then emitted again with ``alert=True``, the first one subscribers see.
-* a **stationary** object that ended and re-appears where it rested within
+* **confirmation**: ``confirm_frames`` detections of its label with a median score at or above
+  the label's threshold, within ``confirm_window_s``.  One-frame false positives (a coat read as
+  a person, a shadow read as a cat) never get further.  A tentative track about to confirm that
+  continues a confirmed track hidden a moment ago (same label, reachable, same colours) is
+  merged into it instead: no second alert for one visit;
+* **alert zones**: with ``alert_zones`` for its label, an event is stored from the start but
+  announced only once the object enters one of those zones;
+* **resting objects**: a stationary object that ended and re-appears where it rested within
   ``stationary_memory_s`` (a sleeping cat flickering in and out) stays silent;
-* a **still thing** (``camera.track.own_motion``): a confirmed track whose object never moved on
-  its own (no displacement, no motion blob on it, only motion next to it) is *held*: no event
-  until it moves on its own, or until its median score reaches the label's ``still_threshold``
-  (a cushion beside a playing kitten, a stone beside a footpath; a visitor who walked up and
-  stopped had moved).  Needs the frame's motion blobs (``observe_motion``); a tracker never
-  given them (motion-less callers, detector paused) holds nothing.
+* **still things** (``camera.track.own_motion``): a confirmed track whose object never moved on
+  its own (no displacement, no motion blob on it, only motion next to it) is held until it moves
+  on its own, or until its median score reaches the label's ``still_threshold`` (a cushion beside
+  a playing kitten, a stone beside a footpath; a visitor who walked up and stopped had moved).
+  Needs the frame's motion blobs (``observe_motion``); a tracker never given them (motion-less
+  callers, detector paused) holds nothing.
 
-Everything runs on frame timestamps, never the wall clock, so a replay is deterministic.
+Confirmed tracks coast while unseen (the region planner keeps looking where they should be)
+and end after ``end_after_s``.  Everything runs on frame timestamps, never the wall clock, so
+a replay is deterministic.
 """
 
 from __future__ import annotations
@@ -36,7 +35,6 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
@@ -45,6 +43,7 @@ from camera.track.association import HELD_IOU, REATTACH_SIMILARITY, associate, r
 from camera.track.config import TrackerConfig
 from camera.track.kinematics import Kinematics
 from camera.track.labels import pet_plausible
+from camera.track.lifecycle import EndReason, TrackEvent, advance
 from camera.track.own_motion import MOTION_MEMORY_S, arriving, on_object, owners
 from camera.track.state import Sighting, TrackState
 from camera.track.zones import Zone, ZoneMap, ZonePresence
@@ -52,13 +51,6 @@ from camera.types import Box, Detection
 
 log = logging.getLogger(__name__)
 
-EventKind = Literal["start", "update", "end"]
-EndReason = Literal["gone", "stream_end", "shutdown", "restart", "privacy"]
-"""Why an event ended (its ``end`` update's ``end_reason``): ``gone``, not seen for
-``end_after_s``; ``stream_end``, its recording or camera stream ended; ``shutdown``, Ronda was
-stopped; ``restart``, a process that did not stop cleanly (a crash, a watchdog kill, a power cut)
-left it open and the next start ended it (``camera.pipeline.interrupted``); ``privacy``, the owner
-turned privacy mode on (docs/controls.md)."""
 OCCUPANCY_LABELS = ("person", "pet")
 LOOK_FOR_S = 2.0
 """How long the region planner keeps looking for a track that is no longer detected: three
@@ -71,32 +63,6 @@ def event_ids(run_id: str | None = None) -> Callable[[], str]:
     run = run_id or uuid.uuid4().hex[:8]
     serial = itertools.count(1)
     return lambda: f"{run}-{next(serial):04d}"
-
-
-@dataclass(frozen=True, slots=True)
-class TrackEvent:
-    """A change in an object's life that becomes an event update.
-
-    ``snapshot`` is True when the current frame shows the object at its best so far: the caller
-    renders the thumbnail from that frame.  ``alert`` is False while the event is only stored
-    (its object has not entered any of its label's ``alert_zones`` yet); ``zones`` are the zones
-    it entered, in order.
-    """
-
-    kind: EventKind
-    track_id: str
-    label: str
-    subclass: str
-    score: float
-    box: Box
-    frame_time: float
-    start_time: float
-    end_time: float | None
-    snapshot: bool
-    alert: bool = True
-    zones: tuple[str, ...] = ()
-    end_reason: EndReason | None = None
-    """Set on ``end`` only."""
 
 
 Occupancy = dict[tuple[str, str], int]
@@ -185,7 +151,7 @@ class Tracker:
         ]
 
     def open_events(self) -> int:
-        return sum(1 for t in self._tracks if t.confirmed and not t.silent)
+        return sum(1 for t in self._tracks if t.life.event_open)
 
     def occupancy(self) -> Occupancy:
         """Objects per zone and label now: confirmed tracks whose feet are in the zone (with
@@ -228,11 +194,11 @@ class Tracker:
             log.debug("%s re-attached after %.1f s unseen", track.id, now - track.last_seen)
         for track, sighting in assignment.matched + assignment.reattached:
             track.observe(sighting, now)
-            events.extend(self._after_observation(track, now))
+            events.extend(self._seen(track, now))
         for sighting in assignment.new:
             track = self._new_track(sighting, now)
             track.observe(sighting, now)
-            events.extend(self._after_observation(track, now))
+            events.extend(self._seen(track, now))
         events.extend(self.expire(now))
         return events
 
@@ -263,6 +229,29 @@ class Tracker:
         self._tracks = []
         return events
 
+    # -- what the lifecycle asks (``camera.track.lifecycle.Context``) ------------------------
+    def new_id(self) -> str:
+        return self._new_id()
+
+    def confirmable(self, track: TrackState) -> bool:
+        evidence = track.evidence
+        if not evidence.known or evidence.hits() < self.config.confirm_frames:
+            return False
+        return evidence.median_score() >= self.config.rule(evidence.label).threshold
+
+    def proven(self, track: TrackState) -> bool:
+        """Whether a confirmed track may be news: see "still thing" in the module docstring."""
+        if not self._motion_known or track.motion_only or track.moved_on_its_own:
+            return True
+        return track.evidence.median_score() >= self.config.rule(track.label).still_threshold
+
+    def resting_here(self, track: TrackState, now: float) -> bool:
+        return any(resting.explains(track, now) for resting in self._resting)
+
+    def alert_due(self, track: TrackState) -> bool:
+        zones = self.config.rule(track.label).alert_zones
+        return not zones or any(zone in track.zones.entered for zone in zones)
+
     # -- internals ---------------------------------------------------------------------------
     def _sightings(
         self, detections: Sequence[Detection], image: np.ndarray | None
@@ -270,7 +259,7 @@ class Tracker:
         usable = [d for d in detections if self._large_enough(d)]
         # A "person" on the spot of a track that never moved on its own (a cushion read as a
         # person) is no person for the pet rules: a kitten playing on it is not part of it.
-        still = [t.box for t in self._tracks if t.label == "person" and not self._proven(t)]
+        still = [t.box for t in self._tracks if t.label == "person" and not self.proven(t)]
         people = [
             d.box
             for d in usable
@@ -313,104 +302,23 @@ class Tracker:
         self._tracks.append(track)
         return track
 
-    def _after_observation(self, track: TrackState, now: float) -> list[TrackEvent]:
+    def _seen(self, track: TrackState, now: float) -> list[TrackEvent]:
+        """``track`` was just seen: its zones, then its life; a tentative track about to confirm
+        that is a hidden one coming back is merged into that one instead."""
         entered = track.zones.observe(self.zone_map.containing(track.box))
-        if not track.confirmed:
-            return self._maybe_confirm(track, now)
-        label = track.label
-        if track.held:
-            return self._release_if_proven(track, now)
-        if track.silent:
-            if track.stationary:
-                return []
-            track.silent = False  # it got up and moved: now it is news
-            return [self._emit("start", track, now, snapshot=True)]
-        if not track.alerted and self._alert_due(track):
-            track.alerted = True
-            return [self._emit("start", track, now, snapshot=True)]
-        if label != track.published_label:
-            return [self._emit("update", track, now, snapshot=True)]
-        if entered:
-            return [self._emit("update", track, now, snapshot=False)]
-        current = track.evidence.last_score()
-        better = current >= track.snapshot_score + self.config.update_min_gain
-        if better and now - track.last_update >= self.config.update_min_interval_s:
-            return [self._emit("update", track, now, snapshot=True)]
-        return []
-
-    def _maybe_confirm(self, track: TrackState, now: float) -> list[TrackEvent]:
-        evidence = track.evidence
-        if not evidence.known:
-            return []
-        rule = self.config.rule(evidence.label)
-        if evidence.hits() < self.config.confirm_frames or evidence.median_score() < (
-            rule.threshold
-        ):
-            return []
-        hidden = self._hidden_original(track, now)
-        if hidden is not None:
-            log.info(
-                "%s %s is back after %.1f s hidden: same event",
-                hidden.label,
-                hidden.id,
-                track.first_seen - hidden.last_seen,
-            )
-            hidden.absorb(track)
-            self._tracks.remove(track)
-            return self._after_observation_merged(hidden, now)
-        track.id = self._new_id()
-        track.confirmed = True
-        track.silent = self._was_resting_here(track, now)
-        if track.silent:
-            log.info("%s %s is back where it rested: not re-alerting", track.label, track.id)
-            return []
-        if not self._proven(track):
-            track.held = track.silent = True
-            log.info(
-                "%s %s has not moved on its own (median %.2f, first seen %.1f s ago, drift %.0f"
-                " px, motion on it for %.1f s): held",
-                track.label,
-                track.id,
-                track.evidence.median_score(),
-                now - track.first_seen,
-                track.max_drift,
-                _own_motion_s(track),
-            )
-            return []
-        track.alerted = self._alert_due(track)
-        return [self._emit("start", track, now, snapshot=True)]
-
-    def _proven(self, track: TrackState) -> bool:
-        """Whether a confirmed track may be news: see "still thing" in the module docstring."""
-        if not self._motion_known or track.motion_only or track.moved_on_its_own:
-            return True
-        return track.evidence.median_score() >= self.config.rule(track.label).still_threshold
-
-    def _release_if_proven(self, track: TrackState, now: float) -> list[TrackEvent]:
-        if not self._proven(track):
-            return []
-        log.info(
-            "%s %s moved on its own (drift %.0f px, motion on it for %.1f s): now it is news",
-            track.label,
-            track.id,
-            track.max_drift,
-            _own_motion_s(track),
-        )
-        track.held = track.silent = False
-        track.alerted = self._alert_due(track)
-        return [self._emit("start", track, now, snapshot=True)]
-
-    def _after_observation_merged(self, track: TrackState, now: float) -> list[TrackEvent]:
-        if track.held:
-            return self._release_if_proven(track, now)
-        if track.silent:
-            return []
-        if not track.alerted and self._alert_due(track):
-            track.alerted = True
-            return [self._emit("start", track, now, snapshot=True)]
-        if track.label != track.published_label:
-            return [self._emit("update", track, now, snapshot=True)]
-        return []
+        if not track.confirmed and self.confirmable(track):
+            hidden = self._hidden_original(track, now)
+            if hidden is not None:
+                log.info(
+                    "%s %s is back after %.1f s hidden: same event",
+                    hidden.label,
+                    hidden.id,
+                    track.first_seen - hidden.last_seen,
+                )
+                hidden.absorb(track)
+                self._tracks.remove(track)
+                return advance(hidden, now, self)
+        return advance(track, now, self, entered=bool(entered))
 
     def _hidden_original(self, track: TrackState, now: float) -> TrackState | None:
         """A confirmed track, unseen since before ``track`` began, that ``track`` continues."""
@@ -423,56 +331,8 @@ class Tracker:
                 best = (score, other)
         return best[1] if best else None
 
-    def _alert_due(self, track: TrackState) -> bool:
-        zones = self.config.rule(track.label).alert_zones
-        return not zones or any(zone in track.zones.entered for zone in zones)
-
-    def _was_resting_here(self, track: TrackState, now: float) -> bool:
-        return any(resting.explains(track, now) for resting in self._resting)
-
     def _end(self, track: TrackState, now: float, reason: EndReason) -> list[TrackEvent]:
-        """``frame_time`` is when the end was decided; ``end_time`` when it was last seen."""
         if track.stationary and self.config.stationary_memory_s > 0:
             until = track.last_seen + self.config.stationary_memory_s
             self._resting.append(_Resting(track.label, track.box, track.histogram, until))
-        if track.silent:
-            return []
-        return [self._emit("end", track, now, snapshot=False, ended=reason)]
-
-    def _emit(
-        self,
-        kind: EventKind,
-        track: TrackState,
-        now: float,
-        *,
-        snapshot: bool,
-        ended: EndReason | None = None,
-    ) -> TrackEvent:
-        if snapshot:
-            track.snapshot_score = track.evidence.last_score()
-            track.last_update = now
-        track.published_label = track.label
-        return TrackEvent(
-            kind=kind,
-            track_id=track.id,
-            label=track.label,
-            subclass=track.evidence.subclass,
-            score=round(track.evidence.median_score(), 3),
-            box=track.box,
-            frame_time=now,
-            start_time=track.first_seen,
-            end_time=track.last_seen if ended is not None else None,
-            snapshot=snapshot,
-            alert=track.alerted,
-            zones=tuple(track.zones.entered),
-            end_reason=ended,
-        )
-
-
-def _own_motion_s(track: TrackState) -> float:
-    return 0.0 if track.own_motion is None else track.own_motion[1] - track.own_motion[0]
-
-
-def zone_counts_changed(before: Occupancy, after: Occupancy) -> dict[tuple[str, str], int]:
-    """The entries of ``after`` that differ from ``before`` (all of them at first)."""
-    return {key: count for key, count in after.items() if before.get(key) != count}
+        return advance(track, now, self, end=reason)
