@@ -33,7 +33,7 @@ import platform
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -232,18 +232,25 @@ def _still_truth(labels: dict) -> dict[str, bool]:
     }
 
 
-def labelled_frames(manifest: Path, every: int, margin: int) -> Iterator[Frame]:
-    """Frames of every clip of ``manifest`` (every ``every``-th) and its stills, with truth."""
+def labelled_frames(
+    manifest: Path, every: int, margin: int, only: Sequence[str] = (), quiet_every: int = 0
+) -> Iterator[Frame]:
+    """Frames of every clip of ``manifest`` (every ``every``-th; of a clip without any visit
+    every ``quiet_every``-th when given) and its stills, with truth; with ``only``, of the items
+    whose path contains one of those texts."""
     part = manifest.parent.name
     for item in json.loads(manifest.read_text())["items"]:
         path = manifest.parent / item["path"]
-        if path.suffix.lower() in IMAGE_SUFFIXES:
+        if path.suffix.lower() in IMAGE_SUFFIXES and _chosen(item["path"], only):
             yield Frame(part, item["path"], cv2.imread(str(path)), _still_truth(item["labels"]))
     for clip in load_manifest(manifest).clips:
+        if not _chosen(clip.name, only):
+            continue
         ranges = {label: [(v.first, v.last) for v in clip.visits if v.label == label]
                   for label in LABELS}  # fmt: skip
+        step = quiet_every if quiet_every and not clip.visits else every
         for index, image in _read(clip.path):
-            if index % every:
+            if index % step:
                 continue
             truth = {
                 label: any(a <= index <= b for a, b in spans)
@@ -252,6 +259,10 @@ def labelled_frames(manifest: Path, every: int, margin: int) -> Iterator[Frame]:
             }
             if truth:
                 yield Frame(part, f"{clip.name}#{index}", image, truth)
+
+
+def _chosen(name: str, only: Sequence[str]) -> bool:
+    return not only or any(text in name for text in only)
 
 
 def positive(detections, label: str, threshold: float, min_area: float, area: float) -> bool:
@@ -266,13 +277,19 @@ def thresholds(tracker: TrackerConfig, label: str) -> list[float]:
 
 
 def evaluate(
-    specs: list[ModelSpec], frames: Iterator[Frame], tracker: TrackerConfig, tally: Tally
+    specs: list[ModelSpec],
+    frames: Iterator[Frame],
+    tracker: TrackerConfig,
+    tally: Tally,
+    config: DetectorConfig,
 ) -> int:
     """Run every variant on every frame (whole frame as one region); returns the frame count."""
-    detectors = {s.name: TFLiteDetector.open([s], DetectorConfig()) for s in specs}
+    detectors = {s.name: TFLiteDetector.open([s], config) for s in specs}
     count = 0
     for frame in frames:
         count += 1
+        if count % 100 == 0:
+            print(f"  ... {count} frames ({frame.source}, load {_load()})", flush=True)
         height, width = frame.image.shape[:2]
         region = [Region(Box(0, 0, width, height))]
         for name, detector in detectors.items():
@@ -351,7 +368,12 @@ def print_deltas(specs: list[ModelSpec], tracker: TrackerConfig, summary: dict) 
 
 
 def events(
-    specs: list[ModelSpec], origin: dict[str, Path], manifests: list[Path], summary: dict
+    specs: list[ModelSpec],
+    origin: dict[str, Path],
+    manifests: list[Path],
+    detector: DetectorConfig,
+    only: Sequence[str],
+    summary: dict,
 ) -> None:
     """``ronda eval`` on each manifest with each variant pinned (in this process)."""
     from camera import cli
@@ -367,12 +389,14 @@ def events(
                 config.write_text(
                     "mqtt: {enabled: false}\n"
                     f"detector: {{manifest: '{origin[spec.name].resolve()}', "
-                    f"variant: {spec.name}}}\n"
+                    f"variant: {spec.name}, "
+                    f"night_contrast: {str(detector.night_contrast).lower()}}}\n"
                 )
                 out = Path(scratch) / "numbers.json"
                 with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
                     cli.main(["eval", str(manifest), "--config", str(config), "--json", str(out),
-                              "--report", str(Path(scratch) / "report.html")])  # fmt: skip
+                              "--report", str(Path(scratch) / "report.html"),
+                              *(f"--only={text}" for text in only)])  # fmt: skip
                 overall = json.loads(out.read_text())["overall"]
                 summary.setdefault("events", {}).setdefault(spec.name, {})[str(manifest)] = overall
                 print(f"{spec.name:<26}{str(manifest)[-33:]:<34}{overall['visits']:>7}"
@@ -422,10 +446,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30, help="timed inferences per variant")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--every", type=int, default=5, help="score every n-th clip frame")
+    parser.add_argument("--quiet-every", type=int, default=0, help="n for clips with no visit")
     parser.add_argument("--margin", type=int, default=5, help="frames not scored at boundaries")
     parser.add_argument("--json", type=Path, help="also write the summary here")
     parser.add_argument("--speed-only", action="store_true", help="cost only, no footage")
-    parser.add_argument("--no-speed", action="store_true", help="accuracy only")
+    parser.add_argument("--no-speed", action="store_true", help="no cost measurement")
+    parser.add_argument("--no-frames", action="store_true", help="no frame scoring")
+    parser.add_argument(
+        "--night-contrast", action="store_true", help="detector.night_contrast on (CLAHE on IR)"
+    )
+    parser.add_argument(
+        "--only-clips", action="append", default=[], help="score/replay clips whose path has TEXT"
+    )
     parser.add_argument(
         "--manifest",
         type=Path,
@@ -454,17 +486,21 @@ def main() -> None:
     if not args.no_speed:
         still = cv2.imread(str(PHOTO))
         print_cost(latency(args.runs, still, specs, args.threads), specs, args.threads, summary)
-    if not args.speed_only:
+    detector_config = DetectorConfig(night_contrast=args.night_contrast)
+    if not (args.speed_only or args.no_frames):
         tracker = TrackerConfig()
         tally = Tally()
         manifests = args.frames or [FOOTAGE]
         for manifest in manifests:
-            n = evaluate(specs, labelled_frames(manifest, args.every, args.margin), tracker, tally)
+            frames = labelled_frames(
+                manifest, args.every, args.margin, args.only_clips, args.quiet_every
+            )
+            n = evaluate(specs, frames, tracker, tally, detector_config)
             print(f"scored {n} frames of {manifest} (load {_load()})", flush=True)
         print_accuracy(tally, specs, tracker, [m.parent.name for m in manifests], summary)
         print_deltas(specs, tracker, summary)
     if args.events:
-        events(specs, origin, args.events, summary)
+        events(specs, origin, args.events, detector_config, args.only_clips, summary)
     print(f"\nload at the end: {_load()}")
     if args.json:
         args.json.write_text(json.dumps(summary, indent=1, default=float) + "\n")
