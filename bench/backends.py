@@ -28,6 +28,7 @@ from camera.config import RondaConfig  # noqa: E402
 from camera.detect import DetectorConfig, load_detector  # noqa: E402
 from camera.detect.manifest import bundled_manifest, read_manifest  # noqa: E402
 from camera.detect.tflite import TFLiteDetector  # noqa: E402
+from camera.events import EventUpdate  # noqa: E402
 from camera.pipeline import FrameOutcome, Pipeline  # noqa: E402
 from camera.types import Box, Region  # noqa: E402
 from tests.accel_helpers import DetectionRecorder, SensorReplay, device_tree  # noqa: E402
@@ -52,8 +53,23 @@ class Metered:
         return timed
 
 
+class Updates:
+    """An event sink keeping what each update says (the MQTT message's facts, no thumbnail)."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[object, ...]] = []
+
+    def emit(self, update: EventUpdate, thumbnail: bytes | None) -> None:
+        end = None if update.end_time is None else round(update.end_time, 2)
+        self.seen.append((update.type, update.label, update.subclass, update.sequence,
+                          round(update.start_time, 2), end, round(update.score, 3)))  # fmt: skip
+
+
 def replay(
-    detector: Any, source: Any, hooks: list[Callable[[FrameOutcome], None]] | None = None
+    detector: Any,
+    source: Any,
+    hooks: list[Callable[[FrameOutcome], None]] | None = None,
+    updates: Updates | None = None,
 ) -> dict[str, float]:
     """One pass: CPU ms per frame inside the loop (and the sensor's metadata decoding)."""
     pipeline = Pipeline(
@@ -61,7 +77,7 @@ def replay(
         topic_prefix="ronda/bench",
         stages=stage_configs(RondaConfig()),
         detector=detector,
-        sinks=[],
+        sinks=[updates] if updates is not None else [],
         hooks=hooks or [],
     )
     meter = Metered()
@@ -152,3 +168,33 @@ def compare(clip: Path, variant: str, frames: int) -> None:
             f"{name:<10}{row['cpu_ms']:>14.2f}{row['cpu_ms'] / cpu['cpu_ms']:>8.2f}"
             f"{row['wall_ms']:>15.2f}{row['detector_calls']:>16.0f}{row['events']:>8.0f}"
         )
+
+
+def equivalence(manifest: Path, variant: str) -> None:
+    """Every clip of a labelled manifest (``/work/evalset/manifest.json``): the CPU's events,
+    then the AI Camera's fed the CPU's detections of each frame; the same updates or not."""
+    import json
+
+    import picamera2
+
+    root = device_tree(Path(tempfile.mkdtemp(prefix="ronda-bench-")), imx500=True)
+    items = json.loads(manifest.read_text())["items"]
+    same = events = 0
+    print(f"{'clip':<40}{'frames':>8}{'cpu events':>12}{'imx500 events':>15}  same updates")
+    for item in items:
+        clip = manifest.parent / item["path"]
+        recorder, cpu_updates, sensor_updates = DetectionRecorder(), Updates(), Updates()
+        frames = int(item.get("frames") or 10**6)
+        replay(cpu_detector(variant), SensorReplay(picamera2, clip, frames), [recorder],
+               cpu_updates)  # fmt: skip
+        sensor = load_detector(DetectorConfig(device_root=root), pi_camera=True)
+        replay(sensor, SensorReplay(picamera2, clip, frames, recorder.by_index), None,
+               sensor_updates)  # fmt: skip
+        starts = [u for u in cpu_updates.seen if u[0] == "start" and u[3] == 1]
+        sensor_starts = [u for u in sensor_updates.seen if u[0] == "start" and u[3] == 1]
+        identical = cpu_updates.seen == sensor_updates.seen
+        same += identical
+        events += len(starts)
+        print(f"{clip.name[:39]:<40}{frames:>8}{len(starts):>12}{len(sensor_starts):>15}  "
+              f"{'yes' if identical else 'NO'}")  # fmt: skip
+    print(f"{same} of {len(items)} clips with identical event updates; {events} CPU events")

@@ -91,14 +91,23 @@ def main() -> None:
     parser.add_argument("--variant", default="nanodet-g416-int8", help="a name from ronda models")
     parser.add_argument("--backends", action="store_true", help="CPU per frame by backend")
     parser.add_argument("--frames", type=int, default=600, help="with --backends: frames used")
+    parser.add_argument(
+        "--manifest",
+        type=Path,
+        help="with --backends: compare the CPU's and the AI Camera's events on every clip of "
+        "this labelled manifest instead (the AI Camera fed the CPU's detections)",
+    )
     args = parser.parse_args()
     if not args.clip.exists():
         sys.exit(f"clip {args.clip} not found (run from the repo root)")
     if args.backends:
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-        from bench.backends import compare
+        from bench.backends import compare, equivalence
 
-        compare(args.clip, args.variant, args.frames)
+        if args.manifest is not None:
+            equivalence(args.manifest, args.variant)
+        else:
+            compare(args.clip, args.variant, args.frames)
         return
     gated = replay(args.clip, args.variant, gated=True)
     baseline = replay(args.clip, args.variant, gated=False)

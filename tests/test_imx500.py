@@ -246,3 +246,46 @@ def test_live_ai_camera_waits_for_the_firmware_then_alerts(
     extended = [f for f in sent if any(x.startswith("EXTEND_TIMEOUT_USEC=") for x in f)]
     assert extended and all(any("AI Camera" in x for x in f) for f in extended)
     assert visits(subscriber, "live")[0][1] == "person"
+
+
+def test_a_still_person_the_sensor_sees_on_every_frame_is_never_an_event(
+    tmp_path: Path, fake_picamera2
+) -> None:
+    """Inference is free, motion still decides: the sensor reports a standing figure on every
+    frame (a statue) and, for six seconds, a person moving across the other half of the room;
+    only the one who moves is an event.  (A walker passing right by the statue makes it the
+    tracker's business, as with a CPU crop that holds both.)"""
+    from camera.app import stage_configs
+    from camera.pipeline import Pipeline
+
+    root = device_tree(tmp_path, imx500=True)
+    detector = load_detector(DetectorConfig(device_root=root), pi_camera=True)
+    updates: list = []
+
+    class Sink:
+        def emit(self, update, thumbnail) -> None:
+            updates.append(update)
+
+    pipeline = Pipeline(
+        camera="t",
+        topic_prefix="ronda/t",
+        stages=stage_configs(RondaConfig()),
+        detector=detector,
+        sinks=[Sink()],
+    )
+    pipeline.begin_stream("sensor")
+    rng = np.random.default_rng(7)
+    room = rng.integers(40, 80, (360, 640, 3), dtype=np.uint8)
+    statue = Detection("person", "person", 0.9, Box(40, 40, 120, 300))
+    for index in range(120):
+        image = room.copy()
+        found = [statue]
+        if 30 <= index < 90:  # someone walks in from the right, 3 px a frame, then leaves
+            x = 600 - 3 * (index - 30)
+            image[80:300, x - 40 : x + 40] = 220
+            found.append(Detection("person", "person", 0.8, Box(x - 40, 80, x + 40, 300)))
+        pipeline.process(Frame(image, index / 10, index, inferred=tuple(found)))
+    pipeline.end_stream()
+    starts = [u for u in updates if u.type == "start" and u.sequence == 1]
+    assert len(starts) == 1
+    assert starts[0].box[0] > 200  # the walker, never the statue at x 40..120
