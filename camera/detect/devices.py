@@ -115,6 +115,42 @@ def probe_hailo(config: DetectorConfig) -> Probe:
     return Probe("hailo", True, f"Hailo at /dev/hailo0, network {hef.name}", under(root, hef))
 
 
-def probe_all(config: DetectorConfig) -> tuple[Probe, Probe]:
-    """Both accelerators, AI Camera first (the order ``auto`` prefers them in)."""
-    return probe_imx500(config), probe_hailo(config)
+NAMES = {"imx500": "AI Camera", "hailo": "Hailo"}
+
+
+@dataclass(frozen=True, slots=True)
+class BackendPlan:
+    """What ``ronda run`` would run here, and what was found."""
+
+    kind: str
+    """``imx500``, ``hailo`` or ``cpu``."""
+    probe: Probe | None
+    """The chosen accelerator's probe (None for the CPU)."""
+    fallback: str | None
+    """Why an accelerator asked for does not run (then ``kind`` is cpu)."""
+    probes: tuple[Probe, ...]
+
+    def lines(self) -> tuple[str, ...]:
+        return tuple(f"{NAMES[p.kind]}: {p.detail}" for p in self.probes)
+
+    def missing(self) -> str:
+        """Why ``auto`` found no accelerator (each probe's line)."""
+        return "; ".join(p.detail for p in self.probes if not p.usable)
+
+
+def plan(config: DetectorConfig, pi_camera: bool) -> BackendPlan:
+    """``load_detector``'s choice for ``config``, decided from the probes alone."""
+    imx500 = probe_imx500(config)
+    if not pi_camera and imx500.usable:
+        imx500 = Probe("imx500", False, f"{imx500.detail}; not with a source other than picamera2")
+    probes = (imx500, probe_hailo(config))
+    wanted = config.backend
+    order = [wanted] if wanted in NAMES else (["imx500", "hailo"] if wanted == "auto" else [])
+    for probe in probes:
+        if probe.kind in order and probe.usable:
+            return BackendPlan(probe.kind, probe, None, probes)
+    fallback = None
+    if wanted in NAMES:
+        probe = next(p for p in probes if p.kind == wanted)
+        fallback = f"{NAMES[wanted]}: {probe.detail}"
+    return BackendPlan("cpu", None, fallback, probes)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from camera.detect.base import BackendChoice, Detector
 from camera.detect.config import DetectorConfig
-from camera.detect.devices import Probe, probe_hailo, probe_imx500
+from camera.detect.devices import NAMES, Probe, plan
 from camera.detect.errors import ModelError
 from camera.detect.manifest import ModelSpec, bundled_manifest, read_manifest, verify_file
 from camera.detect.memory import device_memory_bytes
@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 
 # CPU backend by model file suffix.
 BACKENDS = {".tflite": TFLiteDetector.open}
-ACCELERATOR_NAMES = {"imx500": "AI Camera", "hailo": "Hailo accelerator"}
 
 
 def _open_imx500(config: DetectorConfig, probe: Probe) -> Detector:
@@ -44,9 +43,9 @@ def _open_hailo(config: DetectorConfig, probe: Probe) -> Detector:
     return HailoDetector.open(probe.model, config)
 
 
-OPENERS: dict[str, tuple[Callable[[DetectorConfig], Probe], Callable[..., Detector]]] = {
-    "imx500": (probe_imx500, _open_imx500),
-    "hailo": (probe_hailo, _open_hailo),
+OPENERS: dict[str, Callable[[DetectorConfig, Probe], Detector]] = {
+    "imx500": _open_imx500,
+    "hailo": _open_hailo,
 }
 
 
@@ -65,31 +64,17 @@ def load_detector(
     detector's ``choice`` says what runs and why.  Raises ModelError only for the CPU backend
     (see ``load_cpu_detector``)."""
     wanted = config.backend
-    candidates = (
-        [wanted] if wanted in OPENERS else (["imx500", "hailo"] if wanted == "auto" else [])
-    )
-    missing: list[str] = []
-    fallback: str | None = None
-    for kind in candidates:
-        name = ACCELERATOR_NAMES[kind]
-        if kind == "imx500" and not pi_camera:
-            if wanted == kind:
-                fallback = f"{name}: its network runs only with the picamera2 source (`ronda run`)"
-            continue
-        probe_fn, opener = OPENERS[kind]
-        probe = probe_fn(config)
-        if not probe.usable:
-            missing.append(probe.detail)
-            if wanted == kind:
-                fallback = f"{name}: {probe.detail}"
-            continue
+    chosen = plan(config, pi_camera)
+    fallback = chosen.fallback
+    if chosen.probe is not None:
         try:
-            detector = opener(config, probe)
+            detector = OPENERS[chosen.kind](config, chosen.probe)
         except ModelError as error:
-            fallback = f"{name}: {error}"
-            break
-        log.info("detector: %s (%s)", probe.detail, "detector.backend " + wanted)
-        return _chosen(detector, BackendChoice(wanted, probe.kind, probe.detail))  # type: ignore[arg-type]
+            fallback = f"{NAMES[chosen.kind]}: {error}"
+        else:
+            log.info("detector: %s (detector.backend %s)", chosen.probe.detail, wanted)
+            choice = BackendChoice(wanted, detector.capabilities.kind, chosen.probe.detail)
+            return _chosen(detector, choice)
     if fallback is not None:
         log.warning("%s; detecting on the CPU instead", fallback)
     detector = load_cpu_detector(config, cache_dir, measure, rungs)
@@ -98,7 +83,7 @@ def load_detector(
     elif fallback is not None:
         reason = "fallback"
     else:
-        reason = "auto: no accelerator" + (f" ({'; '.join(missing)})" if missing else "")
+        reason = f"auto: no accelerator ({chosen.missing()})"
     return _chosen(detector, BackendChoice(wanted, "cpu", reason, fallback))
 
 
