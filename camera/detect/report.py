@@ -15,12 +15,23 @@ from typing import Literal
 
 import numpy as np
 
+from camera.detect.base import CropDetector
 from camera.detect.config import DetectorConfig
 from camera.detect.devices import NAMES, plan
 from camera.detect.errors import ModelError
 from camera.types import Box, Region
 
 Status = Literal["ok", "warn", "FAIL", "skip"]
+
+
+def inference_ms(detector: CropDetector, image: np.ndarray, size: int) -> float:
+    """One inference of a ``size`` crop of ``image``, timed after an untimed one (the first
+    call allocates, or configures the device)."""
+    region = [Region(Box(0, 0, size, size))]
+    detector.detect(image, region)
+    started = time.perf_counter()
+    detector.detect(image, region)
+    return (time.perf_counter() - started) * 1000
 
 
 def backend_check(
@@ -60,12 +71,7 @@ def backend_check(
         )
     try:
         size = detector.input_size
-        image = np.zeros((size, size, 3), np.uint8)
-        region = [Region(Box(0, 0, size, size))]
-        detector.detect(image, region)  # the first run configures the device
-        started = time.perf_counter()
-        detector.detect(image, region)
-        ms = (time.perf_counter() - started) * 1000
+        ms = inference_ms(detector, np.zeros((size, size, 3), np.uint8), size)
     finally:
         detector.close()
     detail = f"{chosen.probe.detail}: one {size} px inference in {ms:.0f} ms ({how})"
