@@ -132,3 +132,29 @@ def test_hailo_replay_alerts_through_the_broker(
     assert ACCELERATOR.inputs, "the accelerator ran"
     assert wait_until(lambda: any(e["type"] == "start" for e in subscriber.events()), 10)
     assert subscriber.events()[0]["label"] == "person"
+
+
+def test_doctor_and_models_say_which_backend_runs_with_and_without_each_device(
+    tmp_path: Path, fake_picamera2
+) -> None:
+    from camera.detect.report import backend_check, models_lines
+
+    bare = DetectorConfig(device_root=tmp_path / "none")
+    status, detail, _, more = backend_check(bare, pi_camera=True)
+    assert (status, detail) == ("ok", "the CPU (detector.backend auto; see the runtime line)")
+    assert more == (
+        "AI Camera: no AI Camera (no V4L2 sub-device driven by imx500)",
+        "Hailo: no Hailo accelerator (/dev/hailo0 absent)",
+    )
+    status, detail, fix, _ = backend_check(bare.model_copy(update={"backend": "imx500"}), True)
+    assert status == "warn" and detail.endswith("ronda run detects on the CPU") and fix
+    sensor = DetectorConfig(device_root=device_tree(tmp_path / "sensor", imx500=True))
+    status, detail, _, _ = backend_check(sensor, pi_camera=True)
+    assert status == "ok" and detail.startswith("AI Camera at v4l-subdev2, network imx500_")
+    assert "runs on the sensor" in detail
+    assert models_lines(sensor, pi_camera=True)[0] == "detector.backend auto: runs on AI Camera"
+    # A replay's source is no AI Camera: the CPU runs, and says why.
+    assert models_lines(sensor, pi_camera=False)[0].endswith("runs on the CPU (the variants below)")
+    hailo = DetectorConfig(device_root=device_tree(tmp_path / "hailo", hailo=True))
+    status, detail, _, _ = backend_check(hailo, pi_camera=True)
+    assert status == "ok" and "yolov8s_h8l.hef: one 640 px inference in" in detail
