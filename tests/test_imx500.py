@@ -289,3 +289,60 @@ def test_a_still_person_the_sensor_sees_on_every_frame_is_never_an_event(
     starts = [u for u in updates if u.type == "start" and u.sequence == 1]
     assert len(starts) == 1
     assert starts[0].box[0] > 200  # the walker, never the statue at x 40..120
+
+
+def test_cpu_assist_looks_only_where_the_sensor_saw_nothing_and_steps_down_first(
+    tmp_path: Path, fake_picamera2
+) -> None:
+    """``detector.imx500.cpu_assist``: the CPU model on the regions without a sensor detection
+    (a person too small for the sensor's 416 px view of the whole frame); the governor's first
+    step down leaves the sensor alone, which no level pauses."""
+    from camera.detect.base import CropDetector
+    from camera.governor import Governor, GovernorConfig, Sensors
+    from camera.governor.sensors import Health
+
+    root = device_tree(tmp_path, imx500=True)
+    config = DetectorConfig(device_root=root, imx500={"cpu_assist": True})
+    detector = load_detector(config, pi_camera=True)
+    assert [(m.cost, m.precision) for m in detector.ladder] == [("cpu", "int8"), ("sensor", "int8")]
+    assert detector.variant.startswith("imx500-nanodet_plus_416x416_pp+nanodet-g")
+    detector.assist.close()  # type: ignore[attr-defined]  (a real CPU model: loaded, then swapped)
+
+    class Small(CropDetector):
+        variant, precision, input_size = "tiny-cpu", "int8", 416
+
+        def __init__(self) -> None:
+            self.asked: list[list[Region]] = []
+
+        def detect(self, image, regions):
+            self.asked.append(list(regions))
+            return [Detection("person", "person", 0.6, Box(610, 110, 620, 140))]
+
+        def close(self) -> None:
+            pass
+
+    small = Small()
+    detector.assist = small  # type: ignore[attr-defined]
+    near, far = Region(Box(0, 0, 400, 400)), Region(Box(500, 0, 900, 400))
+    seen = Detection("person", "person", 0.9, Box(100, 100, 200, 380))
+    frame = Frame(np.zeros((720, 1280, 3), np.uint8), 0.0, 1, inferred=(seen,))
+    found = detector.detect_frame(frame, [near, far])
+    assert small.asked == [[far]]  # only where the sensor found nothing
+    assert sorted(d.box.x1 for d in found) == [100, 610]
+
+    class Hot:
+        source, health = "fake", Health("fake temperature")
+
+        def read(self) -> float:
+            return 80.0
+
+    governor = Governor(GovernorConfig(), Sensors(Hot(), None, None), models=detector.ladder)
+    policy = governor.poll(0.0)
+    assert (policy.level, policy.detect, policy.variant) == (
+        "heat-hot",
+        True,
+        detector.ladder[1].name,
+    )
+    detector.set_variant(policy.variant)  # type: ignore[arg-type]
+    assert detector.detect_frame(frame, [near, far]) == [seen] and len(small.asked) == 1
+    assert detector.capabilities.cost == "sensor"

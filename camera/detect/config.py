@@ -34,6 +34,13 @@ class Imx500Config(Section):
     bbox_normalization: Literal["auto", "on", "off"] = "auto"
     """``on``: the network's boxes are in input-tensor pixels (YOLO ``_pp`` networks) and are
     divided by its input size; ``auto`` is the network's intrinsics, else off (0..1 already)."""
+    cpu_assist: bool = False
+    """Also run the CPU model (``detector.variant``) on the motion regions where the sensor
+    found nothing.  The sensor's network sees the whole frame at its input size (416 px for
+    NanoDet-Plus), where a person across a garden is a few pixels tall; a motion crop shows
+    them at full detail.  It costs CPU only while something moves that the sensor does not
+    recognise; the governor's first step down (``warm``, battery ``low``) turns it off, and the
+    sensor alone is never paused."""
     first_frame_timeout_s: float = Field(default=900.0, gt=0, le=7200)
     """How long the first frame may take while the network firmware uploads to the sensor
     (minutes the first time over I2C; the camera caches it after).  Stalls after that first

@@ -36,8 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from camera.detect.base import Capabilities, within_regions
-from camera.detect.coco import COCO80, COCO91, classes_by_ids, classes_by_name
+from camera.detect.base import Capabilities, Detector, within_regions
+from camera.detect.coco import COCO80, COCO91, KEPT, classes_by_ids, classes_by_name
 from camera.detect.config import DetectorConfig
 from camera.detect.errors import ModelError
 from camera.detect.manifest import ClassMapping
@@ -52,6 +52,7 @@ MAX_STALE_S = 1.0
 """A network slower than the camera leaves some frames without output; its last result stands
 for them this long (as rpicam-apps does), then the frame counts as empty."""
 COCO91_FAMILIES = ("ssd", "efficientdet")
+
 """Networks numbered like TensorFlow's object detection models (91 ids with gaps)."""
 
 
@@ -97,7 +98,7 @@ class Imx500Network:
         self._camera_num = int(self._device.camera_num)
         self._timeout = settings.first_frame_timeout_s
         self._min_score = config.min_score
-        self._nms_iou = config.nms_iou
+        self.nms_iou = config.nms_iou
         self._last: tuple[Detection, ...] = ()
         self._last_at = -float("inf")
         self._bad_layout_said = False
@@ -184,7 +185,7 @@ class Imx500Network:
             class_ids[keep],
             np.zeros(len(keep), int),
             self.classes,
-            self._nms_iou,
+            self.nms_iou,
         )
         return tuple(d for d in merged if d.box.area > 0)
 
@@ -218,22 +219,32 @@ def _classes(choice: str, intrinsics: Any, name: str) -> dict[int, ClassMapping]
 
 class Imx500Detector:
     """The detector the pipeline sees: the sensor's detections of each frame, inside the
-    regions (see the module docstring).  One rung: the sensor runs one network."""
+    regions (see the module docstring).  With ``assist`` (``detector.imx500.cpu_assist``) the
+    ladder has two rungs: the sensor plus a CPU model on the regions where the sensor found
+    nothing, then the sensor alone, which the governor never pauses."""
 
-    def __init__(self, network: Imx500Network) -> None:
+    def __init__(self, network: Imx500Network, assist: Detector | None = None) -> None:
         self.network = network
-        self._variant = f"imx500-{network.name}"
+        self.assist = assist
+        self._sensor = f"imx500-{network.name}"
+        self._assisted = f"{self._sensor}+{assist.variant}" if assist is not None else None
+        self._variant = self._assisted or self._sensor
         self._no_network_said = False
 
     @property
+    def assisting(self) -> bool:
+        return self.assist is not None and self._variant == self._assisted
+
+    @property
     def capabilities(self) -> Capabilities:
+        helped = ", and the CPU on the motion it saw nothing in" if self.assisting else ""
         return Capabilities(
             kind="imx500",
-            device=f"AI Camera (IMX500), {self.network.name}",
+            device=f"AI Camera (IMX500), {self.network.name}{helped}",
             scope="frame",
             input_size=self.input_size,
             labels=tuple(sorted({c.subclass for c in self.network.classes.values()})),
-            cost="sensor",
+            cost="cpu" if self.assisting else "sensor",
         )
 
     @property
@@ -254,7 +265,11 @@ class Imx500Detector:
 
     @property
     def ladder(self) -> tuple[ModelVariant, ...]:
-        return (ModelVariant(self._variant, "int8", self.input_size, cost="sensor"),)
+        sensor = ModelVariant(self._sensor, "int8", self.input_size, cost="sensor")
+        if self.assist is None or self._assisted is None:
+            return (sensor,)
+        helped = ModelVariant(self._assisted, self.assist.precision, self.input_size, cost="cpu")
+        return (helped, sensor)
 
     def detect_frame(self, frame: Frame, regions: Sequence[Region]) -> list[Detection]:
         if frame.inferred is None:
@@ -265,13 +280,38 @@ class Imx500Detector:
                     "nothing is detected"
                 )
             return []
-        return within_regions(frame.inferred, regions)
+        seen = within_regions(frame.inferred, regions)
+        if not self.assisting or self.assist is None:
+            return seen
+        blind = [r for r in regions if not within_regions(seen, [r])]
+        if not blind:
+            return seen
+        return _merged(seen, self.assist.detect_frame(frame, blind), self.network.nms_iou)
 
     def set_variant(self, name: str) -> None:
-        if name != self._variant:
-            log.warning(
-                "model variant %s is not on the AI Camera; staying on %s", name, self._variant
-            )
+        if name in (self._sensor, self._assisted):
+            if name != self._variant:
+                log.info("detector %s -> %s", self._variant, name)
+            self._variant = name
+            return
+        log.warning("model variant %s is not on the AI Camera; staying on %s", name, self._variant)
 
     def close(self) -> None:
         self.network.close()
+        if self.assist is not None:
+            self.assist.close()
+
+
+def _merged(sensor: list[Detection], cpu: list[Detection], nms_iou: float) -> list[Detection]:
+    """The sensor's and the CPU's detections as one set: an object both saw (the CPU's crop
+    cut it, the sensor saw it whole) is one, by the CPU's merge rules across regions."""
+    found = sensor + cpu
+    ids = {name: index for index, name in enumerate(sorted(KEPT))}
+    return merge_detections(
+        np.array([[d.box.x1, d.box.y1, d.box.x2, d.box.y2] for d in found], np.float32),
+        np.array([d.score for d in found], np.float32),
+        np.array([ids[d.subclass] for d in found]),
+        np.array([0] * len(sensor) + [1] * len(cpu)),
+        {index: KEPT[name] for name, index in ids.items()},
+        nms_iou,
+    )

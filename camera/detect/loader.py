@@ -29,21 +29,26 @@ log = logging.getLogger(__name__)
 BACKENDS = {".tflite": TFLiteDetector.open}
 
 
-def _open_imx500(config: DetectorConfig, probe: Probe) -> Detector:
+CpuLoader = Callable[[], Detector]
+"""The CPU backend on one rung, loaded only when asked (the AI Camera's ``cpu_assist``)."""
+
+
+def _open_imx500(config: DetectorConfig, probe: Probe, cpu: CpuLoader) -> Detector:
     from camera.detect.imx500 import Imx500Detector, Imx500Network
 
     assert probe.model is not None
-    return Imx500Detector(Imx500Network(config, probe.model))
+    network = Imx500Network(config, probe.model)
+    return Imx500Detector(network, cpu() if config.imx500.cpu_assist else None)
 
 
-def _open_hailo(config: DetectorConfig, probe: Probe) -> Detector:
+def _open_hailo(config: DetectorConfig, probe: Probe, cpu: CpuLoader) -> Detector:
     from camera.detect.hailo import HailoDetector
 
     assert probe.model is not None
     return HailoDetector.open(probe.model, config)
 
 
-OPENERS: dict[str, Callable[[DetectorConfig, Probe], Detector]] = {
+OPENERS: dict[str, Callable[[DetectorConfig, Probe, CpuLoader], Detector]] = {
     "imx500": _open_imx500,
     "hailo": _open_hailo,
 }
@@ -68,7 +73,8 @@ def load_detector(
     fallback = chosen.fallback
     if chosen.probe is not None:
         try:
-            detector = OPENERS[chosen.kind](config, chosen.probe)
+            cpu = lambda: load_cpu_detector(config, cache_dir, measure, rungs=1)  # noqa: E731
+            detector = OPENERS[chosen.kind](config, chosen.probe, cpu)
         except ModelError as error:
             fallback = f"{NAMES[chosen.kind]}: {error}"
         else:
