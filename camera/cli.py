@@ -133,6 +133,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         source.close()
         raise
     monitor.attach(runtime.pipeline)
+    network = getattr(runtime.detector, "network", None)
+    if network is not None:  # the AI Camera: its firmware upload extends the start, in STATUS
+        network.listeners.append(monitor.camera_waiting)
     web = attach_web(runtime, path)
     shutdown.install()
     try:
@@ -246,9 +249,12 @@ def cmd_flush(args: argparse.Namespace) -> int:
 
 def cmd_models(args: argparse.Namespace) -> int:
     from camera.detect.catalog import catalog, choice_lines
+    from camera.detect.report import models_lines
 
     config, _ = _load(args)
     detector = config.detector
+    for line in models_lines(detector, config.source.pi_camera()):
+        print(line)
     entries = catalog(detector.manifest, runs=args.runs, threads=detector.threads)
     print(
         f"{'variant':<24} {'precision':<9} {'input':>5} {'size':>8}  {'sha256':<6} "

@@ -4,12 +4,14 @@ one line and a fix per failure, and the MQTT password never appears in what it p
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.accel_helpers import device_tree
 from tests.broker import Mosquitto, free_port, password_broker
 from tests.cli_helpers import REPO, ronda, write_config
 from tests.conftest import footage
@@ -54,8 +56,9 @@ def doctor(config: Path):
 def test_a_good_setup_passes(tmp_path: Path, secured: Mosquitto) -> None:
     result, checks = doctor(doctor_config(tmp_path, secured.port, PASSWORD))
     assert result.returncode == 0, result.stdout + result.stderr
-    for name in ("config", "models", "runtime", "camera", "broker", "disk"):
+    for name in ("config", "models", "detector", "runtime", "camera", "broker", "disk"):
         assert checks[name].startswith("ok "), checks[name]
+    assert "the CPU (detector.backend auto" in checks["detector"]
     assert "sha256 ok" in checks["models"] and "inference in" in checks["runtime"]
     assert "768x432 frame" in checks["camera"]
     assert f"logged in to 127.0.0.1:{secured.port}" in checks["broker"]
@@ -108,3 +111,32 @@ def test_a_broken_config_is_one_failure_and_the_rest_is_skipped(tmp_path: Path) 
     assert result.returncode == 1
     assert checks["config"].startswith("FAIL") and "mqtt.port" in checks["config"]
     assert all(checks[name].startswith("skip") for name in ("models", "camera", "broker"))
+
+
+def test_the_detector_line_with_and_without_each_fake_device(tmp_path: Path) -> None:
+    """The fake picamera2, AI Camera and Hailo (tests/fake_picamera2) in a device tree: the
+    line says where ``ronda run`` would detect; the AI Camera's network opens with the camera."""
+    env = {**os.environ, "PYTHONPATH": f"{REPO / 'tests' / 'fake_picamera2'}:{REPO}"}
+    outputs = {}
+    for name, devices in (("none", {}), ("imx500", {"imx500": True}), ("hailo", {"hailo": True})):
+        root = device_tree(tmp_path / name / "root", **devices)
+        (tmp_path / name).mkdir(exist_ok=True)
+        config = write_config(
+            tmp_path / name,
+            source={"kind": "picamera2"},
+            detector={"device_root": str(root)},
+            governor={"sensors": {"sysfs_root": str(root / "sys"), "vcgencmd": "/nonexistent"}},
+        )
+        result = ronda(
+            "doctor", "--config", config, "--skip", "runtime", "--skip", "broker",
+            "--skip", "outbox", "--frame-timeout", "20", env=env, timeout=120,
+        )  # fmt: skip
+        outputs[name] = result.stdout
+        checks = lines_of(result.stdout)
+        assert checks["camera"].startswith("ok "), result.stdout + result.stderr
+    assert "ok    detector the CPU (detector.backend auto" in outputs["none"]
+    assert "AI Camera: no AI Camera" in outputs["none"] and "Hailo: no Hailo" in outputs["none"]
+    assert "detector AI Camera at v4l-subdev2, network imx500_network_nanodet" in outputs["imx500"]
+    assert "the AI Camera's network output (nanodet_plus_416x416_pp)" in outputs["imx500"]
+    assert "yolov8s_h8l.hef: one 640 px inference in" in outputs["hailo"]
+    (tmp_path / "doctor-outputs.txt").write_text("\n".join(outputs.values()))

@@ -24,13 +24,15 @@ import numpy as np
 
 from camera.config import ConfigError, RondaConfig
 from camera.service.probe import quiet_logs
-from camera.types import Box, Frame, Region
+from camera.types import Frame
 
 if TYPE_CHECKING:  # loading TFLite is the runtime check's job, not the import's
     from camera.detect.tflite import TFLiteDetector
 
 Status = Literal["ok", "warn", "FAIL", "skip"]
-CHECKS = ("config", "models", "runtime", "camera", "broker", "outbox", "sensors", "disk")
+CHECKS = (
+    "config", "models", "detector", "runtime", "camera", "broker", "outbox", "sensors", "disk",
+)  # fmt: skip
 SLOW_INFERENCE_MS = 1000.0
 DISK_WARN_BYTES = 1 << 30
 DISK_FAIL_BYTES = 100 << 20
@@ -81,6 +83,7 @@ def _checks(args: argparse.Namespace, skip: set[str]) -> Iterator[Check]:
     yield _config_check(config, path)
     for name, check in (
         ("models", check_models),
+        ("detector", check_detector),
         ("runtime", check_runtime),
         ("camera", lambda c: check_camera(c, args.frame_timeout)),
         ("broker", check_broker),
@@ -133,9 +136,18 @@ def check_models(config: RondaConfig) -> Check:
     return Check("models", "ok", f"sha256 ok: {variants} in {manifest.parent}")
 
 
+def check_detector(config: RondaConfig) -> Check:
+    """Where ``ronda run`` detects: the accelerators found, and a Hailo's one inference."""
+    from camera.detect.report import backend_check
+
+    status, detail, fix, more = backend_check(config.detector, config.source.pi_camera())
+    return Check("detector", status, detail, fix, more)
+
+
 def check_runtime(config: RondaConfig) -> Check:
     from camera.detect import ModelError
     from camera.detect.loader import load_cpu_detector
+    from camera.detect.report import inference_ms
 
     try:
         # The same timings `ronda run` uses: read from the state directory, measured if absent.
@@ -147,11 +159,7 @@ def check_runtime(config: RondaConfig) -> Check:
     try:
         size = detector.input_size
         image = np.zeros((config.source.height, config.source.width, 3), np.uint8)
-        regions = [Region(Box(0, 0, size, size))]
-        detector.detect(image, regions)  # the first call allocates; time the second
-        started = time.perf_counter()
-        detector.detect(image, regions)
-        ms = (time.perf_counter() - started) * 1000
+        ms = inference_ms(detector, image, size)
     finally:
         detector.close()
     detail = f"{detector.backend}, {detector.variant}, one {size}px inference in {ms:.0f} ms"
@@ -207,16 +215,44 @@ def check_camera(config: RondaConfig, timeout: float) -> Check:
         if "python3-picamera2" in str(error):
             fix = "sudo apt install python3-picamera2, then reinstall the service"
         return Check("camera", "FAIL", str(error), fix)
+    network, sensor = _camera_network(config, source)
     started = time.monotonic()
     frame, problem = first_frame(source, timeout)
     if frame is None:
         why = f": {problem}" if problem else ""
+        if network is not None:
+            fix = (
+                "the AI Camera's first start uploads its network firmware (minutes): "
+                "ronda doctor --frame-timeout 600, or start the service and watch its log"
+            )
         return Check("camera", "FAIL", f"{source.name}: no frame within {timeout:g} s{why}", fix)
     width, height = frame.size
     lores = "" if frame.gray_small is None else f", motion plane {frame.gray_small.shape[1]}x"
     lores += "" if frame.gray_small is None else f"{frame.gray_small.shape[0]}"
     detail = f"{source.name}: {width}x{height} frame in {time.monotonic() - started:.1f} s{lores}"
+    if network is not None:
+        seen = "with" if getattr(network, "outputs", 0) else "without (yet)"
+        detail += f", {seen} the AI Camera's network output ({sensor})"
     return Check("camera", "ok", detail)
+
+
+def _camera_network(config: RondaConfig, source: object) -> tuple[object | None, str]:
+    """The AI Camera's network, attached to the source when ``ronda run`` would run it (so
+    the camera opens as the service opens it); None otherwise, or when it cannot be opened
+    (the detector line says why)."""
+    from camera.detect import ModelError
+    from camera.detect.devices import plan
+    from camera.detect.imx500 import Imx500Network
+
+    chosen = plan(config.detector, config.source.pi_camera())
+    if chosen.kind != "imx500" or chosen.probe is None or chosen.probe.model is None:
+        return None, ""
+    try:
+        network = Imx500Network(config.detector, chosen.probe.model)
+    except ModelError:
+        return None, ""
+    source.attach_network(network)  # type: ignore[attr-defined]
+    return network, network.name
 
 
 def first_frame(source: object, timeout: float) -> tuple[Frame | None, str | None]:

@@ -158,6 +158,14 @@ def retained_stats(config: RondaConfig, timeout: float) -> str:
     return f"stats     {stats.broker}: {summarise_stats(stats.payload)}"
 
 
+def _detector_device(report: object) -> str:
+    """`` on AI Camera (IMX500), …`` (and why an accelerator does not run) from the stats."""
+    if not isinstance(report, dict) or not report.get("device"):
+        return ""
+    fallback = f"; not on {report['fallback']}" if report.get("fallback") else ""
+    return f" on {report['device']}{fallback}"
+
+
 def summarise_stats(payload: bytes) -> str:
     try:
         stats = json.loads(payload)
@@ -173,7 +181,8 @@ def summarise_stats(payload: bytes) -> str:
         if None not in frame_age
         else "frame age unknown",
         f"detector {stats.get('detector_ms', 0)} ms "
-        f"({stats.get('variant') or stats.get('precision')}, {stats.get('backend')})",
+        f"({stats.get('variant') or stats.get('precision')}, {stats.get('backend')})"
+        + _detector_device(stats.get("detector")),
         f"governor {stats.get('governor_level') or stats.get('policy', {}).get('level')}",
         f"SoC {temperature} °C" if temperature is not None else "SoC temperature unknown",
         f"outbox {stats.get('outbox_depth', 0)}",
