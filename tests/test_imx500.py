@@ -346,3 +346,18 @@ def test_cpu_assist_looks_only_where_the_sensor_saw_nothing_and_steps_down_first
     detector.set_variant(policy.variant)  # type: ignore[arg-type]
     assert detector.detect_frame(frame, [near, far]) == [seen] and len(small.asked) == 1
     assert detector.capabilities.cost == "sensor"
+
+
+def test_an_output_this_picamera2_cannot_read_is_an_empty_frame_not_a_camera_failure(
+    tmp_path: Path, fake_picamera2, caplog
+) -> None:
+    detector = load_detector(
+        DetectorConfig(device_root=device_tree(tmp_path, imx500=True)), pi_camera=True
+    )
+    network = detector.network  # type: ignore[attr-defined]
+    camera = fake_picamera2.Picamera2(network.camera_num)
+    camera.configure(camera.create_video_configuration(main={"size": (640, 360)}))
+    broken = {"CnnOutputTensor": np.ones(10, np.float32), "CnnOutputTensorInfo": b"\\x00" * 12}
+    assert network.detections(broken, camera) == network.detections(broken, camera) == ()
+    said = [r for r in caplog.records if "cannot read the network's output" in r.getMessage()]
+    assert len(said) == 1

@@ -74,8 +74,9 @@ class Imx500Network:
         module = import_imx500()
         try:
             self._device = module.IMX500(str(network))
-        except (RuntimeError, OSError, ValueError) as error:
-            raise ModelError(f"AI Camera: {network}: {error}") from None
+        except Exception as error:  # picamera2 raises RuntimeError, StopIteration, jsonschema's
+            text = " ".join(str(error).split())[:200] or type(error).__name__
+            raise ModelError(f"AI Camera: {network}: {text}") from None
         intrinsics = self._device.network_intrinsics
         task = getattr(intrinsics, "task", None)
         if task not in (None, "object detection"):
@@ -102,6 +103,7 @@ class Imx500Network:
         self._last: tuple[Detection, ...] = ()
         self._last_at = -float("inf")
         self._bad_layout_said = False
+        self._unreadable_said = False
         self.listeners: list[Callable[[str], None]] = []
         """Told each upload report (the service's STATUS line)."""
         self.outputs = 0
@@ -141,14 +143,24 @@ class Imx500Network:
         return (int(done), int(total)) if total else None
 
     def detections(self, metadata: Mapping[str, Any], camera: Any) -> tuple[Detection, ...]:
-        outputs = self._device.get_outputs(metadata, add_batch=True)
+        """The network's detections on this frame; a frame whose output cannot be read counts
+        as empty (one warning), never as a camera failure: the frames keep coming."""
         now = time.monotonic()
-        if outputs is None:
-            return self._last if now - self._last_at <= MAX_STALE_S else ()
+        try:
+            outputs = self._device.get_outputs(metadata, add_batch=True)
+            if outputs is None:
+                return self._last if now - self._last_at <= MAX_STALE_S else ()
+            found = self._decode(outputs, metadata, camera)
+        except Exception as error:  # a picamera2 whose metadata layout this one does not know
+            if not self._unreadable_said:
+                self._unreadable_said = True
+                log.warning(
+                    "AI Camera: cannot read the network's output (%s): no detections", error
+                )
+            return ()
         self.outputs += 1
-        self._last = self._decode(outputs, metadata, camera)
-        self._last_at = now
-        return self._last
+        self._last, self._last_at = found, now
+        return found
 
     def _decode(
         self, outputs: Sequence[np.ndarray], metadata: Mapping[str, Any], camera: Any
