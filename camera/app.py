@@ -20,6 +20,7 @@ from camera.config import ConfigFileWatch, RondaConfig
 from camera.controls import Controls, ControlState, initial_state
 from camera.detect import Detector, load_detector
 from camera.detect.base import DetectorReport, detector_report
+from camera.detect.fallback import FallingBack
 from camera.governor import Governor
 from camera.governor.governor import GovernorSnapshot
 from camera.mqtt import MqttAlertSink, MqttLink, Topics
@@ -137,6 +138,8 @@ class Runtime:
             pi_camera=options.live_camera and config.source.pi_camera(),
         )
         self.governor = Governor(config.governor, models=self.detector.ladder) if governed else None
+        if isinstance(self.detector, FallingBack):  # an accelerator failing while running
+            self.detector.listeners.append(self._detector_changed)
         self.link: MqttLink | None = None
         self.alert_sink: MqttAlertSink | None = None
         self.discovery: DiscoveryPublisher | None = None
@@ -226,6 +229,11 @@ class Runtime:
             self.controls.start()
         if self.link is not None:
             self.link.start()
+
+    def _detector_changed(self, detector: Detector) -> None:
+        """The CPU took over from a failed accelerator: the governor steps down its ladder."""
+        if self.governor is not None:
+            self.governor.models = tuple(detector.ladder)
 
     # -- running -----------------------------------------------------------------------------
     def run_source(

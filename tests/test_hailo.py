@@ -134,6 +134,48 @@ def test_hailo_replay_alerts_through_the_broker(
     assert subscriber.events()[0]["label"] == "person"
 
 
+def test_a_hailo_failing_while_running_hands_over_to_the_cpu_and_alerting_goes_on(
+    tmp_path: Path, fake_picamera2, broker: Mosquitto, subscriber: Subscriber, caplog
+) -> None:
+    """The accelerator answers the first crops, then HailoRT raises (a PCIe error): one
+    warning line, the CPU model takes over, the person still alerts, the stats say why."""
+    from picamera2.devices.hailo import ACCELERATOR
+
+    def dies(rgb: np.ndarray) -> list[np.ndarray]:
+        if len(ACCELERATOR.inputs) > 3:
+            raise RuntimeError("HAILO_PCIE_DRIVER_FAIL(69): the device stopped answering")
+        return nms_output([], 640)
+
+    ACCELERATOR.respond = dies
+    root = device_tree(tmp_path / "root", hailo=True)
+    config = parse_config(
+        {
+            "camera": {"name": "hailo"},
+            "store": {"path": str(tmp_path / "state")},
+            "mqtt": {"host": broker.host, "port": broker.port},
+            "clips": {"enabled": False},
+            "detector": {"device_root": str(root)},
+        }
+    )
+    runtime = Runtime(config, RunOptions())
+    try:
+        assert runtime.detector.capabilities.kind == "hailo"
+        runtime.run_source(SensorReplay(fake_picamera2, CLIP, 130), threading.Event())
+        runtime.drain()
+        governed = runtime.governor.models if runtime.governor else ()
+        report = runtime.stats_payload()["detector"]
+    finally:
+        runtime.close()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [w for w in warnings if "failed while running" in w] == [
+        "Hailo, yolov8s_h8l.hef failed while running: HAILO_PCIE_DRIVER_FAIL(69): the device "
+        "stopped answering; detecting on the CPU until the service restarts"
+    ]
+    assert wait_until(lambda: any(e["type"] == "start" for e in subscriber.events()), 10)
+    assert report["kind"] == "cpu" and "failed while running" in (report["fallback"] or "")
+    assert governed and all(m.cost == "cpu" for m in governed)  # the governor has the CPU's ladder
+
+
 def test_doctor_and_models_say_which_backend_runs_with_and_without_each_device(
     tmp_path: Path, fake_picamera2
 ) -> None:

@@ -306,7 +306,7 @@ def test_cpu_assist_looks_only_where_the_sensor_saw_nothing_and_steps_down_first
     detector = load_detector(config, pi_camera=True)
     assert [(m.cost, m.precision) for m in detector.ladder] == [("cpu", "int8"), ("sensor", "int8")]
     assert detector.variant.startswith("imx500-nanodet_plus_416x416_pp+nanodet-g")
-    detector.assist.close()  # type: ignore[attr-defined]  (a real CPU model: loaded, then swapped)
+    detector.accelerator.assist.close()  # type: ignore[attr-defined]  (a real CPU model, swapped)
 
     class Small(CropDetector):
         variant, precision, input_size = "tiny-cpu", "int8", 416
@@ -322,7 +322,7 @@ def test_cpu_assist_looks_only_where_the_sensor_saw_nothing_and_steps_down_first
             pass
 
     small = Small()
-    detector.assist = small  # type: ignore[attr-defined]
+    detector.accelerator.assist = small  # type: ignore[attr-defined]
     near, far = Region(Box(0, 0, 400, 400)), Region(Box(500, 0, 900, 400))
     seen = Detection("person", "person", 0.9, Box(100, 100, 200, 380))
     frame = Frame(np.zeros((720, 1280, 3), np.uint8), 0.0, 1, inferred=(seen,))
@@ -361,3 +361,27 @@ def test_an_output_this_picamera2_cannot_read_is_an_empty_frame_not_a_camera_fai
     assert network.detections(broken, camera) == network.detections(broken, camera) == ()
     said = [r for r in caplog.records if "cannot read the network's output" in r.getMessage()]
     assert len(said) == 1
+
+
+def test_frames_without_the_networks_output_for_30_s_hand_over_to_the_cpu(
+    tmp_path: Path, fake_picamera2, monkeypatch
+) -> None:
+    from camera.detect import imx500
+
+    detector = load_detector(
+        DetectorConfig(device_root=device_tree(tmp_path, imx500=True)), pi_camera=True
+    )
+    network = detector.network  # type: ignore[attr-defined]
+    camera = fake_picamera2.Picamera2(network.camera_num)
+    camera.configure(camera.create_video_configuration(main={"size": (640, 360)}))
+    frame = Frame(
+        np.zeros((360, 640, 3), np.uint8), 0.0, 1, inferred=network.detections({}, camera)
+    )
+    region = [Region(Box(0, 0, 360, 360))]
+    assert detector.detect_frame(frame, region) == [] and detector.capabilities.kind == "imx500"
+    clock = imx500.time.monotonic() + 31.0
+    monkeypatch.setattr(imx500.time, "monotonic", lambda: clock)
+    detector.detect_frame(frame, region)  # the sensor went quiet: the CPU model runs this frame
+    assert detector.capabilities.kind == "cpu" and detector.network is None  # type: ignore[attr-defined]
+    assert "no network output for 31 s" in (choice_of(detector).fallback or "")  # type: ignore[union-attr]
+    detector.close()

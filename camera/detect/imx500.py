@@ -40,6 +40,7 @@ from camera.detect.base import Capabilities, Detector, within_regions
 from camera.detect.coco import COCO80, COCO91, KEPT, classes_by_ids, classes_by_name
 from camera.detect.config import DetectorConfig
 from camera.detect.errors import ModelError
+from camera.detect.fallback import AcceleratorFailed
 from camera.detect.manifest import ClassMapping
 from camera.detect.merge import merge_detections
 from camera.types import Detection, Frame, ModelVariant, Precision, Region
@@ -52,6 +53,9 @@ MAX_STALE_S = 1.0
 """A network slower than the camera leaves some frames without output; its last result stands
 for them this long (as rpicam-apps does), then the frame counts as empty."""
 COCO91_FAMILIES = ("ssd", "efficientdet")
+SILENCE_S = 30.0
+"""Frames for this long without the network's output (it normally comes with every frame or
+two) mean the sensor stopped detecting: the CPU takes over (``camera.detect.fallback``)."""
 
 """Networks numbered like TensorFlow's object detection models (91 ids with gaps)."""
 
@@ -102,6 +106,7 @@ class Imx500Network:
         self.nms_iou = config.nms_iou
         self._last: tuple[Detection, ...] = ()
         self._last_at = -float("inf")
+        self._first_frame_at: float | None = None
         self._bad_layout_said = False
         self._unreadable_said = False
         self.listeners: list[Callable[[str], None]] = []
@@ -146,6 +151,8 @@ class Imx500Network:
         """The network's detections on this frame; a frame whose output cannot be read counts
         as empty (one warning), never as a camera failure: the frames keep coming."""
         now = time.monotonic()
+        if self._first_frame_at is None:
+            self._first_frame_at = now
         try:
             outputs = self._device.get_outputs(metadata, add_batch=True)
             if outputs is None:
@@ -161,6 +168,12 @@ class Imx500Network:
         self.outputs += 1
         self._last, self._last_at = found, now
         return found
+
+    def silence(self) -> float:
+        """Seconds of frames without the network's output (0 before the first frame)."""
+        if self._first_frame_at is None:
+            return 0.0
+        return time.monotonic() - max(self._last_at, self._first_frame_at)
 
     def _decode(
         self, outputs: Sequence[np.ndarray], metadata: Mapping[str, Any], camera: Any
@@ -292,6 +305,9 @@ class Imx500Detector:
                     "nothing is detected"
                 )
             return []
+        silence = self.network.silence()
+        if silence > SILENCE_S:
+            raise AcceleratorFailed(f"no network output for {silence:.0f} s of frames")
         seen = within_regions(frame.inferred, regions)
         if not self.assisting or self.assist is None:
             return seen

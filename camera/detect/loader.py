@@ -17,6 +17,7 @@ from camera.detect.base import BackendChoice, Detector
 from camera.detect.config import DetectorConfig
 from camera.detect.devices import NAMES, Probe, plan
 from camera.detect.errors import ModelError
+from camera.detect.fallback import FallingBack
 from camera.detect.manifest import ModelSpec, bundled_manifest, read_manifest, verify_file
 from camera.detect.memory import device_memory_bytes
 from camera.detect.selection import select
@@ -80,7 +81,7 @@ def load_detector(
         else:
             log.info("detector: %s (detector.backend %s)", chosen.probe.detail, wanted)
             choice = BackendChoice(wanted, detector.capabilities.kind, chosen.probe.detail)
-            return _chosen(detector, choice)
+            return _chosen(FallingBack(detector, cpu), choice)
     if fallback is not None:
         log.warning("%s; detecting on the CPU instead", fallback)
     detector = load_cpu_detector(config, cache_dir, measure, rungs)
