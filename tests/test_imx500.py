@@ -25,7 +25,7 @@ from camera.detect.base import choice_of
 from camera.detect.devices import probe_imx500
 from camera.service.monitor import ServiceMonitor
 from camera.service.notify import Notifier
-from camera.sources import open_source
+from camera.sources import open_source, picamera2_source
 from camera.types import Box, Detection, Frame, Region
 from tests.accel_helpers import COCO80_IDS, DetectionRecorder, SensorReplay, device_tree, to_sensor
 from tests.broker import Mosquitto, Subscriber, wait_until
@@ -182,7 +182,7 @@ def test_ai_camera_gives_the_cpu_backends_events_on_the_same_frames(
 
 
 def test_live_ai_camera_waits_for_the_firmware_then_alerts(
-    tmp_path: Path, fake_picamera2, broker: Mosquitto, subscriber: Subscriber, caplog
+    tmp_path: Path, fake_picamera2, broker: Mosquitto, subscriber: Subscriber, caplog, monkeypatch
 ) -> None:
     """``ronda run`` with the real picamera2 source: the sensor's camera number, a first frame
     held back by the firmware upload (progress logged, systemd's start extended), then frames
@@ -196,12 +196,9 @@ def test_live_ai_camera_waits_for_the_firmware_then_alerts(
         SensorReplay(fake_picamera2, CLIP, 120), camera=False, hooks=[recorder])  # fmt: skip
     start = 40  # the first person walks in at 6 s
     script = fake_picamera2.SCRIPT
-    script.video, script.video_start, script.fps, script.first_frame_delay_s = (
-        CLIP,
-        start,
-        20.0,
-        6.0,
-    )
+    script.video, script.video_start, script.fps = CLIP, start, 20.0
+    script.first_frame_delay_s = 1.5
+    monkeypatch.setattr(picamera2_source, "_PROGRESS_S", 1.0)  # a report a second, not every 5
     root = device_tree(tmp_path / "root", imx500=True)
     source_config = {"kind": "picamera2", "width": 768, "height": 432, "fps": 20}
     config = config_for(tmp_path, broker, "live", source_config, device_root=str(root))
