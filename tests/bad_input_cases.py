@@ -5,8 +5,8 @@ environment, the exit code it must end with and a few words the error line must 
 table is used twice: in-process through ``camera.cli.main`` (fast, every case that cannot hang a
 test process) and as real ``ronda`` subprocesses (FIFOs, devices, other users, signals).
 
-Exit codes (``camera/cli.py``): 0 fine, 1 something on disk or in the world is unusable, 2 the
-text of the configuration or the command line is invalid, 3 alerts still queued.
+Exit codes (``camera/cli/__init__.py``): 0 fine, 1 something on disk or in the world is
+unusable, 2 the text of the configuration or the command line is invalid, 3 alerts still queued.
 """
 
 from __future__ import annotations
@@ -613,6 +613,24 @@ def env_cases() -> Iterator[Case]:
         return _as_nobody(ws, no_state(ws, HOME=str(private), XDG_DATA_HOME=""), own_state=False)
 
     yield run_as("home-unreadable", home, 1, "state", process=True)
+
+    def home_without_config(ws: Workspace) -> Setup:
+        private = ws.root / "home"
+        private.mkdir(mode=0o700)
+        setup = Setup(["events"], env={"HOME": str(private), "XDG_DATA_HOME": ""})
+        return _as_nobody(ws, setup, own_state=False)
+
+    # The default search (~/.config/ronda/ronda.yaml) refused by the system: one line, not a
+    # traceback; the long name is the same refusal where root bypasses permissions.
+    yield run_as(
+        "home-unreadable-no-config", home_without_config, 1, "permission denied", process=True
+    )
+    yield run_as(
+        "home-name-too-long-no-config",
+        lambda ws: Setup(["events"], env={"HOME": "/" + "h" * 300, "XDG_DATA_HOME": ""}),
+        1,
+        "file name too long",
+    )
     yield run_as(
         "xdg-data-home-is-a-file",
         lambda ws: no_state(ws, XDG_DATA_HOME=str(ws.write("f", "x")), STATE_DIRECTORY=""),

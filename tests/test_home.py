@@ -126,7 +126,7 @@ def test_the_home_reads_a_cameras_file_without_loading_the_cameras_stages() -> N
     with pytest.raises(ConfigError, match=r"mqtt\.hots: unknown key"):
         parse_home_config({"mqtt": {"hots": "x"}})
     probe = (
-        "import sys, camera.cli, camera.home.commands, camera.home.service; "
+        "import sys, camera.cli, camera.cli.home, camera.home.service; "
         "print(sorted(m for m in ('cv2', 'numpy', 'av', 'camera.config') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO)

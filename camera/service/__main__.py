@@ -13,7 +13,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from camera.service.commands import cmd_service, register
+from camera.cli.service import cmd_service, register
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,12 +25,15 @@ class BrokerStats:
         self._until = 0.0
 
     def __call__(self) -> dict[str, object]:
-        from camera.service.status import fetch_retained_stats
+        from camera.mqtt.probe import fetch_retained_stats
 
         with self._lock:
             if time.monotonic() < self._until:
                 return self._cached
-            stats = fetch_retained_stats(self.config, self.timeout_s)
+            config = self.config
+            stats = fetch_retained_stats(
+                config.mqtt, config.client_id, config.topic_prefix, self.timeout_s
+            )
             payload: dict[str, object] = {}
             if stats.payload is not None:
                 try:

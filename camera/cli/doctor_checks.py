@@ -1,4 +1,5 @@
-"""``ronda doctor``: is this camera able to work?  One line per check, a fix for each failure.
+"""``ronda doctor``'s checks: is this camera able to work?  One line per check, a fix for each
+failure (the command and its options: ``camera.cli.doctor``).
 
 Each check exercises the real thing rather than inspecting settings: the config is loaded and
 validated, every model file is hashed, the detector is loaded and runs one timed inference,
@@ -22,8 +23,8 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from camera.cli.startup import load_service_config, quiet_logs
 from camera.config import ConfigError, RondaConfig
-from camera.service.probe import quiet_logs
 from camera.types import Frame
 
 if TYPE_CHECKING:  # loading TFLite is the runtime check's job, not the import's
@@ -66,8 +67,6 @@ def run_doctor(args: argparse.Namespace, out: Callable[[str], None]) -> int:
 
 
 def _checks(args: argparse.Namespace, skip: set[str]) -> Iterator[Check]:
-    from camera.service.settings import load_service_config
-
     try:
         config, path = load_service_config(args.config, args.state_dir)
     except ConfigError as error:
@@ -281,7 +280,7 @@ def first_frame(source: object, timeout: float) -> tuple[Frame | None, str | Non
 
 def check_broker(config: RondaConfig) -> Check:
     from camera.mqtt.config import CredentialsError
-    from camera.service.probe import probe_link, wait_connected
+    from camera.mqtt.probe import probe_link, wait_connected
 
     mqtt = config.mqtt
     if not mqtt.enabled:
@@ -290,7 +289,7 @@ def check_broker(config: RondaConfig) -> Check:
         _, password_source = mqtt.resolve_password()
         who = f"user {mqtt.username or '(none)'}, password from {password_source}"
         tls = "TLS" if mqtt.tls.enabled else "no TLS"
-        with probe_link(config, "doctor") as link:
+        with probe_link(mqtt, config.client_id, config.topic_prefix, "doctor") as link:
             link.start()
             if wait_connected(link, BROKER_TIMEOUT_S):
                 return Check("broker", "ok", f"logged in to {link.broker} ({tls}, {who})")

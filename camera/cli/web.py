@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from camera.arguments import AddCommand, count, path
+from camera.cli.startup import setup_logging
 
 if TYPE_CHECKING:
     from camera.config import RondaConfig
 
 
 def register(add: AddCommand) -> None:
-    """Called by ``camera.cli`` with its ``add(name, handler, help)``."""
+    """Called by ``camera.cli.ronda`` with its ``add(name, handler, help)``."""
     web = add(
         "web",
         cmd_web,
@@ -58,7 +59,7 @@ def _err(line: str) -> None:
 
 
 def cmd_web(args: argparse.Namespace) -> int:
-    from camera.service.settings import load_service_config
+    from camera.cli.startup import load_service_config
 
     config, path = load_service_config(args.config, args.state_dir)
     if args.action == "passwd":
@@ -95,7 +96,6 @@ def serve(config: RondaConfig, path: Path | None, port: int | None, verbose: boo
     import signal
     import threading
 
-    from camera.console import setup_logging
     from camera.web.server import WebError
     from camera.web.service import browse
 

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from camera.arguments import AddCommand
-from camera.web.commands import add_page_arguments
+from camera.cli.startup import setup_logging
+from camera.cli.web import add_page_arguments
 
 if TYPE_CHECKING:
     from camera.home.settings import HomeFile
@@ -21,7 +22,7 @@ DEFAULT_CONFIG = Path("/etc/ronda/home.yaml")
 
 
 def register(add: AddCommand) -> None:
-    """Called by ``camera.cli`` with its ``add(name, handler, help)``."""
+    """Called by ``camera.cli.ronda`` with its ``add(name, handler, help)``."""
     home = add(
         "home",
         cmd_home,
@@ -32,8 +33,8 @@ def register(add: AddCommand) -> None:
 
 
 def cmd_home(args: argparse.Namespace) -> int:
+    from camera.cli.web import set_password
     from camera.home.service import home_state_dir
-    from camera.web.commands import set_password
 
     config = home_config(args.config, args.state_dir)
     if args.action == "passwd":
@@ -63,7 +64,6 @@ def serve(config: HomeFile, port: int | None, verbose: bool) -> int:
     import signal
     import threading
 
-    from camera.console import setup_logging
     from camera.home.service import Home, HomeError
     from camera.site.server import WebError
 

@@ -1,8 +1,8 @@
-"""The CLI commands of the service stage: ``service install|uninstall``, ``doctor``, ``status``.
+"""``ronda service install|uninstall|add|remove|list``: Ronda as a systemd service.
 
-Only argparse wiring lives here; each handler imports its module when it runs, so ``ronda``
-starts fast and ``sudo python3 -m camera service install`` needs nothing beyond the standard
-library on a fresh Pi.
+Only argparse wiring and the handler; the installer (``camera.service.install``) loads when it
+runs, so ``ronda`` starts fast and ``sudo python3 -m camera.service install`` needs nothing
+beyond the standard library on a fresh Pi.
 """
 
 from __future__ import annotations
@@ -13,14 +13,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from camera.arguments import AddCommand, count, seconds
+from camera.arguments import AddCommand, count
 
 if TYPE_CHECKING:
     from camera.service.install import Installer
 
 
 def register(add: AddCommand) -> None:
-    """Called by ``camera.cli`` with its ``add(name, handler, help)``."""
+    """Called by ``camera.cli.ronda`` (and ``camera.service.__main__``) with its
+    ``add(name, handler, help)``."""
     service = add(
         "service",
         cmd_service,
@@ -120,47 +121,6 @@ def register(add: AddCommand) -> None:
             help="install under PREFIX instead of /; user and systemctl steps are skipped",
         )
 
-    doctor = add(
-        "doctor",
-        cmd_doctor,
-        "Check config, models, runtime speed, camera, broker, sensors and disk; one line each.",
-    )
-    doctor.add_argument(
-        "--frame-timeout",
-        type=seconds(0, 600),
-        default=20.0,
-        metavar="S",
-        help="how long to wait for the first camera frame (default 20 s)",
-    )
-    doctor.add_argument(
-        "--skip",
-        action="append",
-        default=[],
-        metavar="CHECK",
-        help="skip a check (camera, broker, ...), e.g. while the service holds the camera",
-    )
-    status = add(
-        "status", cmd_status, "Show the service state, recent events, the outbox and last stats."
-    )
-    for parser in (doctor, status):
-        parser.add_argument(
-            "--camera",
-            default=None,
-            metavar="NAME",
-            help="a camera added with `ronda service add NAME`: its /etc/ronda/NAME.yaml, its "
-            "state and its unit ronda@NAME (default: the single camera, ronda.yaml)",
-        )
-    status.add_argument(
-        "--limit", type=count(1, 1000), default=5, help="recent events to show (default 5)"
-    )
-    status.add_argument(
-        "--timeout",
-        type=seconds(0, 600),
-        default=3.0,
-        metavar="S",
-        help="how long to wait for the retained stats on the broker (default 3 s)",
-    )
-
 
 def _out(line: str) -> None:
     sys.stdout.write(line + "\n")
@@ -202,7 +162,7 @@ def cmd_service(args: argparse.Namespace) -> int:
             steps = installer.uninstall_steps(purge=args.purge)
         run_steps(steps, dry_run=args.dry_run, skip_system=args.root is not None, out=_out)
     except InstallError as error:
-        print(f"ronda service {args.action}: {error}", file=sys.stderr)  # noqa: T201
+        print(f"ronda service {args.action}: {error}", file=sys.stderr)
         return 1
     if not args.dry_run and args.action == "install":
         _out("done: follow it with `journalctl -u ronda -f`; check it with `ronda doctor`")
@@ -223,7 +183,7 @@ def _checkout_or_none(find: Callable[[], Path]) -> Path:
 def list_cameras(installer: Installer, live: bool) -> int:
     """One line per camera: name, unit, config, state (and the unit's state on a live system)."""
     from camera.service.layout import unit_name
-    from camera.service.status import unit_state
+    from camera.service.units import unit_state
 
     cameras = installer.cameras()
     if not cameras:
@@ -233,37 +193,3 @@ def list_cameras(installer: Installer, live: bool) -> int:
         running = f"  {unit_state(unit)}" if live else ""
         _out(f"{name:<16} {unit + '.service':<28} {config}  {state}{running}")
     return 0
-
-
-def cmd_doctor(args: argparse.Namespace) -> int:
-    from camera.service.doctor import run_doctor
-
-    if (refused := _camera_config(args)) is not None:
-        return refused
-    return run_doctor(args, _out)
-
-
-def cmd_status(args: argparse.Namespace) -> int:
-    from camera.service.status import run_status
-
-    if (refused := _camera_config(args)) is not None:
-        return refused
-    return run_status(args, _out)
-
-
-def _camera_config(args: argparse.Namespace) -> int | None:
-    """``--camera NAME``: its config file, unless ``--config`` names one; exit code 2 for a
-    name no camera can have."""
-    from camera.service.install import InstallError, check_camera_name
-    from camera.service.layout import SERVICE, Layout
-
-    if args.camera is None or args.camera == SERVICE:
-        return None
-    try:
-        check_camera_name(args.camera)
-    except InstallError as error:
-        print(f"ronda {args.command}: --camera: {error}", file=sys.stderr)  # noqa: T201
-        return 2
-    if args.config is None:
-        args.config = Layout().camera_config(args.camera)
-    return None

@@ -13,12 +13,13 @@ import sys
 from pathlib import Path
 
 from camera.arguments import AddCommand
+from camera.cli.startup import load
 
 EXIT_OK, EXIT_FAILURE = 0, 1
 
 
 def register(add: AddCommand) -> None:
-    """Called by ``camera.cli`` with its ``add(name, handler, help)``."""
+    """Called by ``camera.cli.ronda`` with its ``add(name, handler, help)``."""
     clip = add("clip", cmd_clip, "Copy one event's clip (an MP4) out of the local store.")
     clip.add_argument("event_id", metavar="ID", help="the event id (see `ronda events`)")
     clip.add_argument(
@@ -32,12 +33,10 @@ def register(add: AddCommand) -> None:
 
 def cmd_clip(args: argparse.Namespace) -> int:
     from camera.app import DATABASE_NAME
-    from camera.config import load_config
     from camera.store import ClipStore, Database
 
-    config, _ = load_config(args.config)
-    state_dir = Path(args.state_dir) if args.state_dir else config.store.directory()
-    database_path = state_dir / DATABASE_NAME
+    config, _ = load(args)
+    database_path = config.store.directory() / DATABASE_NAME
     if not database_path.exists():
         return _fail(f"no events yet ({database_path} does not exist)")
     database = Database(database_path, readonly=True)

@@ -12,24 +12,52 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import subprocess
-import threading
+import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from camera.config import RondaConfig
-from camera.service.layout import SERVICE, unit_name
+from camera.arguments import AddCommand, count, seconds
+from camera.cli.startup import add_camera_option, camera_config, load_service_config, quiet_logs
+
+if TYPE_CHECKING:  # the configuration loads when the command runs
+    from camera.config import RondaConfig
 
 Out = Callable[[str], None]
-SYSTEMD_PROPERTIES = ("LoadState", "ActiveState", "SubState", "StatusText", "NRestarts")
+
+
+def register(add: AddCommand) -> None:
+    """Called by ``camera.cli.ronda`` with its ``add(name, handler, help)``."""
+    status = add(
+        "status", cmd_status, "Show the service state, recent events, the outbox and last stats."
+    )
+    add_camera_option(status)
+    status.add_argument(
+        "--limit", type=count(1, 1000), default=5, help="recent events to show (default 5)"
+    )
+    status.add_argument(
+        "--timeout",
+        type=seconds(0, 600),
+        default=3.0,
+        metavar="S",
+        help="how long to wait for the retained stats on the broker (default 3 s)",
+    )
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    if (refused := camera_config(args)) is not None:
+        return refused
+    return run_status(args, _out)
+
+
+def _out(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 def run_status(args: argparse.Namespace, out: Out) -> int:
-    from camera.service.probe import quiet_logs
-    from camera.service.settings import load_service_config
+    from camera.service.layout import unit_name
 
     config, _ = load_service_config(args.config, args.state_dir)
     out(service_line(unit_name(getattr(args, "camera", None))))
@@ -39,30 +67,9 @@ def run_status(args: argparse.Namespace, out: Out) -> int:
     return 0
 
 
-def unit_properties(unit: str) -> dict[str, str] | str:
-    """``systemctl show`` of ``unit``, or why it could not be asked."""
-    if shutil.which("systemctl") is None:
-        return "unknown: no systemctl here"
-    command = ["systemctl", "show", unit, *(f"--property={p}" for p in SYSTEMD_PROPERTIES)]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=5, check=True)
-    except (subprocess.SubprocessError, OSError) as error:
-        reason = getattr(error, "stderr", "") or str(error)
-        return f"unknown: systemctl show failed ({' '.join(reason.split())})"
-    return dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+def service_line(unit: str) -> str:
+    from camera.service.units import unit_properties
 
-
-def unit_state(unit: str) -> str:
-    """``active (running)``, ``inactive (dead)``, ``not installed``: ``ronda service list``."""
-    values = unit_properties(unit)
-    if isinstance(values, str):
-        return values
-    if values.get("LoadState") == "not-found":
-        return "not installed"
-    return f"{values.get('ActiveState', '?')} ({values.get('SubState', '?')})"
-
-
-def service_line(unit: str = SERVICE) -> str:
     values = unit_properties(unit)
     if isinstance(values, str):
         return f"service   {values}"
@@ -111,48 +118,11 @@ def local_state(config: RondaConfig, limit: int, out: Out) -> None:
         database.close()
 
 
-@dataclass(frozen=True, slots=True)
-class RetainedStats:
-    """The last stats message the service left on the broker, or why there is none."""
-
-    payload: bytes | None
-    problem: str | None
-    broker: str = ""
-
-
-def fetch_retained_stats(config: RondaConfig, timeout: float) -> RetainedStats:
-    """Subscribe to the retained stats topic and wait up to ``timeout`` for the message
-    (``ronda status``, and the web page when ``ronda web`` has no camera of its own)."""
-    from camera.mqtt import Topics
-    from camera.service.probe import probe_link, wait_connected
-
-    if not config.mqtt.enabled:
-        return RetainedStats(None, "mqtt.enabled is false")
-    received: list[bytes] = []
-    arrived = threading.Event()
-
-    def keep(payload: bytes) -> None:
-        received.append(payload)
-        arrived.set()
-
-    with probe_link(config, "status") as link:
-        link.subscribe(Topics(config.topic_prefix).stats, keep)
-        link.start()
-        if not wait_connected(link, timeout):
-            return RetainedStats(None, f"broker unreachable: {link.last_error or 'timeout'}")
-        if not arrived.wait(timeout):
-            return RetainedStats(
-                None,
-                f"none retained on {link.broker} yet (published every "
-                f"{config.mqtt.stats_interval_s:g} s while the service runs)",
-                link.broker,
-            )
-        return RetainedStats(received[-1], None, link.broker)
-
-
 def retained_stats(config: RondaConfig, timeout: float) -> str:
     """The retained stats message, summarised on one line."""
-    stats = fetch_retained_stats(config, timeout)
+    from camera.mqtt.probe import fetch_retained_stats
+
+    stats = fetch_retained_stats(config.mqtt, config.client_id, config.topic_prefix, timeout)
     if stats.payload is None:
         return f"stats     {stats.problem}"
     return f"stats     {stats.broker}: {summarise_stats(stats.payload)}"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from camera.arguments import AddCommand
+from camera.cli.startup import load, setup_logging
 
 if TYPE_CHECKING:  # the pipeline loads only when the command runs
     from camera.eval.metrics import ClipScore
@@ -20,7 +21,7 @@ if TYPE_CHECKING:  # the pipeline loads only when the command runs
 
 
 def register(add: AddCommand) -> None:
-    """Called by ``camera.cli`` with its ``add(name, handler, help)``."""
+    """Called by ``camera.cli.ronda`` with its ``add(name, handler, help)``."""
     parser = add(
         "eval",
         cmd_eval,
@@ -101,14 +102,13 @@ def _share(text: str) -> float:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from camera.cli import _load, _setup_logging
     from camera.eval.manifest import load_manifest
     from camera.eval.metrics import ClipScore, score_clip
     from camera.eval.report import ScoredClip, render_report, score_rows
     from camera.eval.runner import ClipRun, replay_clips
 
-    config, _ = _load(args)
-    _setup_logging(config.logging.level, quiet=True)
+    config, _ = load(args)
+    setup_logging(config.logging.level, quiet=True)
     manifest = load_manifest(args.manifest)
     clips = [c for c in manifest.clips if not args.only or any(t in c.name for t in args.only)]
     if not clips:

@@ -6,7 +6,7 @@ A dead letter is an alert message that could not be delivered as it was (see
 the next ``ronda flush`` delivers it; ``drop`` deletes it for good (counted).  It works on the
 state directory the service uses, like ``ronda status``.
 
-It lives with the service's commands rather than in ``camera.store``: registering a command must
+It is a command of its own rather than part of ``camera.store``: registering a command must
 import nothing heavy (``ronda --version`` and ``sudo python3 -m camera.service install`` run on a
 bare Python), and importing ``camera.store`` loads pydantic and SQLite models.
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # loaded only when the command runs
 
 
 def register(add: AddCommand) -> None:
-    """Called by ``camera.cli`` with its ``add(name, handler, help)``."""
+    """Called by ``camera.cli.ronda`` with its ``add(name, handler, help)``."""
     outbox = add(
         "outbox",
         cmd_outbox,
@@ -46,7 +46,7 @@ def register(add: AddCommand) -> None:
 
 def cmd_outbox(args: argparse.Namespace) -> int:
     from camera.app import DATABASE_NAME
-    from camera.service.settings import load_service_config
+    from camera.cli.startup import load_service_config
     from camera.store import Database, Outbox
 
     config, _ = load_service_config(args.config, args.state_dir)
