@@ -23,111 +23,11 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from camera.files import describe_mode, describe_os_error, shown
+from camera.store.errors import DamagedDatabase, DatabaseError
+from camera.store.recovery import recover
+from camera.store.schema import ADDED_COLUMNS, CORE_COLUMNS, SCHEMA
 
 log = logging.getLogger(__name__)
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    id TEXT PRIMARY KEY,
-    camera TEXT NOT NULL,
-    label TEXT NOT NULL,
-    subclass TEXT NOT NULL,
-    score REAL NOT NULL,
-    box TEXT NOT NULL,
-    start_time REAL NOT NULL,
-    end_time REAL,
-    last_type TEXT NOT NULL,
-    motion_only INTEGER NOT NULL DEFAULT 0,
-    source TEXT NOT NULL,
-    thumbnail TEXT,
-    recorded_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_recorded ON events(recorded_at);
-CREATE TABLE IF NOT EXISTS event_updates (
-    event_id TEXT NOT NULL,
-    sequence INTEGER NOT NULL,
-    type TEXT NOT NULL,
-    label TEXT NOT NULL,
-    subclass TEXT NOT NULL,
-    score REAL NOT NULL,
-    box TEXT NOT NULL,
-    frame_time REAL NOT NULL,
-    has_thumbnail INTEGER NOT NULL,
-    recorded_at REAL NOT NULL,
-    PRIMARY KEY (event_id, sequence)
-);
-CREATE TABLE IF NOT EXISTS outbox (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    topic TEXT NOT NULL,
-    payload BLOB NOT NULL,
-    qos INTEGER NOT NULL,
-    retain INTEGER NOT NULL,
-    event_id TEXT,
-    created_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS dead_letters (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    topic BLOB NOT NULL,
-    payload BLOB NOT NULL,
-    qos INTEGER NOT NULL,
-    retain INTEGER NOT NULL,
-    event_id TEXT,
-    created_at REAL NOT NULL,
-    attempts INTEGER NOT NULL,
-    reason TEXT NOT NULL,
-    buried_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS clips (
-    file TEXT PRIMARY KEY,
-    start_time REAL NOT NULL,
-    state TEXT NOT NULL,
-    duration_s REAL,
-    size_bytes INTEGER,
-    created_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS event_clips (
-    event_id TEXT PRIMARY KEY,
-    file TEXT NOT NULL,
-    offset_s REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS event_clips_file ON event_clips(file);
-CREATE TABLE IF NOT EXISTS counters (
-    name TEXT PRIMARY KEY,
-    value INTEGER NOT NULL
-);
-"""
-
-
-# The columns every version of Ronda wrote and reads; later versions may add columns (and
-# tables), never remove these.  A Ronda table without them is a file of something else.
-CORE_COLUMNS = {
-    "events": {"id", "label", "subclass", "score", "box", "start_time", "recorded_at"},
-    "outbox": {"seq", "topic", "payload", "qos", "retain", "created_at"},
-    "counters": {"name", "value"},
-}
-
-
-# Columns added after the first release: (table, column, declaration).  ``CREATE TABLE IF NOT
-# EXISTS`` leaves an existing database as it was, so each is added when missing.
-ADDED_COLUMNS = (
-    ("events", "zones", "TEXT NOT NULL DEFAULT '[]'"),
-    ("events", "alerted", "INTEGER NOT NULL DEFAULT 1"),
-)
-
-
-class DatabaseError(Exception):
-    """The state database cannot be opened or written (one user-facing line)."""
-
-
-class DamagedDatabase(DatabaseError):
-    """The file is corrupt or not Ronda's; ``reason`` says what the check found."""
-
-    def __init__(self, path: Path, reason: str) -> None:
-        super().__init__(
-            f"state database {shown(path)} is damaged ({reason}); the next ronda run, replay or "
-            "flush moves it aside and starts a new one"
-        )
-        self.reason = reason
 
 
 class Database:
@@ -147,9 +47,7 @@ class Database:
         except DamagedDatabase as damage:
             if readonly:
                 raise
-            from camera.store.recovery import recover
-
-            recover(path, damage.reason, _SCHEMA)
+            recover(path, damage.reason, SCHEMA)
             self._connection = self._open_checked()
         if not readonly:
             self._check_writable()
@@ -179,7 +77,7 @@ class Database:
                 raise DamagedDatabase(self.path, problem)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=FULL")
-            connection.executescript(_SCHEMA)
+            connection.executescript(SCHEMA)
             _add_missing_columns(connection)
         except sqlite3.DatabaseError as error:
             connection.close()

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from camera.files import describe_os_error, shown
-from camera.store.database import CORE_COLUMNS, DatabaseError
+from camera.store.errors import DatabaseError
+from camera.store.schema import CORE_COLUMNS
 
 log = logging.getLogger("camera.store")
 
