@@ -92,11 +92,17 @@ def footage(relative: str) -> Path:
     return path
 
 
+FOOTAGE_MANIFESTS = (FOOTAGE / "manifest.json", FOOTAGE / "real" / "manifest.json")
+"""The repository's labelled footage: the first clips, and the real set (``tests/footage/real``)."""
+
+
 def footage_labels(relative: str) -> dict:
-    manifest = FOOTAGE / "manifest.json"
-    for item in json.loads(manifest.read_text())["items"]:
-        if item["path"] == relative:
-            return item
+    """The manifest item of ``relative`` (a path under ``tests/footage``), from its manifest."""
+    for manifest in FOOTAGE_MANIFESTS:
+        folder = manifest.parent.relative_to(FOOTAGE)
+        for item in json.loads(manifest.read_text())["items"]:
+            if (folder / item["path"]).as_posix() == relative:
+                return item
     raise KeyError(relative)
 
 

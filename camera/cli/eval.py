@@ -61,7 +61,8 @@ def register(add: AddCommand) -> None:
         default=None,
         metavar="FILE",
         help="a --json output kept from an earlier run: exit 1 when precision, recall, alerts "
-        "per visit, label confusions, false alarms or still things alerted are worse",
+        "per visit, label confusions, false alarms or still things alerted are worse, overall "
+        "or in one of its groups (day, night, real, re-rendered, composed) that this run has",
     )
     thresholds.add_argument("--min-recall", type=_share, default=None, metavar="R")
     thresholds.add_argument("--min-precision", type=_share, default=None, metavar="P")
@@ -121,14 +122,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
         )
     scored: list[ScoredClip] = []
     overall = ClipScore()
+    groups: dict[str, ClipScore] = {}
 
     def report_clip(run: ClipRun) -> None:
         still = [thing.box for thing in run.clip.still]
         score, matches = score_clip(run.visits, run.events, args.tolerance, still)
         overall.add(score)
+        for group in run.clip.groups:
+            groups.setdefault(group, ClipScore()).add(score)
         scored.append(ScoredClip(run, score, matches))
         _out(
-            f"{run.clip.name}: {score.visits} visit(s), {score.alerts} alert(s), "
+            f"{run.clip.name} ({run.clip.light}, {run.clip.footage}): "
+            f"{score.visits} visit(s), {score.alerts} alert(s), "
             f"recall {_text(score.recall)}, precision {_text(score.precision)}, "
             f"alerts/visit {_text(score.alerts_per_visit)}, detector on "
             f"{run.detector_calls}/{run.frames} frames"
@@ -136,9 +141,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     baseline = _baseline(args.baseline) if args.baseline is not None else None
     replay_clips(config, clips, threading.Event(), report_clip)
+    groups = {name: groups[name] for name in GROUPS if name in groups}
     verdicts = _verdicts(args, overall)
     if baseline is not None:
-        verdicts += _baseline_verdicts(baseline, overall)
+        verdicts += _baseline_verdicts(baseline.get("overall", {}), overall)
+        for name, score in groups.items():
+            verdicts += _baseline_verdicts(baseline.get(name, {}), score, f"{name} ")
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(
         render_report(
@@ -148,11 +156,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
             manifest=str(args.manifest),
             skipped=manifest.skipped,
             tolerance_s=args.tolerance,
+            groups=groups if len(groups) > 2 else None,
         ),
         encoding="utf-8",
     )
     if args.json is not None:
-        args.json.write_text(json.dumps(_summary(scored, overall, verdicts), indent=1))
+        args.json.write_text(json.dumps(_summary(scored, overall, groups, verdicts), indent=1))
+    if len(groups) > 2:  # one light and one kind of footage say nothing the overall row does not
+        for name, score in groups.items():
+            _out(f"{name}: " + "; ".join(f"{k} {v}" for k, v in score_rows(score)))
     _out("overall: " + "; ".join(f"{k} {v}" for k, v in score_rows(overall)))
     _out(f"report: {args.report}")
     failed = [v for v in verdicts if not v.passed]
@@ -208,22 +220,33 @@ BASELINE_KEYS = (
 )
 
 
-def _baseline(path: Path) -> dict[str, float]:
-    """The overall numbers of an earlier ``--json`` output; raises ManifestError (one line)."""
+GROUPS = ("day", "night", "real", "re-rendered", "composed")
+"""The groups the numbers are also given for: by light (``light_group``) and by footage."""
+
+
+def _baseline(path: Path) -> dict[str, dict[str, float]]:
+    """The numbers of an earlier ``--json`` output, ``{"overall": ..., group: ...}``; raises
+    ManifestError (one line)."""
     from camera.eval.manifest import ManifestError
 
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        overall = data["overall"]
-        numbers = {}
+    def numbers(row: dict[str, object]) -> dict[str, float]:
+        found = {}
         for key, _, _ in BASELINE_KEYS:
-            value = overall.get(key)
+            value = row.get(key)
             if isinstance(value, dict):  # confusions: "truth->label": n
                 value = sum(n for k, n in value.items() if k.split("->")[0] not in _NOT_LABELS)
             if value is not None:
-                numbers[key] = float(value)
-        return numbers
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+                assert isinstance(value, int | float)
+                found[key] = float(value)
+        return found
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        baseline = {"overall": numbers(data["overall"])}
+        for name, row in data.get("groups", {}).items():
+            baseline[name] = numbers(row)
+        return baseline
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, AssertionError) as error:
         raise ManifestError(
             f"baseline {path}: not an eval --json output ({type(error).__name__}: {error})"
         ) from None
@@ -232,16 +255,19 @@ def _baseline(path: Path) -> dict[str, float]:
 _NOT_LABELS = ("nothing", "still")
 
 
-def _baseline_verdicts(baseline: dict[str, float], overall: ClipScore) -> list[Verdict]:
+def _baseline_verdicts(
+    baseline: dict[str, float], score: ClipScore, prefix: str = ""
+) -> list[Verdict]:
+    """``score`` against the same numbers of a baseline; ``prefix`` names the group."""
     from camera.eval.report import Verdict
 
     values: dict[str, float | None] = {
-        "precision": overall.precision,
-        "recall": overall.recall,
-        "alerts_per_visit": overall.alerts_per_visit,
-        "confusions": overall.confusion_count,
-        "false_alarms": overall.false_alarms,
-        "still_alerts": overall.still_alerts,
+        "precision": score.precision,
+        "recall": score.recall,
+        "alerts_per_visit": score.alerts_per_visit,
+        "confusions": score.confusion_count,
+        "false_alarms": score.false_alarms,
+        "still_alerts": score.still_alerts,
     }
     verdicts = []
     for key, name, higher in BASELINE_KEYS:
@@ -253,12 +279,16 @@ def _baseline_verdicts(baseline: dict[str, float], overall: ClipScore) -> list[V
         else:  # a hair of slack for rounding in the stored JSON
             passed = value >= limit - 1e-9 if higher else value <= limit + 1e-9
         sign = ">=" if higher else "<="
-        verdicts.append(Verdict(name, f"{sign} {limit:g} (baseline)", _text(value), passed))
+        limit_text = f"{sign} {limit:g} (baseline)"
+        verdicts.append(Verdict(prefix + name, limit_text, _text(value), passed))
     return verdicts
 
 
 def _summary(
-    scored: list[ScoredClip], overall: ClipScore, verdicts: list[Verdict]
+    scored: list[ScoredClip],
+    overall: ClipScore,
+    groups: dict[str, ClipScore],
+    verdicts: list[Verdict],
 ) -> dict[str, object]:
     def numbers(score: ClipScore) -> dict[str, object]:
         return {
@@ -277,9 +307,12 @@ def _summary(
 
     return {
         "overall": numbers(overall),
+        "groups": {name: numbers(score) for name, score in groups.items()},
         "clips": {
             c.run.clip.name: {
                 **numbers(c.score),
+                "light": c.run.clip.light,
+                "footage": c.run.clip.footage,
                 "frames": c.run.frames,
                 "detector_calls": c.run.detector_calls,
                 "detector_crops": c.run.detector_crops,

@@ -21,6 +21,13 @@ image file) are skipped: there is nothing to track in them.
 them (a statue, a coat on a hook, a cushion): ``{"what": "statue", "box": [x1, y1, x2, y2]}`` in
 frame pixels.  An alert on one of them is counted apart (``still_alerts``), not matched to the
 visit of whoever walked past at the time.
+
+``light`` says how the scene was lit (``day``, ``dusk``, ``night``: dark colour, ``ir``: infrared
+night, monochrome); the report splits its numbers into *day* (day, dusk) and *night* (night, ir).
+``footage`` says where the pictures come from: ``real`` (a camera's recording, maybe trimmed,
+scaled or re-encoded), ``re-rendered`` (real footage with light or rain put on it), ``composed``
+(cut-outs moved over a scene); the report gives each apart.  Both default to what an owner's
+own recordings are: ``day`` and ``real``.
 """
 
 from __future__ import annotations
@@ -32,6 +39,14 @@ from pathlib import Path
 from camera.sources.video import IMAGE_SUFFIXES
 
 VISIT_LABELS = ("person", "pet")
+LIGHTS = ("day", "dusk", "night", "ir")
+NIGHT_LIGHTS = ("night", "ir")
+FOOTAGE_KINDS = ("real", "re-rendered", "composed")
+
+
+def light_group(light: str) -> str:
+    """``night`` for a dark or infrared scene, else ``day`` (dusk is still colour and lit)."""
+    return "night" if light in NIGHT_LIGHTS else "day"
 
 
 class ManifestError(Exception):
@@ -64,6 +79,13 @@ class LabelledClip:
     visits: tuple[LabelledVisit, ...]
     fps: float | None = None
     still: tuple[StillThing, ...] = ()
+    light: str = "day"
+    footage: str = "real"
+
+    @property
+    def groups(self) -> tuple[str, str]:
+        """The report's groups this clip counts in: its light (day/night) and its footage."""
+        return light_group(self.light), self.footage
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,11 +130,20 @@ def load_manifest(path: Path) -> Manifest:
                 visits=_visits(item.get("labels", {}), where),
                 fps=float(fps) if fps is not None else None,
                 still=_still(item.get("still", []), where),
+                light=_choice(item, "light", LIGHTS, where),
+                footage=_choice(item, "footage", FOOTAGE_KINDS, where),
             )
         )
     if not clips:
         raise ManifestError(f"manifest {path}: no clip to replay (only photos, or no items)")
     return Manifest(tuple(clips), tuple(skipped))
+
+
+def _choice(item: dict, key: str, allowed: tuple[str, ...], where: str) -> str:
+    value = item.get(key, allowed[0])
+    if value not in allowed:
+        raise ManifestError(f"{where}: {key} must be one of {', '.join(allowed)} (got {value!r})")
+    return str(value)
 
 
 def _still(things: object, where: str) -> tuple[StillThing, ...]:

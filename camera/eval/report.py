@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from camera.eval.metrics import ClipScore, Match
@@ -70,8 +70,9 @@ def render_report(
     manifest: str,
     skipped: Sequence[str],
     tolerance_s: float,
+    groups: Mapping[str, ClipScore] | None = None,
 ) -> str:
-    """The whole HTML document."""
+    """The whole HTML document; ``groups``: the numbers by light and footage (day, night...)."""
     calls = sum(c.run.detector_calls for c in clips)
     frames = sum(c.run.frames for c in clips)
     parts = [
@@ -82,6 +83,8 @@ def render_report(
         f"detector ran on {calls} frames ({_share(calls, frames)}).</p>",
         _table("Overall", score_rows(overall), css="overall"),
     ]
+    if groups:
+        parts.append(_groups_table(groups))
     if verdicts:
         rows = "".join(
             f"<tr class='{'pass' if v.passed else 'fail'}'><td>{html.escape(v.name)}</td>"
@@ -111,9 +114,26 @@ def _table(title: str, rows: list[tuple[str, str]], css: str = "") -> str:
     return f"<table class='numbers {css}'><caption>{html.escape(title)}</caption>{body}</table>"
 
 
+def _groups_table(groups: Mapping[str, ClipScore]) -> str:
+    """One row per group (day, night, real...), one column per number of ``score_rows``."""
+    names = [name for name, _ in score_rows(next(iter(groups.values())))]
+    head = "".join(f"<th>{html.escape(n)}</th>" for n in ["", *names])
+    body = "".join(
+        f"<tr><td>{html.escape(group)}</td>"
+        + "".join(f"<td>{html.escape(v)}</td>" for _, v in score_rows(score))
+        + "</tr>"
+        for group, score in groups.items()
+    )
+    return (
+        "<table class='groups'><caption>By light (day: day, dusk; night: dark, infrared) and "
+        f"by footage</caption><tr>{head}</tr>{body}</table>"
+    )
+
+
 def _clip_section(clip: ScoredClip) -> str:
     run = clip.run
     extra = [
+        ("light, footage", f"{run.clip.light}, {run.clip.footage}"),
         ("frames", f"{run.frames} ({run.duration_s:.1f} s at {run.fps:g} fps)"),
         ("detector calls", f"{run.detector_calls} ({_share(run.detector_calls, run.frames)})"),
         ("detector crops", str(run.detector_crops)),
@@ -205,6 +225,8 @@ table.numbers{border-collapse:collapse;margin:0 1.5em 1em 0;font-size:.9em}
 table.numbers caption{text-align:left;font-weight:600}
 td,th{border-bottom:1px solid #ddd;padding:2px 10px 2px 0;text-align:left}
 table.overall{font-size:1em}
+table.groups{border-collapse:collapse;margin:0 0 1em;font-size:.85em}
+table.groups caption{text-align:left;font-weight:600}
 tr.fail td{color:#b00;font-weight:600} tr.pass td{color:#070}
 .row{display:flex;flex-wrap:wrap;align-items:flex-start}
 svg.timeline{border:1px solid #eee;font-size:10px;fill:#555}

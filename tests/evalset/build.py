@@ -1,9 +1,14 @@
 """Build the eval set into a folder: the clips and the ``manifest.json`` that ``ronda eval`` reads.
 
-``python -m tests.evalset OUT [--part ci|full]``.  Each item names its source and licence; the
-composed clips are rebuilt only when their recipe changed (``recipe`` in the manifest), so a
-second build is quick.  The full part also lists the repository's own footage (by relative path)
-and re-renders two of its clips at dusk, in infrared night and in rain.
+``python -m tests.evalset OUT [--part ci|full]``.  Each item names its source and licence, its
+``light`` (day, dusk, ir) and its ``footage`` (composed, re-rendered, real), so the report gives
+day and night, and real and composed footage, apart.  The composed clips are rebuilt only when
+their recipe changed (``recipe`` in the manifest), so a second build is quick.
+
+Both parts list the real set (``tests/footage/real``, by relative path) and the real lawn clip
+re-rendered in infrared night; the full part also lists the first clips of ``tests/footage``,
+re-renders two of them at dusk, in infrared night and in rain, and adds the larger real set kept
+outside the repository when ``RONDA_FOOTAGE_EXTRA`` names its folder (``docs/eval.md``).
 """
 
 from __future__ import annotations
@@ -16,9 +21,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from tests.conftest import FOOTAGE, footage_labels
+from tests.conftest import FOOTAGE, FOOTAGE_MANIFESTS, footage_labels
 from tests.evalset.render import Scene, _light, _rain, _rain_drops, render, still_things
-from tests.evalset.scenes import Variant, ci_scenes, full_scenes, full_variants
+from tests.evalset.scenes import Variant, ci_scenes, ci_variants, full_scenes, full_variants
 
 COMPOSED_LICENCE = (
     "composed by tests/evalset from: scikit-image data (chelsea CC0, brick/grass/gravel textures "
@@ -64,6 +69,8 @@ def _scene_item(scene: Scene, out: Path, previous: dict[str, str]) -> dict:
         "path": path,
         "labels": _labels(visits),  # type: ignore[arg-type]
         "kind": "composed",
+        "light": scene.light,
+        "footage": "composed",
         "conditions": sorted(set(conditions)),
         "still": still_things(scene),
         "resolution": f"{scene.size[0]}x{scene.size[1]}",
@@ -87,6 +94,8 @@ def _variant_item(variant: Variant, out: Path, previous: dict[str, str]) -> dict
         "path": path,
         "labels": {k: original["labels"].get(k, []) for k in ("person", "pet")},
         "kind": "real footage, re-rendered",
+        "light": variant.light,
+        "footage": "re-rendered",
         "conditions": [variant.light] + (["rain"] if variant.rain else []),
         "origin": f"tests/footage/{variant.clip}",
         "license": original["license"],
@@ -121,26 +130,52 @@ def _render_variant(variant: Variant, target: Path) -> None:
         capture.release()
 
 
-def _footage_items(out: Path) -> list[dict]:
-    """The repository's own labelled clips, by path relative to ``out``."""
-    items = json.loads((FOOTAGE / "manifest.json").read_text())["items"]
-    relative = Path(os.path.relpath(FOOTAGE, out.resolve()))
+EXTRA_FOOTAGE = "RONDA_FOOTAGE_EXTRA"
+"""Names a folder holding a ``manifest.json`` of more labelled real footage (``docs/eval.md``)."""
+
+
+def _footage_items(out: Path, manifest: Path, link: str) -> list[dict]:
+    """The clips of a labelled-footage manifest (photos left out), by a path through the link
+    ``out/<link>`` to the manifest's folder: the same clip names wherever the set is built."""
+    linked = out / link
+    if linked.is_symlink():
+        linked.unlink()
+    elif linked.exists():
+        raise SystemExit(f"{linked} is in the way of the link to {manifest.parent}")
+    linked.symlink_to(manifest.parent.resolve(), target_is_directory=True)
+    items = json.loads(manifest.read_text())["items"]
     return [
-        {**item, "path": str(relative / item["path"])}
+        {**item, "path": f"{link}/{item['path']}"}
         for item in items
         if item.get("frames", 2) > 1 and not item["path"].startswith("stills/")
     ]
+
+
+def _extra_manifest() -> Path | None:
+    folder = os.environ.get(EXTRA_FOOTAGE)
+    if not folder:
+        return None
+    manifest = Path(folder) / "manifest.json"
+    if not manifest.is_file():
+        raise SystemExit(f"{EXTRA_FOOTAGE}={folder}: no manifest.json there")
+    return manifest
 
 
 def build(out: Path, part: str) -> Path:
     """Write the ``part`` (``ci`` or ``full``) into ``out``; returns the manifest's path."""
     out.mkdir(parents=True, exist_ok=True)
     previous = _previous(out)
+    first, real = FOOTAGE_MANIFESTS
     scenes = ci_scenes() if part == "ci" else full_scenes()
+    variants = ci_variants() if part == "ci" else full_variants()
     items = [_scene_item(scene, out, previous) for scene in scenes]
+    items += [_variant_item(v, out, previous) for v in variants]
+    items += _footage_items(out, real, "real")
     if part == "full":
-        items += [_variant_item(v, out, previous) for v in full_variants()]
-        items += _footage_items(out)
+        items += _footage_items(out, first, "footage")
+        extra = _extra_manifest()
+        if extra is not None:
+            items += _footage_items(out, extra, "extra")
     manifest = out / "manifest.json"
     description = (
         f"Ronda's eval set ({part} part), built by python -m tests.evalset; every item names "

@@ -317,10 +317,20 @@ def full_scenes() -> list[Scene]:
     ]
 
 
+LAWN = "real/opencv_vtest-lawn.mp4"
+"""Two people walking in at the edge of a real lawn, one of them half out of view for a while."""
+
+
+def ci_variants() -> list[Variant]:
+    return [Variant(LAWN, "ir")]
+
+
 def full_variants() -> list[Variant]:
     one_by_one = "clips/intel_one-by-one-person-detection.mp4"
     dog = "clips/opencvcourse_dog.mp4"
     return [
+        *ci_variants(),
+        Variant(LAWN, "dusk"),
         Variant(one_by_one, "dusk"),
         Variant(one_by_one, "ir"),
         Variant(one_by_one, "day", rain=True),
