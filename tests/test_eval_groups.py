@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from camera.eval.commands import _baseline, _baseline_verdicts
+from camera.cli.eval import _baseline, _baseline_verdicts
 from camera.eval.manifest import ManifestError, load_manifest
 from camera.eval.metrics import ClipScore
 
