@@ -192,6 +192,7 @@ class Tally:
 
     counts: dict = field(default_factory=dict)
     false_from: dict = field(default_factory=dict)
+    missed_from: dict = field(default_factory=dict)
 
     def add(self, key: tuple, truth: bool, predicted: bool) -> None:
         tp, fp, fn, n = self.counts.get(key, (0, 0, 0, 0))
@@ -299,9 +300,10 @@ def evaluate(
                 for threshold in thresholds(tracker, label):
                     hit = positive(found, label, threshold, rule.min_area, width * height)
                     tally.add((name, frame.part, label, threshold), truth, hit)
-                    if hit and not truth and threshold == rule.threshold:
+                    if hit != truth and threshold == rule.threshold:
                         clip = frame.source.split("#")[0]
-                        tally.false_from.setdefault((name, label), Counter())[clip] += 1
+                        where = tally.false_from if hit else tally.missed_from
+                        where.setdefault((name, label), Counter())[clip] += 1
     for detector in detectors.values():
         detector.close()
     return count
@@ -335,14 +337,18 @@ def print_accuracy(
         }
         print("positives / frames scored: " + ", ".join(
             f"{label} {pos} of {n}" for label, (pos, n) in positives.items()))  # fmt: skip
-    print("\n## False positives at the alert threshold, by clip (the three worst)\n")
-    for spec in specs:
-        for label in LABELS:
-            worst = tally.false_from.get((spec.name, label), Counter()).most_common(3)
-            if worst:
-                where = ", ".join(f"{clip} {n}" for clip, n in worst)
-                print(f"{spec.name:<26} {label:<7} {where}")
-                summary.setdefault("false_positives", {}).setdefault(spec.name, {})[label] = worst
+    for title, tallied, key in (
+        ("False positives", tally.false_from, "false_positives"),
+        ("Misses", tally.missed_from, "misses"),
+    ):
+        print(f"\n## {title} at the alert threshold, by clip (the four worst)\n")
+        for spec in specs:
+            for label in LABELS:
+                worst = tallied.get((spec.name, label), Counter()).most_common(4)
+                if worst:
+                    where = ", ".join(f"{clip} {n}" for clip, n in worst)
+                    print(f"{spec.name:<26} {label:<7} {where}")
+                    summary.setdefault(key, {}).setdefault(spec.name, {})[label] = worst
 
 
 def print_deltas(specs: list[ModelSpec], tracker: TrackerConfig, summary: dict) -> None:

@@ -73,6 +73,13 @@ def test_a_pinned_variant_wins_over_the_budget() -> None:
         select(SPECS, PI5, "f999", 100.0)
 
 
+def test_an_old_config_pinning_nanodet_is_told_what_to_write_now() -> None:
+    picodet = [spec("picodet-s416-int8", "int8", 416)]
+    with pytest.raises(ModelError) as error:
+        select(picodet, {"picodet-s416-int8": 50.0}, "nanodet-g416-int8", 300.0)
+    assert "write `variant: picodet-s416-int8` or `variant: auto`" in str(error.value)
+
+
 def test_with_less_than_a_gigabyte_auto_leaves_float32_out() -> None:
     zero = 512 * 2**20
     small = select(SPECS, PI4, "auto", 300.0, memory_bytes=zero)  # f416 would fit the budget

@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
-import cv2
 import numpy as np
 
 from camera.detect.decoding import Candidates
+from camera.detect.infrared import model_view
 from camera.detect.letterbox import letterbox
 from camera.detect.manifest import ClassMapping
 from camera.detect.merge import merge_detections
@@ -43,15 +43,18 @@ def detect_on_crops(
     infer: Infer,
     classes: Mapping[int, ClassMapping],
     nms_iou: float,
+    night_contrast: bool = False,
 ) -> list[Detection]:
-    """Persons and pets in ``regions`` of the BGR frame ``image``, in frame pixels."""
+    """Persons and pets in ``regions`` of the BGR frame ``image``, in frame pixels; a
+    monochrome crop goes in as grey in three channels (``camera.detect.infrared``)."""
     height, width = image.shape[:2]
     found: list[tuple[int, np.ndarray, float, int]] = []
     for index, region in enumerate(regions):
         crop = crop_bounds(region.box, width, height)
         if crop is None:
             continue
-        found.extend((index, *hit) for hit in _detect_crop(image, crop, size, infer))
+        hits = _detect_crop(image, crop, size, infer, night_contrast)
+        found.extend((index, *hit) for hit in hits)
     if not found:
         return []
     groups, boxes, scores, class_ids = zip(*found, strict=True)
@@ -66,12 +69,14 @@ def detect_on_crops(
 
 
 def _detect_crop(
-    image: np.ndarray, crop: tuple[int, int, int, int], size: int, infer: Infer
+    image: np.ndarray,
+    crop: tuple[int, int, int, int],
+    size: int,
+    infer: Infer,
+    night_contrast: bool,
 ) -> Iterator[tuple[np.ndarray, float, int]]:
     x1, y1, x2, y2 = crop
-    pixels = image[y1:y2, x1:x2]
-    if pixels.ndim == 2:
-        pixels = cv2.cvtColor(pixels, cv2.COLOR_GRAY2BGR)
+    pixels = model_view(image[y1:y2, x1:x2], night_contrast)
     model_input, placement = letterbox(pixels, size)
     candidates = infer(model_input)
     boxes = placement.to_source(candidates.boxes) + np.array([x1, y1, x1, y1], np.float32)

@@ -28,6 +28,13 @@ from camera.detect.manifest import ModelSpec
 from camera.detect.memory import SMALL_MEMORY_BYTES
 
 AUTO = "auto"
+REPLACED = {
+    "nanodet-g416-float32": "picodet-s416-float32",
+    "nanodet-g416-int8": "picodet-s416-int8",
+    "nanodet-g320-float32": "picodet-s320-float32",
+    "nanodet-g320-int8": "picodet-s320-int8",
+}
+"""Variants an old configuration may pin, and what it should pin now (issue 26's survey)."""
 MIN_SAVING = 0.10
 """A cheaper rung must cut the measured latency by at least this share, or it is no rung."""
 
@@ -79,6 +86,13 @@ def select(
     if variant != AUTO:
         normal = next((s for s in specs if s.name == variant), None)
         if normal is None:
+            replaced = REPLACED.get(variant)
+            if replaced is not None and replaced in names:
+                raise ModelError(
+                    f"detector.variant {variant} is no longer shipped (NanoDet-g was replaced by "
+                    f"PP-PicoDet-S, see the Models page): write `variant: {replaced}` or "
+                    "`variant: auto`"
+                )
             raise ModelError(
                 f"detector.variant {variant!r} is not in the models manifest; use auto or one of: "
                 + ", ".join(names)

@@ -169,7 +169,13 @@ class TFLiteDetector(CropDetector):
 
         spec = variant.spec
         return detect_on_crops(
-            image, regions, spec.input_size, infer, spec.classes, self._config.nms_iou
+            image,
+            regions,
+            spec.input_size,
+            infer,
+            spec.classes,
+            self._config.nms_iou,
+            self._config.night_contrast,
         )
 
     def close(self) -> None:
