@@ -86,4 +86,6 @@ def models_lines(config: DetectorConfig, pi_camera: bool) -> list[str]:
     if chosen.fallback:
         lines.append(f"  not on {chosen.fallback}")
     lines.extend(f"  {line}" for line in chosen.lines())
+    if chosen.kind != "cpu":
+        lines.append("  the CPU variants below run only if it fails")
     return lines
