@@ -32,15 +32,17 @@ def _load_letterbox():
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
-    return module.letterbox
+    return module
 
 
-letterbox = _load_letterbox()
+_letterbox = _load_letterbox()
+InputFormat = _letterbox.InputFormat
+prepare = _letterbox.prepare
 
 
 @dataclass(frozen=True)
 class Sample:
-    """One calibration input: where it came from and the model-ready BGR uint8 pixels."""
+    """One calibration input: where it came from and the model-ready uint8 pixels."""
 
     source: str
     pixels: np.ndarray
@@ -92,27 +94,32 @@ def _centre_square(image: np.ndarray) -> np.ndarray:
     return image[top : top + side, left : left + side]
 
 
-def calibration_set(footage: Path | None, size: int) -> list[Sample]:
-    """Every source image as a whole letterboxed frame and as a centred square crop."""
+def calibration_set(footage: Path | None, size: int, fmt=None) -> list[Sample]:
+    """Every source image as a whole frame and as a centred square crop, each prepared for the
+    model as the camera prepares it (``fmt``, an ``InputFormat``; default NanoDet's letterbox)."""
+    fmt = fmt if fmt is not None else InputFormat()
     sources = list(_skimage_photos())
     if footage is not None:
         sources += list(_footage(footage))
     samples = []
     for name, image in sources:
-        samples.append(Sample(f"{name} (frame)", letterbox(image, size)[0]))
-        samples.append(Sample(f"{name} (centre square)", letterbox(_centre_square(image), size)[0]))
+        samples.append(Sample(f"{name} (frame)", prepare(image, size, fmt)[0]))
+        samples.append(
+            Sample(f"{name} (centre square)", prepare(_centre_square(image), size, fmt)[0])
+        )
     return samples
 
 
-def describe(samples: list[Sample]) -> dict:
+def describe(samples: list[Sample], fmt=None) -> dict:
     """Manifest entry: the sample list and one sha256 over all prepared pixels, in order."""
+    done = {"letterbox": "letterboxed", "stretch": "stretched"}[(fmt or InputFormat()).resize]
     digest = hashlib.sha256()
     for sample in samples:
         digest.update(sample.pixels.tobytes())
     return {
         "samples": len(samples),
         "sources": list(dict.fromkeys(s.source.rsplit(" (", 1)[0] for s in samples)),
-        "views": ["whole frame, letterboxed", "centred square crop, letterboxed"],
+        "views": [f"whole frame, {done}", f"centred square crop, {done}"],
         "frames_per_clip": FRAMES_PER_CLIP,
         "pixels_sha256": digest.hexdigest(),
     }

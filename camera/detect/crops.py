@@ -1,7 +1,8 @@
 """What every crop backend does around its inference: cut each region out of the frame,
-letterbox it to the network's input, map the boxes back to frame pixels, merge across regions.
+fit it into the network's input as its manifest says (``InputFormat``: letterbox or stretch,
+BGR or RGB), map the boxes back to frame pixels, merge across regions.
 
-The CPU (TFLite) and Hailo backends differ only in ``infer``: a letterboxed BGR crop in,
+The CPU (TFLite) and Hailo backends differ only in ``infer``: a prepared crop in,
 ``Candidates`` in model-input pixels out.  Keeping the rest here means a crop is prepared, and
 its boxes merged, the same way whatever runs the network.
 """
@@ -15,15 +16,15 @@ import numpy as np
 
 from camera.detect.decoding import Candidates
 from camera.detect.infrared import model_view
-from camera.detect.letterbox import letterbox
-from camera.detect.manifest import ClassMapping
+from camera.detect.letterbox import InputFormat, prepare
+from camera.detect.manifest import DEFAULT_FORMAT, ClassMapping
 from camera.detect.merge import merge_detections
 from camera.types import Box, Detection, Region
 
 MIN_CROP = 2  # pixels; a thinner crop carries nothing the model can use
 
 Infer = Callable[[np.ndarray], Candidates]
-"""A letterboxed ``[size, size, 3]`` BGR crop -> candidates in its pixels."""
+"""A prepared ``[size, size, 3]`` crop -> candidates in its pixels."""
 
 
 def crop_bounds(box: Box, width: int, height: int) -> tuple[int, int, int, int] | None:
@@ -44,6 +45,7 @@ def detect_on_crops(
     classes: Mapping[int, ClassMapping],
     nms_iou: float,
     night_contrast: bool = False,
+    fmt: InputFormat = DEFAULT_FORMAT,
 ) -> list[Detection]:
     """Persons and pets in ``regions`` of the BGR frame ``image``, in frame pixels; a
     monochrome crop goes in as grey in three channels (``camera.detect.infrared``)."""
@@ -53,7 +55,7 @@ def detect_on_crops(
         crop = crop_bounds(region.box, width, height)
         if crop is None:
             continue
-        hits = _detect_crop(image, crop, size, infer, night_contrast)
+        hits = _detect_crop(image, crop, size, infer, night_contrast, fmt)
         found.extend((index, *hit) for hit in hits)
     if not found:
         return []
@@ -74,10 +76,11 @@ def _detect_crop(
     size: int,
     infer: Infer,
     night_contrast: bool,
+    fmt: InputFormat,
 ) -> Iterator[tuple[np.ndarray, float, int]]:
     x1, y1, x2, y2 = crop
     pixels = model_view(image[y1:y2, x1:x2], night_contrast)
-    model_input, placement = letterbox(pixels, size)
+    model_input, placement = prepare(pixels, size, fmt)
     candidates = infer(model_input)
     boxes = placement.to_source(candidates.boxes) + np.array([x1, y1, x1, y1], np.float32)
     boxes[:, 0::2] = np.clip(boxes[:, 0::2], x1, x2)

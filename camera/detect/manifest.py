@@ -18,6 +18,7 @@ from typing import Any
 
 import camera
 from camera.detect.errors import ModelError
+from camera.detect.letterbox import InputFormat
 from camera.files import UnusableFile, describe_mode, describe_os_error, read_small, shown
 from camera.types import PRECISIONS, Label, Precision
 
@@ -25,6 +26,7 @@ MODELS_DIR_ENV = "RONDA_MODELS_DIR"
 MANIFEST_NAME = "manifest.json"
 MAX_MANIFEST_BYTES = 10_000_000  # the bundled one is 12 KB
 _LABELS: tuple[Label, ...] = ("person", "pet")
+DEFAULT_FORMAT = InputFormat()  # NanoDet's centred black letterbox, BGR
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,8 @@ class ModelSpec:
     decoder: Mapping[str, Any]
     """The family's decoder settings as the manifest gives them; the decoder validates them."""
     classes: dict[int, ClassMapping]
+    input_format: InputFormat = DEFAULT_FORMAT
+    """How the crop is fitted into the input and in which channel order (``input`` block)."""
 
 
 def bundled_manifest() -> Path:
@@ -112,6 +116,24 @@ def _variant(entry: dict, folder: Path) -> ModelSpec:
         family=str(entry["decoder"]["family"]),
         decoder=dict(entry["decoder"]),
         classes=classes,
+        input_format=_input_format(entry["input"]),
+    )
+
+
+# What manifests written before the input format was structured say (NanoDet's letterbox).
+_LEGACY_RESIZE = "letterbox, centred, black padding"
+
+
+def _input_format(block: dict) -> InputFormat:
+    """The ``input`` block's resize, anchor, pad and channels (defaults: NanoDet's)."""
+    resize = str(block.get("resize", "letterbox"))
+    if resize == _LEGACY_RESIZE:
+        resize = "letterbox"
+    return InputFormat(
+        resize=resize,
+        anchor=str(block.get("anchor", "centre")),
+        pad=int(block.get("pad", 0)),
+        channels=str(block.get("channels", "BGR")),
     )
 
 

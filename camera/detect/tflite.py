@@ -176,6 +176,7 @@ class TFLiteDetector(CropDetector):
             spec.classes,
             self._config.nms_iou,
             self._config.night_contrast,
+            spec.input_format,
         )
 
     def close(self) -> None:
