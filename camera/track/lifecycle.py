@@ -34,14 +34,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from enum import Enum
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from camera.track.life import Life, Phase, Quiet
 from camera.types import Box
 
 if TYPE_CHECKING:
     from camera.track.config import TrackerConfig
     from camera.track.state import TrackState
+
+__all__ = ["Context", "EndReason", "Life", "Phase", "Quiet", "TrackEvent", "advance"]
 
 log = logging.getLogger(__name__)
 
@@ -52,24 +54,6 @@ EndReason = Literal["gone", "stream_end", "shutdown", "restart", "privacy"]
 stopped; ``restart``, a process that did not stop cleanly (a crash, a watchdog kill, a power cut)
 left it open and the next start ended it (``camera.pipeline.interrupted``); ``privacy``, the owner
 turned privacy mode on (docs/controls.md)."""
-
-
-class Phase(Enum):
-    """Where a track is in its life; see the module docstring."""
-
-    TENTATIVE = "tentative"
-    CONFIRMED = "confirmed"
-    ALERTED = "alerted"
-    ENDED = "ended"
-
-
-class Quiet(Enum):
-    """Why a confirmed track has no event (yet)."""
-
-    HELD = "held"
-    """It never moved on its own: a still thing beside something that moves."""
-    SILENT = "silent"
-    """It is back where a stationary object of its label rested and ended: the same object."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,28 +80,6 @@ class TrackEvent:
     zones: tuple[str, ...] = ()
     end_reason: EndReason | None = None
     """Set on ``end`` only."""
-
-
-@dataclass(slots=True)
-class Life:
-    """One track's phase and what its event has published so far."""
-
-    phase: Phase = Phase.TENTATIVE
-    quiet: Quiet | None = None
-    """Set only in ``CONFIRMED``: the object is confirmed but has no event."""
-    published_label: str = ""
-    snapshot_score: float = 0.0
-    last_update: float = 0.0
-
-    @property
-    def confirmed(self) -> bool:
-        """Confirmed and not ended, with or without an event."""
-        return self.phase in (Phase.CONFIRMED, Phase.ALERTED)
-
-    @property
-    def event_open(self) -> bool:
-        """Its event started and has not ended."""
-        return self.confirmed and self.quiet is None
 
 
 class Context(Protocol):

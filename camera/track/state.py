@@ -9,7 +9,7 @@ import numpy as np
 from camera.track.appearance import blend, colour_histogram
 from camera.track.kinematics import Kinematics
 from camera.track.labels import LabelEvidence
-from camera.track.lifecycle import Life, Quiet
+from camera.track.life import Life, Quiet
 from camera.track.own_motion import OWN_DRIFT, OWN_MOTION_SPAN_S
 from camera.track.zones import ZonePresence
 from camera.types import Box, Detection
