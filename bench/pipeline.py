@@ -7,7 +7,8 @@ twice in one process:
 * **baseline**: the detector on every frame (the whole frame as one crop), same tracker.
 
 Prints frames/s of each, detector calls, crops, events, and the ratios.  Run from the repo root:
-``.venv/bin/python bench/pipeline.py [--clip PATH] [--variant nanodet-g416-int8]``.
+``.venv/bin/python bench/pipeline.py [--clip PATH] [--variant NAME]`` (default: the bundled
+manifest's most accurate int8 variant, the one a Pi 4 runs).
 
 ``--backends`` measures instead what the frame loop costs the Pi's CPU per frame with each
 detector backend, on the same frames, the CPU backend as the baseline:
@@ -35,12 +36,20 @@ from pathlib import Path
 from camera.app import stage_configs
 from camera.config import RondaConfig
 from camera.detect import DetectorConfig, load_detector
+from camera.detect.manifest import bundled_manifest, read_manifest
+from camera.detect.selection import by_accuracy
 from camera.motion import RegionPlanner
 from camera.pipeline import Pipeline
 from camera.sources import open_replay
 from camera.types import Box, Region
 
 DEFAULT_CLIP = Path("tests/footage/clips/intel_one-by-one-person-detection.mp4")
+
+
+def default_variant() -> str:
+    """The bundled manifest's most accurate int8 variant (whatever family models/ ships)."""
+    int8 = [s for s in read_manifest(bundled_manifest()) if s.precision == "int8"]
+    return by_accuracy(int8)[0].name
 
 
 class EveryFrame:
@@ -88,7 +97,7 @@ def replay(clip: Path, variant: str, gated: bool) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
-    parser.add_argument("--variant", default="nanodet-g416-int8", help="a name from ronda models")
+    parser.add_argument("--variant", help="a name from ronda models (default: see above)")
     parser.add_argument("--backends", action="store_true", help="CPU per frame by backend")
     parser.add_argument("--frames", type=int, default=600, help="with --backends: frames used")
     parser.add_argument(
@@ -98,6 +107,7 @@ def main() -> None:
         "this labelled manifest instead (the AI Camera fed the CPU's detections)",
     )
     args = parser.parse_args()
+    args.variant = args.variant or default_variant()
     if not args.clip.exists():
         sys.exit(f"clip {args.clip} not found (run from the repo root)")
     if args.backends:

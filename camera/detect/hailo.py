@@ -10,9 +10,11 @@ Raspberry Pi OS), imported when the backend is chosen:
   HailoRT's NMS on the chip (every detector of that package), returns one array per COCO class
   (80), each ``[k, 5]``: ``y0, x0, y1, x1`` in 0..1 of the input, then the score.
 
-Each region is prepared exactly as for the CPU (``camera.detect.crops``: cut, letterboxed,
-mapped back, merged across regions), so only the network differs.  The crops are BGR (OpenCV's
-order); the networks were trained on RGB, so each is turned around before ``run``.
+Each region is prepared as for the CPU (``camera.detect.crops``: cut, fitted into the input,
+mapped back, merged across regions), so only the network and its input format differ: the
+package's YOLO networks were trained on RGB letterboxed centred on grey 114 (Ultralytics' and
+YOLOv6's training pipelines), so the crops go in that way (``INPUT_FORMAT``), not in the CPU
+model's BGR on black.
 """
 
 from __future__ import annotations
@@ -31,11 +33,13 @@ from camera.detect.config import DetectorConfig
 from camera.detect.crops import detect_on_crops
 from camera.detect.decoding import Candidates
 from camera.detect.errors import ModelError
+from camera.detect.letterbox import InputFormat
 from camera.types import Detection, ModelVariant, Precision, Region
 
 log = logging.getLogger(__name__)
 
 COCO_CLASSES = 80
+INPUT_FORMAT = InputFormat(resize="letterbox", anchor="centre", pad=114, channels="RGB")
 
 
 def import_hailo() -> Any:
@@ -111,12 +115,18 @@ class HailoDetector(CropDetector):
         if self._closed:
             raise RuntimeError("detector is closed")
         return detect_on_crops(
-            image, regions, self._size, self._infer, self._classes, self._config.nms_iou
+            image,
+            regions,
+            self._size,
+            self._infer,
+            self._classes,
+            self._config.nms_iou,
+            self._config.night_contrast,
+            INPUT_FORMAT,
         )
 
-    def _infer(self, model_input: np.ndarray) -> Candidates:
-        rgb = np.ascontiguousarray(model_input[:, :, ::-1])
-        output = self._device.run(rgb)
+    def _infer(self, rgb: np.ndarray) -> Candidates:
+        output = self._device.run(np.ascontiguousarray(rgb))
         return nms_candidates(output, self._size, self._config.min_score, self._classes)
 
     def set_variant(self, name: str) -> None:
