@@ -46,6 +46,7 @@ ENTITIES = {
     "sensor.ronda_test_fps",
     "sensor.ronda_test_governor_level",
     "sensor.ronda_test_detector_ms",
+    "sensor.ronda_test_detector_backend",
     "sensor.ronda_test_outbox_depth",
     "sensor.ronda_test_dead_letters",
     "sensor.ronda_test_events_today",
@@ -171,6 +172,7 @@ def test_home_assistant_discovers_the_camera(
         assert ha.wait_for_state("sensor.ronda_test_soc_temp_c", "57.3")
         assert ha.wait_for_state("sensor.ronda_test_battery_pct", "64.0")
         assert ha.wait_for_state("sensor.ronda_test_governor_level", "normal")
+        assert ha.wait_for_state("sensor.ronda_test_detector_backend", "cpu")
         assert ha.wait_for_state("sensor.ronda_test_events_today", "2")
         assert ha.wait_for_state("sensor.ronda_test_dead_letters", "0")
         # Everyone left: the zone counts are back to 0, with their unit.
