@@ -9,6 +9,8 @@ tracker's and broker's, with the Hailo backend's own crop preparation and decodi
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -53,6 +55,27 @@ def test_probe_needs_the_device_a_network_and_hailort(
     monkeypatch.setitem(sys.modules, "hailo_platform", None)  # HailoRT not installed
     missing = probe_hailo(DetectorConfig(device_root=root))
     assert not missing.usable and "apt install hailo-all" in missing.detail
+
+
+def test_a_pi_without_accelerators_imports_none_of_their_code(tmp_path: Path) -> None:
+    """``auto`` on a Pi camera with picamera2 installed (the fake) and neither device: the CPU
+    detector loads, and no accelerator module (Ronda's or picamera2's) was imported."""
+    fakes = Path(__file__).resolve().parent / "fake_picamera2"
+    code = (
+        "import sys\n"
+        "from camera.detect import DetectorConfig, load_detector\n"
+        f"config = DetectorConfig(device_root={str(tmp_path)!r})\n"
+        "detector = load_detector(config, rungs=1, pi_camera=True)\n"
+        "print(detector.capabilities.kind)\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('camera.detect.imx500', "
+        "'camera.detect.hailo', 'picamera2', 'hailo_platform'))))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(fakes)}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["cpu", "[]"], result.stdout
 
 
 def test_crops_go_in_as_rgb_and_boxes_come_back_in_frame_pixels(

@@ -113,13 +113,16 @@ def test_the_unit_is_a_watched_notify_service_that_keeps_the_camera_visible() ->
         "SystemCallErrorNumber": "EPERM",
     }.items():
         assert one[key] == value, key
-    # Anything that hides /dev/video*, /dev/dma_heap or /dev/vchiq would blind the camera;
+    # Anything that hides /dev/video*, /dev/dma_heap or /dev/vchiq would blind the camera (and
+    # hide a Hailo's /dev/hailo0, or the accelerators' networks under /usr/share);
     # ProcSubset=pid hides /proc/cpuinfo and made int8 inference 120x slower; PrivateUsers= is
     # untested with the video group's devices on a Pi (an opt-in drop-in instead).
     for blinding in (
         "PrivateDevices",
         "DevicePolicy",
         "DeviceAllow",
+        "InaccessiblePaths",
+        "TemporaryFileSystem",
         "ProtectClock",
         "ProcSubset",
         "PrivateUsers",
@@ -145,3 +148,7 @@ def test_the_extra_hardening_drop_in_is_valid_and_scores_lower(tmp_path: Path) -
     copy.write_text(merged)
     assert offline_exposure(copy) < offline_exposure(UNIT)
     verify(merged, tmp_path / "verified")
+    # The accelerators stay reachable: a Hailo's node, and the AI Camera's V4L2 sub-device
+    # (video4linux) through which picamera2 hands the network to its driver.
+    allowed = set(directives(merged)["Service"]["DeviceAllow"])
+    assert {"/dev/hailo0 rw", "char-video4linux rw"} <= allowed
