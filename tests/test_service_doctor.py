@@ -128,7 +128,7 @@ def test_the_detector_line_with_and_without_each_fake_device(tmp_path: Path) -> 
             governor={"sensors": {"sysfs_root": str(root / "sys"), "vcgencmd": "/nonexistent"}},
         )
         result = ronda(
-            "doctor", "--config", config, "--skip", "runtime", "--skip", "broker",
+            "doctor", "--config", config, "--skip", "broker",
             "--skip", "outbox", "--frame-timeout", "20", env=env, timeout=120,
         )  # fmt: skip
         outputs[name] = result.stdout
@@ -139,4 +139,7 @@ def test_the_detector_line_with_and_without_each_fake_device(tmp_path: Path) -> 
     assert "detector AI Camera at v4l-subdev2, network imx500_network_nanodet" in outputs["imx500"]
     assert "the AI Camera's network output (nanodet_plus_416x416_pp)" in outputs["imx500"]
     assert "yolov8s_h8l.hef: one 640 px inference in" in outputs["hailo"]
+    # The CPU model stands by for the accelerator: the runtime table does not say it runs.
+    assert "<- runs" in outputs["none"] and "<- runs" not in outputs["imx500"] + outputs["hailo"]
+    assert "ms (the Hailo's fallback)" in outputs["hailo"]
     (tmp_path / "doctor-outputs.txt").write_text("\n".join(outputs.values()))

@@ -162,7 +162,9 @@ def check_runtime(config: RondaConfig) -> Check:
     finally:
         detector.close()
     detail = f"{detector.backend}, {detector.variant}, one {size}px inference in {ms:.0f} ms"
-    table = model_table(detector)
+    role = cpu_role(config)
+    detail += f" ({role})" if role else ""
+    table = model_table(detector, "<- runs" if role is None else "<- fallback")
     if detector.skipped:
         return Check(
             "runtime",
@@ -182,15 +184,28 @@ def check_runtime(config: RondaConfig) -> Check:
     return Check("runtime", "ok", detail, more=table)
 
 
-def model_table(detector: TFLiteDetector) -> tuple[str, ...]:
-    """Each variant's latency on this device, the one that runs and the governor's ladder."""
+def cpu_role(config: RondaConfig) -> str | None:
+    """What the CPU model is for when ``ronda run`` detects on an accelerator (None: it is
+    the detector), so the table does not say it runs when it only stands by."""
+    from camera.detect.devices import NAMES, plan
+
+    kind = plan(config.detector, config.source.pi_camera()).kind
+    if kind == "cpu":
+        return None
+    assist = kind == "imx500" and config.detector.imx500.cpu_assist
+    return f"the {NAMES[kind]}'s fallback" + (" and its cpu_assist" if assist else "")
+
+
+def model_table(detector: TFLiteDetector, marker: str = "<- runs") -> tuple[str, ...]:
+    """Each variant's latency on this device, the one ``marker`` points at (the one that
+    runs, or stands by for an accelerator) and the governor's ladder."""
     selection, timings = detector.selection, detector.timings
     if selection is None or timings is None:
         return ()
     rungs = [s.name for s in selection.ladder]
     lines = [
         f"{name:<24} {ms:>8.1f} ms"
-        + ("  <- runs" if name == selection.normal.name else "")
+        + (f"  {marker}" if name == selection.normal.name else "")
         + (f"  (ladder rung {rungs.index(name)})" if name in rungs[1:] else "")
         for name, ms in selection.timings_ms.items()
     ]
