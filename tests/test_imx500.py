@@ -15,6 +15,7 @@ import logging
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -346,15 +347,22 @@ def test_cpu_assist_looks_only_where_the_sensor_saw_nothing_and_steps_down_first
     assert detector.capabilities.cost == "sensor"
 
 
-def test_an_output_this_picamera2_cannot_read_is_an_empty_frame_not_a_camera_failure(
-    tmp_path: Path, fake_picamera2, caplog
-) -> None:
+def sensor_on_camera(tmp_path: Path, fake_picamera2: Any) -> tuple[Any, Any, Any]:
+    """The AI Camera backend loaded as ``ronda run`` would, its network, and a fake camera
+    configured at 640x360 for it."""
     detector = load_detector(
         DetectorConfig(device_root=device_tree(tmp_path, imx500=True)), pi_camera=True
     )
     network = detector.network  # type: ignore[attr-defined]
     camera = fake_picamera2.Picamera2(network.camera_num)
     camera.configure(camera.create_video_configuration(main={"size": (640, 360)}))
+    return detector, network, camera
+
+
+def test_an_output_this_picamera2_cannot_read_is_an_empty_frame_not_a_camera_failure(
+    tmp_path: Path, fake_picamera2, caplog
+) -> None:
+    _detector, network, camera = sensor_on_camera(tmp_path, fake_picamera2)
     broken = {"CnnOutputTensor": np.ones(10, np.float32), "CnnOutputTensorInfo": b"\\x00" * 12}
     assert network.detections(broken, camera) == network.detections(broken, camera) == ()
     said = [r for r in caplog.records if "cannot read the network's output" in r.getMessage()]
@@ -366,12 +374,7 @@ def test_frames_without_the_networks_output_for_30_s_hand_over_to_the_cpu(
 ) -> None:
     from camera.detect import imx500
 
-    detector = load_detector(
-        DetectorConfig(device_root=device_tree(tmp_path, imx500=True)), pi_camera=True
-    )
-    network = detector.network  # type: ignore[attr-defined]
-    camera = fake_picamera2.Picamera2(network.camera_num)
-    camera.configure(camera.create_video_configuration(main={"size": (640, 360)}))
+    detector, network, camera = sensor_on_camera(tmp_path, fake_picamera2)
     frame = Frame(
         np.zeros((360, 640, 3), np.uint8), 0.0, 1, inferred=network.detections({}, camera)
     )

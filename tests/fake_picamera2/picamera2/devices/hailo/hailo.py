@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import hailo_platform  # noqa: F401  (the real wrapper imports HEF, VDevice... from it)
 import numpy as np
 
+from picamera2.devices._state import renew
+
 CLASSES = 80
 
 
@@ -40,10 +42,8 @@ ACCELERATOR = Accelerator()
 
 
 def reset(**values: object) -> Accelerator:
-    fresh = Accelerator(**values)  # type: ignore[arg-type]
-    for name in fresh.__dataclass_fields__:
-        setattr(ACCELERATOR, name, getattr(fresh, name))
-    return ACCELERATOR
+    """``ACCELERATOR`` as new, with ``values`` (in place: every importer sees the same object)."""
+    return renew(ACCELERATOR, **values)
 
 
 def hailo_architecture() -> str | None:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from picamera2.devices._state import renew
 from picamera2.devices.imx500.tensors import CnnOutputTensorInfoExported
 
 FULL_SENSOR = (4056, 3040)
@@ -52,10 +53,7 @@ SENSOR = Sensor()
 
 def reset(**values: object) -> Sensor:
     """``SENSOR`` as new, with ``values`` (in place: every importer sees the same object)."""
-    fresh = Sensor(**values)  # type: ignore[arg-type]
-    for name in fresh.__dataclass_fields__:
-        setattr(SENSOR, name, getattr(fresh, name))
-    return SENSOR
+    return renew(SENSOR, **values)
 
 
 class NetworkIntrinsics:
