@@ -26,6 +26,7 @@ from camera.governor.governor import GovernorSnapshot
 from camera.mqtt import MqttAlertSink, MqttLink, Topics
 from camera.mqtt.commands import ControlTopics
 from camera.mqtt.discovery import DiscoveryPublisher, attach_discovery
+from camera.night import LightDict
 from camera.pipeline import EventSink, JsonlSink, Pipeline, StoreSink
 from camera.pipeline.interrupted import end_interrupted
 from camera.pipeline.loop import FrameHook, StageConfigs
@@ -94,6 +95,10 @@ class StatsPayload(PipelineCounters):
     controls: dict[str, object] | None
     privacy: bool
     commands_refused: int
+    light: LightDict
+    """The scene's light (day, dark or infrared) and the readings behind it."""
+    light_state: str
+    """``light.state``, flat, for Home Assistant's value template."""
 
 
 class Runtime:
@@ -207,6 +212,8 @@ class Runtime:
             controls=self.controls,
         )
         self.pipeline.on_policy_change.append(self._policy_changed)
+        # Night began or ended: the retained stats say so at once, not at the next interval.
+        self.pipeline.on_light_change.append(lambda _light: self._publish_stats())
         if self.alert_sink is not None:
             # Zone counts a dead process left retained go to 0 now, before any frame (a camera
             # that never delivers one must not show a visitor forever); the pipeline then
@@ -340,6 +347,8 @@ class Runtime:
             controls=self.controls.current.as_dict(time.time()) if self.controls else None,
             privacy=self.controls is not None and self.controls.current.privacy,
             commands_refused=self.controls.refused if self.controls else 0,
+            light=self.pipeline.night.current.as_dict(),
+            light_state=self.pipeline.night.current.state,
         )
 
     def _maybe_publish_stats(self) -> None:
@@ -404,6 +413,7 @@ def stage_configs(config: RondaConfig) -> StageConfigs:
         tracker=config.tracker,
         thumbnail=config.thumbnail,
         zones=dict(config.zones),
+        night=config.night,
     )
 
 

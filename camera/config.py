@@ -30,6 +30,7 @@ from camera.governor import GovernorConfig
 from camera.home.config import HomeConfig
 from camera.motion import MotionConfig, RegionConfig
 from camera.mqtt import MqttConfig
+from camera.night import NightConfig
 from camera.record.config import ClipsConfig
 from camera.section import Section
 from camera.site.config import WebConfig
@@ -72,6 +73,7 @@ class RondaConfig(Section):
     camera: CameraSection = CameraSection()
     source: SourceConfig = SourceConfig()
     motion: MotionConfig = MotionConfig()
+    night: NightConfig = NightConfig()
     regions: RegionConfig = RegionConfig()
     detector: DetectorConfig = DetectorConfig()
     tracker: TrackerConfig = TrackerConfig()

@@ -78,6 +78,20 @@ class Box:
         return [round(self.x1), round(self.y1), round(self.x2), round(self.y2)]
 
 
+@dataclass(frozen=True, slots=True)
+class SensorReading:
+    """What the camera's own metering said about one frame (picamera2's request metadata);
+    each field None when the camera does not report it."""
+
+    lux: float | None = None
+    """The ISP's estimate of the scene's illuminance (libcamera ``Lux``)."""
+    exposure_us: float | None = None
+    """Exposure time in microseconds (``ExposureTime``)."""
+    analogue_gain: float | None = None
+    """``AnalogueGain``; with ``digital_gain`` (``DigitalGain``), how far the sensor is pushed."""
+    digital_gain: float | None = None
+
+
 @dataclass(slots=True)
 class Frame:
     """One captured frame.
@@ -98,6 +112,8 @@ class Frame:
     inferred: tuple[Detection, ...] | None = None
     """What the camera's own network found in this frame (the AI Camera's IMX500), in frame
     pixels; ``None`` when the camera runs no network."""
+    sensor: SensorReading | None = None
+    """The camera's own light metering for this frame (picamera2); None for other sources."""
 
     @property
     def size(self) -> tuple[int, int]:

@@ -141,6 +141,7 @@ def test_stats_message_carries_what_the_sensors_read(
     assert payload["soc_temp_c"] == pytest.approx(61.5)
     assert payload["battery_pct"] == pytest.approx(80.0)
     assert payload["governor_level"] == "normal"
+    assert payload["light_state"] == "day" and payload["light"]["night"] is False  # the room
     assert payload["governor"]["readings"]["soc_temp_c"] == pytest.approx(61.5)
     assert payload["fps"] > 0
     assert payload["detector_ms"] > 0

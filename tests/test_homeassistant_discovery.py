@@ -50,6 +50,7 @@ ENTITIES = {
     "sensor.ronda_test_outbox_depth",
     "sensor.ronda_test_dead_letters",
     "sensor.ronda_test_events_today",
+    "sensor.ronda_test_light_state",
     # one sensor per zone and label: objects in the zone now
     "sensor.ronda_test_zone_floor_person",
     "sensor.ronda_test_zone_floor_pet",
@@ -175,6 +176,7 @@ def test_home_assistant_discovers_the_camera(
         assert ha.wait_for_state("sensor.ronda_test_detector_backend", "cpu")
         assert ha.wait_for_state("sensor.ronda_test_events_today", "2")
         assert ha.wait_for_state("sensor.ronda_test_dead_letters", "0")
+        assert ha.wait_for_state("sensor.ronda_test_light_state", "day")  # the demo's room
         # Everyone left: the zone counts are back to 0, with their unit.
         assert ha.wait_for_state("sensor.ronda_test_zone_floor_person", "0")
         assert ha.wait_for_state("sensor.ronda_test_zone_floor_pet", "0")

@@ -3,12 +3,8 @@
 Replays clips from ``tests/footage`` (skipped with the reason when absent) through
 ``MotionDetector`` (BGR path, default config) and ``RegionPlanner`` with nothing tracked, so the
 regions come from motion alone.  Manifest ranges are approximate (+-3..5 frames), so empty ranges
-are trimmed by ``TRIM`` frames at each end.
-
-"Where is the person" comes from an independent, deliberately simple reference that only works
-because these clips have a static camera and an empty first frame: the largest blob of
-``|frame - empty first frame|`` (exposure-normalised).  "The person moves" = the plain
-consecutive-frame difference shows at least a small blob's worth of change.
+are trimmed by ``TRIM`` frames at each end.  Where the person is and whether they move comes from
+an independent reference (``tests/motion_reference.py``).
 """
 
 from __future__ import annotations
@@ -17,12 +13,12 @@ from dataclasses import dataclass, field
 from functools import cache
 
 import cv2
-import numpy as np
 import pytest
 
 from camera.motion import MotionConfig, MotionDetector, RegionConfig, RegionPlanner
 from camera.types import Box, Frame, Region
 from tests.conftest import footage, footage_labels
+from tests.motion_reference import PersonReference
 
 ONE_BY_ONE = "clips/intel_one-by-one-person-detection.mp4"
 CAR_PARK = "clips/intel_car-detection.mp4"
@@ -30,12 +26,6 @@ ROAD = "clips/bgslibrary_video.avi"
 TRIM = 5
 MAX_EMPTY_WAKE = 0.02
 MODEL_INPUT = 416
-# Reference frame size and thresholds for the independent person/moving references.
-REF_SIZE = (192, 108)
-REF_FOREGROUND = 40.0
-REF_MIN_BLOB = 30
-REF_STEP = 15.0
-REF_MOVING_PIXELS = 15
 
 
 @dataclass
@@ -46,32 +36,14 @@ class Replay:
     moving: list[bool] = field(default_factory=list)
 
 
-def _reference_gray(image: np.ndarray) -> np.ndarray:
-    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
-    return cv2.resize(gray, REF_SIZE, interpolation=cv2.INTER_AREA)
-
-
-def _largest_foreground(gray: np.ndarray, empty: np.ndarray, scale: float) -> Box | None:
-    gain = float(np.median(gray) / max(1.0, float(np.median(empty))))
-    mask = (np.abs(gray - empty * gain) > REF_FOREGROUND).astype(np.uint8)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask)
-    if count < 2:
-        return None
-    k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    x, y, w, h, area = (int(v) for v in stats[k])
-    if area < REF_MIN_BLOB:
-        return None
-    return Box(x * scale, y * scale, (x + w) * scale, (y + h) * scale)
-
-
 @cache
 def replay(relative: str) -> Replay:
     """Run the clip through motion and region planning once per test session."""
     capture = cv2.VideoCapture(str(footage(relative)))
     fps = footage_labels(relative)["fps"]
     out = Replay()
-    detector = planner = empty = previous = None
+    detector = planner = None
+    reference = PersonReference()
     index = 0
     while True:
         ok, image = capture.read()
@@ -85,12 +57,9 @@ def replay(relative: str) -> Replay:
         motion = detector.update(Frame(image, index / fps, index))
         out.active.append(motion.active)
         out.regions.append(planner.plan(motion, [], index))
-        gray = _reference_gray(image)
-        empty = gray if empty is None else empty
-        out.person.append(_largest_foreground(gray, empty, image.shape[1] / REF_SIZE[0]))
-        step = 0 if previous is None else int(np.count_nonzero(np.abs(gray - previous) > REF_STEP))
-        out.moving.append(step >= REF_MOVING_PIXELS)
-        previous = gray
+        person, moving = reference.update(image)
+        out.person.append(person)
+        out.moving.append(moving)
         index += 1
     capture.release()
     return out

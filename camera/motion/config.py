@@ -48,6 +48,9 @@ class MotionParams:
     # Frames after a light change during which the background re-learns fast and no motion is
     # reported.
     relearn_frames: int
+    # Adapt to a dark picture: the threshold follows the scene's brightness down while the noise
+    # measured against the background holds it up (``lowlight.py``).
+    low_light: bool = True
 
 
 PRESETS: dict[Sensitivity, MotionParams] = {
@@ -115,6 +118,11 @@ class MotionConfig(Section):
     (0.12 / 0.15 / 0.2)."""
     relearn_frames: Annotated[int, Field(ge=1, le=300)] | None = None
     """Frames of fast re-learning after a light change (8 / 6 / 4)."""
+    low_light: bool = True
+    """Adapt to a dark picture: in a scene darker than daylight footage, the threshold follows
+    its brightness down (so a person in a dark yard still wakes motion) while the noise measured
+    against the background holds it up.  False: the daylight threshold always (Ronda before
+    night awareness; the Motion page has both measured)."""
     masks: list[list[Point]] = Field(default_factory=list)
     """Polygons where motion is ignored (a tree, a road, a TV), each a list of ``[x, y]`` points
     in relative coordinates (0..1 of width and height) so they survive a resolution change."""

@@ -6,7 +6,8 @@ Per frame, on a ~178x100 image:
 2. measure the frame-to-frame global gain (``light.py``) and bring the frame to the backgrounds'
    exposure (``background.py``), so auto-exposure and cloud ramps cancel out;
 3. compare with both backgrounds (``background.py``) at ``max(threshold, noise_factor * sigma)``
-   (``noise.py``) and drop masked pixels (``masks.py``);
+   (``noise.py``; in the dark the threshold follows the scene's brightness down, ``lowlight.py``)
+   and drop masked pixels (``masks.py``);
 4. a light change (one-frame brightness jump beyond ``light_step``, or more than
    ``light_change_fraction`` of the frame changed even after gain compensation) restarts the
    backgrounds from this frame and reports nothing for ``relearn_frames`` frames;
@@ -31,6 +32,7 @@ from camera.motion.background import Scene
 from camera.motion.config import MotionConfig
 from camera.motion.downscale import motion_size, shrink
 from camera.motion.light import GainTracker, is_light_step
+from camera.motion.lowlight import SceneLevel, drift_min_shift
 from camera.motion.masks import MaskCache
 from camera.motion.noise import NoiseFloor
 from camera.motion.persistence import Blob, Persistence, Sighting
@@ -79,6 +81,7 @@ class MotionDetector:
         self._scene = Scene()
         self._gain = GainTracker()
         self._noise = NoiseFloor()
+        self._level = SceneLevel()
         self._persistence = Persistence(self._params.persistence_frames)
         self._previous: np.ndarray | None = None
         self._last_timestamp: float | None = None
@@ -91,11 +94,25 @@ class MotionDetector:
         """Use new ignore-masks from the next frame on, keeping the learned backgrounds."""
         self._masks = MaskCache(polygons)
 
+    def reconfigure(self, config: MotionConfig) -> bool:
+        """Take new options from the next frame on, keeping the learned backgrounds (a change
+        of sensitivity at nightfall must not blind motion while it re-learns the scene).
+        False, and nothing changed, when the motion frame's height differs: the caller builds
+        a new detector then."""
+        params = config.resolve()
+        if params.height != self._params.height:
+            return False
+        self._masks = MaskCache(config.masks)  # rasterised again at the next frame: cheap
+        self._params = params
+        self._persistence.frames = params.persistence_frames
+        return True
+
     def reset(self) -> None:
         """Forget the backgrounds and all history (the camera moved, the stream reconnected)."""
         self._scene.reset()
         self._gain.reset()
         self._noise.reset()
+        self._level.reset()
         self._persistence.reset()
         self._previous = None
         self._last_timestamp = None
@@ -117,7 +134,7 @@ class MotionDetector:
             return MotionResult()
 
         seen = self._scene.follow(gray, gain)  # gray at the backgrounds' exposure
-        threshold = max(p.threshold, p.noise_factor * self._noise.update(gray, previous, gain))
+        threshold = self._threshold(gray, previous, seen, gain)
         changed = self._scene.changes(seen, threshold)
         count = 0
         if changed is not None:
@@ -152,6 +169,21 @@ class MotionDetector:
         if learn:
             self._learn(seen, self._free(gray, previous, threshold))
         return MotionResult(boxes=self._to_frame(reported, frame), changed_fraction=fraction)
+
+    def _threshold(
+        self, gray: np.ndarray, previous: np.ndarray, seen: np.ndarray, gain: float
+    ) -> float:
+        """``max(floor, noise_factor * sigma)``: the floor is ``threshold``, scaled down with
+        the scene's brightness in low light (``lowlight.py``), where the noise is also measured
+        against the background (``noise.py``)."""
+        p = self._params
+        if not p.low_light:
+            return max(p.threshold, p.noise_factor * self._noise.update(gray, previous, gain))
+        recent = self._scene.recent
+        sigma = self._noise.update(gray, previous, gain, seen=seen, background=recent)
+        factor = self._level.factor(self._gain.points)
+        self._scene.drift_min_shift = drift_min_shift(factor)
+        return max(p.threshold * factor, p.noise_factor * sigma)
 
     def _learn(self, gray: np.ndarray, free: np.ndarray | None) -> None:
         self._scene.learn(gray, self._unlearned, self._params.learning_rate, free)

@@ -39,9 +39,11 @@ class DriftEstimator:
     def __init__(self) -> None:
         self._window: np.ndarray | None = None
 
-    def shift(self, model: np.ndarray, gray: np.ndarray) -> tuple[float, float] | None:
+    def shift(
+        self, model: np.ndarray, gray: np.ndarray, min_shift: float = MIN_SHIFT
+    ) -> tuple[float, float] | None:
         """``(dx, dy)`` such that ``gray`` shows ``model`` moved by it, or ``None`` when there is
-        no reliable move of at least ``MIN_SHIFT``."""
+        no reliable move of at least ``min_shift``."""
         h, w = gray.shape
         size = (max(8, w // 2), max(8, h // 2))
         if self._window is None or self._window.shape != (size[1], size[0]):
@@ -50,7 +52,7 @@ class DriftEstimator:
         b = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
         (dx, dy), response = cv2.phaseCorrelate(a, b, self._window)
         dx, dy = dx * w / size[0], dy * h / size[1]
-        if response < MIN_RESPONSE or max(abs(dx), abs(dy)) < MIN_SHIFT:
+        if response < MIN_RESPONSE or max(abs(dx), abs(dy)) < min_shift:
             return None
         if max(abs(dx), abs(dy)) > w / 4:
             return None  # not a drift: the camera was moved, or the estimate is garbage

@@ -35,14 +35,18 @@ class GainTracker:
 
     def __init__(self) -> None:
         self._previous: np.ndarray | None = None
+        self.points: np.ndarray | None = None
+        """This frame's 32x18 grid of brightness samples, as measured (``lowlight.py`` reads
+        the scene's brightness from them)."""
 
     def reset(self) -> None:
         self._previous = None
+        self.points = None
 
     def update(self, gray: np.ndarray) -> float:
         """Gain ``g`` such that ``gray ~= g * previous frame`` for most of the scene (1.0 for the
         first frame)."""
-        points = cv2.resize(gray, GRID, interpolation=cv2.INTER_LINEAR)
+        points = self.points = cv2.resize(gray, GRID, interpolation=cv2.INTER_LINEAR)
         previous, self._previous = self._previous, cv2.max(points, MIN_LEVEL)  # type: ignore[call-overload,unused-ignore]
         if previous is None:
             return 1.0

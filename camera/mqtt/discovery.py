@@ -10,8 +10,8 @@ re-installs) with:
   person at the door" even after the cat walked past, the alert sink already keeps one retained
   snapshot per label, and a shared entity would make each label overwrite the other;
 * ``sensor`` entities reading the retained stats JSON: SoC temperature, battery, processed fps,
-  governor level, detector ms and outbox depth (diagnostic), undeliverable alerts (dead letters)
-  and events today;
+  governor level, detector ms and outbox depth (diagnostic), undeliverable alerts (dead letters),
+  events today and the light (``day``, ``dark`` or ``infrared``);
 * the owner's controls (docs/controls.md): ``switch`` Armed, Privacy and Recording, ``number``
   Snooze (minutes) with a ``button`` End snooze, ``select`` Motion sensitivity and a ``number``
   alert threshold per label, each reading its retained state topic and commanding through
@@ -82,6 +82,10 @@ STAT_SENSORS = (
         "dead_letters", "Undeliverable alerts", "messages", icon="mdi:email-alert", diagnostic=False
     ),
     StatSensor("events_today", "Events today", "events", icon="mdi:cctv", diagnostic=False),
+    # day, dark or infrared: the night values apply while it is not day (docs/motion.md).
+    StatSensor(
+        "light_state", "Light", icon="mdi:theme-light-dark", diagnostic=False, numeric=False
+    ),
 )
 
 

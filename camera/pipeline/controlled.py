@@ -1,5 +1,6 @@
 """The owner's controls as the frame loop applies them: the stage configurations with the
-chosen motion sensitivity and alert thresholds, and the clip policy with recording off."""
+chosen motion sensitivity and alert thresholds, the night values on top while it is night, and
+the clip policy with recording off."""
 
 from __future__ import annotations
 
@@ -31,6 +32,23 @@ def controlled_stages(base: StageConfigs, state: ControlState) -> StageConfigs:
     }
     tracker = base.tracker.model_copy(update={"labels": labels.model_copy(update=rules)})
     return replace(base, motion=motion, tracker=tracker)
+
+
+def night_stages(stages: StageConfigs) -> StageConfigs:
+    """``stages`` with the ``night`` section's values (sensitivity, per-label thresholds) in
+    place of the day's; values left at null stay as they are."""
+    night = stages.night
+    motion = stages.motion
+    if night.sensitivity is not None:
+        motion = motion.model_copy(update={"sensitivity": night.sensitivity})
+    labels = stages.tracker.labels
+    rules = {
+        label: getattr(labels, label).model_copy(update={"threshold": threshold})
+        for label, threshold in night.thresholds.model_dump().items()
+        if threshold is not None and hasattr(labels, label)
+    }
+    tracker = stages.tracker.model_copy(update={"labels": labels.model_copy(update=rules)})
+    return replace(stages, motion=motion, tracker=tracker)
 
 
 def recorder_policy(policy: Policy, state: ControlState) -> Policy:

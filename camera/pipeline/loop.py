@@ -32,7 +32,13 @@ from camera.events.clock import EventClock
 from camera.events.history import LabelHistory
 from camera.governor import Governor
 from camera.motion import MotionDetector, RegionConfig, RegionPlanner
-from camera.pipeline.controlled import ControlSource, controlled_stages, recorder_policy
+from camera.night import LightState, NightWatch
+from camera.pipeline.controlled import (
+    ControlSource,
+    controlled_stages,
+    night_stages,
+    recorder_policy,
+)
 from camera.pipeline.rate import FrameRateLimiter
 from camera.pipeline.sinks import EventSink
 from camera.pipeline.stages import StageConfigs
@@ -109,6 +115,9 @@ class Pipeline:
         self.topic_prefix = topic_prefix
         self.controls = controls
         self._control_state: ControlState | None = controls.current if controls else None
+        self.night = NightWatch(stages.night)
+        """The scene's light (day, dark, infrared): its night values replace the day's."""
+        self.on_light_change: list[Callable[[LightState], None]] = []
         self._base_stages = stages
         """The configuration's stages; ``stages`` is them with the controls applied."""
         self.stages = self._controlled(stages)
@@ -155,6 +164,7 @@ class Pipeline:
             return
         while not self._stage_requests.empty():
             self._base_stages = self._stage_requests.get_nowait()
+        self.night.config = self._base_stages.night
         self._set_stages(self._controlled(self._base_stages))
         log.info(
             "configuration applied: %d motion mask(s), zones %s",
@@ -163,8 +173,13 @@ class Pipeline:
         )
 
     def _controlled(self, stages: StageConfigs) -> StageConfigs:
+        """The configuration's stages with the owner's controls, then (at night) the night
+        values on top."""
         state = self._control_state
-        return stages if state is None else controlled_stages(stages, state)
+        stages = stages if state is None else controlled_stages(stages, state)
+        if stages.night.enabled and self.night.current.night:
+            stages = night_stages(stages)
+        return stages
 
     def _set_stages(self, stages: StageConfigs) -> None:
         old, self.stages = self.stages, stages
@@ -172,11 +187,13 @@ class Pipeline:
             stages.tracker != old.tracker or dict(stages.zones) != dict(old.zones)
         ):
             self._tracker.reconfigure(stages.tracker, dict(stages.zones))
-        if self._motion is not None and self._frame_size and stages.motion != old.motion:
-            if stages.motion.model_copy(update={"masks": old.motion.masks}) == old.motion:
-                self._motion.set_masks(stages.motion.masks)  # the backgrounds stay learned
-            else:  # other motion options: a new detector learns the scene again
-                self._motion = MotionDetector(stages.motion, self._frame_size)
+        if (
+            self._motion is not None
+            and self._frame_size
+            and stages.motion != old.motion
+            and not self._motion.reconfigure(stages.motion)
+        ):  # another motion frame size: a new detector learns the scene again
+            self._motion = MotionDetector(stages.motion, self._frame_size)
 
     # -- the owner's controls ----------------------------------------------------------------
     def _apply_controls(self) -> ControlState | None:
@@ -212,6 +229,7 @@ class Pipeline:
         self.source_name = source_name
         self._frame_size = None
         self.clock.begin_stream(live=live)
+        self.night.reset()  # another recording or camera session: its first look decides
         if self.governor is not None:
             self.governor.load_meter.full_fps = full_fps
 
@@ -263,6 +281,8 @@ class Pipeline:
         assert self._motion and self._planner and self._tracker
         outcome.processed = True
         self.stats.frame_processed(frame.timestamp)
+        self._watch_light(frame)
+        assert self._motion is not None  # (rebuilt, never removed, by a light change)
         motion = self._motion.update(frame)
         outcome.motion = motion
         if motion.active:
@@ -306,6 +326,19 @@ class Pipeline:
         self._tracker = Tracker(
             self.stages.tracker, frame.size, self._new_event_id, zones=dict(self.stages.zones)
         )
+
+    # -- night -------------------------------------------------------------------------------
+    def _watch_light(self, frame: Frame) -> None:
+        """Follow the scene's light; when night begins or ends, the night values come in or go
+        (from this frame on), and the listeners hear of it (the stats are published at once)."""
+        was_night = self.night.current.night
+        changed = self.night.observe(frame)
+        if changed is None:
+            return
+        if changed.night != was_night and self._base_stages.night.enabled:
+            self._set_stages(self._controlled(self._base_stages))
+        for callback in self.on_light_change:
+            callback(changed)
 
     # -- governor ----------------------------------------------------------------------------
     def _apply_policy(self, now: float) -> None:

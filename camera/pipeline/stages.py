@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from camera.events import ThumbnailConfig
 from camera.motion import MotionConfig, RegionConfig
+from camera.night import NightConfig
 from camera.track import TrackerConfig
 from camera.track.zones import Zone
 
@@ -20,3 +21,4 @@ class StageConfigs:
     tracker: TrackerConfig
     thumbnail: ThumbnailConfig
     zones: Mapping[str, Zone] = field(default_factory=dict)
+    night: NightConfig = field(default_factory=NightConfig)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -48,7 +49,7 @@ from camera.sources.picamera2_clips import (
     PacketSink,
     available,
 )
-from camera.types import Frame
+from camera.types import Frame, SensorReading
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,26 @@ def exposure_age(metadata: dict[str, Any]) -> float:
         return 0.0
     age = (time.clock_gettime_ns(time.CLOCK_BOOTTIME) - sensor_ns) / 1e9
     return age if 0.0 <= age <= _MAX_TIMESTAMP_AGE_S else 0.0
+
+
+def sensor_reading(metadata: dict[str, Any]) -> SensorReading | None:
+    """The light metering of a request's metadata (``Lux``, ``ExposureTime``, ``AnalogueGain``,
+    ``DigitalGain``); None when it carries none of them.  A value that is not a number (an old
+    or odd libcamera) counts as absent."""
+
+    def number(key: str) -> float | None:
+        value = metadata.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        return float(value) if math.isfinite(value) else None
+
+    reading = SensorReading(
+        lux=number("Lux"),
+        exposure_us=number("ExposureTime"),
+        analogue_gain=number("AnalogueGain"),
+        digital_gain=number("DigitalGain"),
+    )
+    return None if reading == SensorReading() else reading
 
 
 def lores_size(main: tuple[int, int], height: int) -> tuple[int, int]:
@@ -262,6 +283,7 @@ class Picamera2Source:
                 # YUV420 is the Y plane (height rows, maybe padded to the stride), then U, V.
                 gray_small=np.ascontiguousarray(lores[:height, :width]),
                 inferred=inferred,
+                sensor=sensor_reading(metadata),
             )
 
     def _start_clip_encoder(self, camera: Any) -> None:

@@ -59,6 +59,8 @@ def health_payload(context: WebContext) -> dict[str, Any]:
     stats: dict[str, Any] = dict(context.stats()) if context.stats is not None else {}
     disk = shutil.disk_usage(context.state_dir)
     governor = stats.get("governor") if isinstance(stats.get("governor"), dict) else None
+    light: dict[str, Any] = stats["light"] if isinstance(stats.get("light"), dict) else {}
+    night_values = context.config.night.enabled
     readings = governor.get("readings", {}) if governor else {}
     events = context.events.recent(LAST_EVENTS)
     stats_time = stats.get("time")
@@ -87,6 +89,9 @@ def health_payload(context: WebContext) -> dict[str, Any]:
         "detector_calls": stats.get("detector_calls"),
         "detector_ms": None if stats.get("detector_calls") == 0 else stats.get("detector_ms"),
         "privacy": stats.get("privacy") is True,
+        # day, dark or infrared (docs/motion.md#night); night values apply while not day.
+        "light_state": stats.get("light_state"),
+        "night": light.get("night") is True and night_values,
         "controls": stats.get("controls") if isinstance(stats.get("controls"), dict) else None,
         "precision": stats.get("precision"),
         "backend": stats.get("backend"),
