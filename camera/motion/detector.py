@@ -82,6 +82,7 @@ class MotionDetector:
         self._gain = GainTracker()
         self._noise = NoiseFloor()
         self._level = SceneLevel()
+        self._quiet = True  # the previous frame reported no motion (``noise.py``)
         self._persistence = Persistence(self._params.persistence_frames)
         self._previous: np.ndarray | None = None
         self._last_timestamp: float | None = None
@@ -113,6 +114,7 @@ class MotionDetector:
         self._gain.reset()
         self._noise.reset()
         self._level.reset()
+        self._quiet = True
         self._persistence.reset()
         self._previous = None
         self._last_timestamp = None
@@ -121,6 +123,11 @@ class MotionDetector:
 
     def update(self, frame: Frame) -> MotionResult:
         """Process one frame and return the motion that persisted long enough to matter."""
+        result = self._update(frame)
+        self._quiet = not result.boxes and not result.light_change
+        return result
+
+    def _update(self, frame: Frame) -> MotionResult:
         p = self._params
         gray = self._gray(frame)
         dt = self._interval(frame.timestamp)
@@ -179,7 +186,7 @@ class MotionDetector:
         p = self._params
         if not p.low_light:
             return max(p.threshold, p.noise_factor * self._noise.update(gray, previous, gain))
-        recent = self._scene.recent
+        recent = self._scene.recent if self._quiet else None
         sigma = self._noise.update(gray, previous, gain, seen=seen, background=recent)
         factor = self._level.factor(self._gain.points)
         self._scene.drift_min_shift = drift_min_shift(factor)

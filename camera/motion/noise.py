@@ -15,10 +15,14 @@ keyframe, so consecutive frames hardly differ while every frame differs from the
 the pattern of its group of pictures: day footage re-exposed at 10 lux and streamed at a camera's
 bitrate (``tests/lowlight.py``) measured a consecutive-frame sigma of 0.4 against 2.6 from the
 background.  With ``background``, the estimate is also taken from ``|frame - background|`` (the
-same q25, so up to three quarters of the frame may be moving or lagging) and the larger of the
-two counts.  By day this changes nothing (2.5 sigma x 5 stays under the 22 grey levels of the
-daylight threshold, on every footage clip); in the dark, where the threshold follows the scene's
-brightness down (``lowlight.py``), it is what keeps the encoder's blocks from waking motion.
+same q25) and the larger of the two counts.  Only on quiet frames, when motion reported nothing:
+while people walk through, the difference from the background grew threefold on our footage
+(the encoder, short of bits for the moving parts, coarsens the rest; a background lags), and a
+threshold raised by it lost the second visitor of an infrared lawn clip.  Between two quiet
+frames the last measurement holds.  By day this changes nothing (2.5 sigma x 5 stays under the
+22 grey levels of the daylight threshold, on every footage clip); in the dark, where the
+threshold follows the scene's brightness down (``lowlight.py``), it is what keeps the encoder's
+blocks from waking motion.
 """
 
 from __future__ import annotations
@@ -39,14 +43,18 @@ SMOOTHING = 0.3
 
 
 class NoiseFloor:
-    """Running estimate of the per-pixel noise sigma of the motion frame."""
+    """Running estimate of the per-pixel noise sigma of the motion frame: the larger of the
+    consecutive-frame estimate and, once measured, the estimate against the background."""
 
     def __init__(self) -> None:
         self.sigma = 0.0
+        self.temporal = 0.0
+        self.background: float | None = None
         self._frames = 0
 
     def reset(self) -> None:
-        self.sigma = 0.0
+        self.sigma = self.temporal = 0.0
+        self.background = None
         self._frames = 0
 
     def update(
@@ -62,7 +70,8 @@ class NoiseFloor:
         ``PERIOD`` frames); return the current sigma.  ``gain`` is the global brightness change
         between them, taken out first so that flicker and exposure steps are not called noise.
         With ``background`` (and ``seen``, the frame at the background's exposure), the
-        difference from the background is measured too, and the larger estimate counts."""
+        difference from the background is measured too; the caller gives it on quiet frames
+        only, and the last measurement holds in between."""
         self._frames += 1
         if self._frames % PERIOD != 1:
             return self.sigma
@@ -70,12 +79,17 @@ class NoiseFloor:
         if gain != 1.0:
             before = before * np.float32(gain)
         now = _sigma(gray[::STRIDE, ::STRIDE] - before)
+        self.temporal = now if self._frames == 1 else _smoothed(self.temporal, now)
         if background is not None and seen is not None:
             # |x - b| is half-normal with sigma (not sigma * sqrt 2): the background is an average.
-            lag = seen[::STRIDE, ::STRIDE] - background[::STRIDE, ::STRIDE]
-            now = max(now, _sigma(lag) * SQRT2)
-        self.sigma = now if self._frames == 1 else self.sigma + SMOOTHING * (now - self.sigma)
+            lag = _sigma(seen[::STRIDE, ::STRIDE] - background[::STRIDE, ::STRIDE]) * SQRT2
+            self.background = lag if self.background is None else _smoothed(self.background, lag)
+        self.sigma = max(self.temporal, self.background or 0.0)
         return self.sigma
+
+
+def _smoothed(old: float, new: float) -> float:
+    return old + SMOOTHING * (new - old)
 
 
 SQRT2 = math.sqrt(2.0)

@@ -44,9 +44,9 @@ class NightConfig(Section):
     1/10 s in the sensor model of docs/motion.md).  Used when the camera reports no lux."""
     day_luma: Annotated[float, Field(gt=0, le=255)] = 75.0
     """Day again once the mean brightness rises above this (the gap keeps it from flapping)."""
-    dark_lux: Annotated[float, Field(gt=0)] = 10.0
+    dark_lux: Annotated[float, Field(gt=0, le=100000)] = 10.0
     """With a Pi camera: night when the ISP's lux estimate falls below this."""
-    day_lux: Annotated[float, Field(gt=0)] = 20.0
+    day_lux: Annotated[float, Field(gt=0, le=100000)] = 20.0
     """With a Pi camera: day again once the lux estimate rises above this."""
     infrared_colourfulness: Annotated[float, Field(ge=0, le=1)] = 0.012
     """Infrared (a monochrome picture) when the colourfulness falls below this.  Daylight
