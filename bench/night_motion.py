@@ -45,7 +45,7 @@ WOKEN_FRAMES = 5
 TRIM = 5
 VARIANTS: dict[str, MotionConfig] = {
     "before": MotionConfig(low_light=False),
-    "after": MotionConfig(),
+    "after": MotionConfig(low_light=True),
 }
 
 

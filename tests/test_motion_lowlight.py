@@ -63,7 +63,7 @@ def test_a_person_walking_at_half_a_lux_wakes_motion_and_the_empty_room_does_not
     night_room: NightRoom,
 ) -> None:
     assert np.median(night_room.frames[0]) < 45  # really dark: the day clip's is 140
-    boxes = _boxes(night_room, MotionConfig())
+    boxes = _boxes(night_room, MotionConfig(low_light=True))
     assert _on_person(night_room, boxes) >= 0.6
     assert [i for i in EMPTY if boxes[i]] == []
 

@@ -79,6 +79,10 @@ class Scene:
         self._since_maintenance = 0.0
         self._since_drift_check = 0.0
         self._drift = DriftEstimator()
+        self.night_guards = False
+        """Follow a drift only when it improves the match and learn ``empty`` only where a 5x5
+        neighbourhood matches (below): for low light (``motion.low_light``); off, the daylight
+        behaviour is unchanged."""
         self.drift_min_shift = DRIFT_MIN_SHIFT
         """Smallest camera move followed, in motion pixels; raised on a noisy night picture,
         whose drift estimate jitters by itself (``lowlight.py``)."""
@@ -218,7 +222,9 @@ class Scene:
         if moved is None:
             return
         candidate = shifted(self._empty, *moved, fill=gray)
-        if self._mismatch(gray, candidate) >= self._mismatch(gray, self._empty):
+        if self.night_guards and self._mismatch(gray, candidate) >= self._mismatch(
+            gray, self._empty
+        ):
             log.debug("drift of (%.1f, %.1f) px not followed: it matches the frame worse", *moved)
             return
         log.debug("camera moved by (%.1f, %.1f) motion pixels; empty scene realigned", *moved)
@@ -255,7 +261,7 @@ class Scene:
         # little towards the person each second until all of them matched (day footage
         # re-exposed at 1 lux: a visitor who stood 28 s soaked in, and 3 s of the empty room
         # after they left woke motion).  Plain ground matches as a whole and keeps learning.
-        learn = cv2.erode(matches_empty, _NEIGHBOURHOOD)
+        learn = cv2.erode(matches_empty, _NEIGHBOURHOOD) if self.night_guards else matches_empty
         if free is not None:
             cv2.bitwise_and(learn, free, dst=learn)
             cv2.bitwise_and(settled, free, dst=settled)

@@ -79,6 +79,7 @@ class MotionDetector:
         self._size = motion_size(frame_size, self._params.height)
         self._masks = MaskCache(config.masks)
         self._scene = Scene()
+        self._scene.night_guards = self._params.low_light
         self._gain = GainTracker()
         self._noise = NoiseFloor()
         self._level = SceneLevel()
@@ -105,6 +106,7 @@ class MotionDetector:
             return False
         self._masks = MaskCache(config.masks)  # rasterised again at the next frame: cheap
         self._params = params
+        self._scene.night_guards = params.low_light
         self._persistence.frames = params.persistence_frames
         return True
 
