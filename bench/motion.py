@@ -16,7 +16,8 @@ Prints median and p95 CPU ms per frame for each and the ratio to the baseline, t
 share of frames on which motion is active (the detector would be called), for both paths.
 Targets: median <= 1 ms per 720p frame, <= 50 % of the baseline, and >= 80 % fewer detector
 calls than every frame on the one-by-one clip.  Run from the repo root:
-``.venv/bin/python bench/motion.py [--footage DIR] [--sensitivity medium] [--max-frames N]``.
+``.venv/bin/python bench/motion.py [--footage DIR] [--sensitivity medium] [--max-frames N]
+[--low-light]``.
 """
 
 from __future__ import annotations
@@ -152,6 +153,7 @@ def main() -> int:
     parser.add_argument("--footage", type=Path, default=Path("tests/footage"))
     parser.add_argument("--sensitivity", default="medium", choices=["low", "medium", "high"])
     parser.add_argument("--max-frames", type=int, default=None)
+    parser.add_argument("--low-light", action="store_true", help="motion.low_light: true")
     args = parser.parse_args()
     manifest_path = args.footage / "manifest.json"
     if not manifest_path.exists():
@@ -159,7 +161,7 @@ def main() -> int:
         return 2
     items = {i["path"]: i for i in json.loads(manifest_path.read_text())["items"]}
     cv2.setNumThreads(1)  # the Pi pipeline gives motion one core; keep timings comparable
-    config = MotionConfig(sensitivity=args.sensitivity)
+    config = MotionConfig(sensitivity=args.sensitivity, low_light=args.low_light)
     print(f"motion: {config.resolve()}")
     times: dict[str, list[float]] = {"bgr": [], "gray": [], "baseline": []}
     rows = []
