@@ -1,9 +1,9 @@
 """The ``night:`` section: when the picture counts as night, and the values that apply then.
 
-Motion adapts to the dark by itself (docs/motion.md); what the owner may want to change at night
-is what they would change by hand: the motion sensitivity and the alert threshold of each label
-(a person in infrared scores lower than by day).  Values left at null stay as by day, i.e. as
-``motion.sensitivity``, ``tracker.labels.<label>.threshold`` and the controls say.
+Motion can adapt to the dark (``motion.low_light``, docs/motion.md); what the owner may change
+at night is what they would change by hand: the motion sensitivity and the alert threshold of
+each label (a person in infrared scores lower than by day).  Values left at null stay as by
+day, i.e. as ``motion.sensitivity``, ``tracker.labels.<label>.threshold`` and the controls say.
 """
 
 from __future__ import annotations
