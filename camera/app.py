@@ -13,7 +13,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from camera.config import ConfigFileWatch, RondaConfig
@@ -31,19 +30,18 @@ from camera.pipeline import EventSink, JsonlSink, Pipeline, StoreSink
 from camera.pipeline.interrupted import end_interrupted
 from camera.pipeline.loop import FrameHook, StageConfigs
 from camera.pipeline.stats import PipelineCounters
+from camera.pipeline.still import StillWriter
 from camera.record.recorder import ClipStats, Recorder
 from camera.shutdown import Shutdown
 from camera.sources import FrameSource, LiveTiming
-from camera.store import Database, EventStore, Outbox
+from camera.store import DATABASE_NAME, Database, EventStore, Outbox, local_midnight
 from camera.store.lock import StateLock
 from camera.store.outbox import OutboxError
 from camera.track.tracker import OCCUPANCY_LABELS
 from camera.types import Policy, PolicyDict
-from camera.web.still import StillWriter
 
 log = logging.getLogger(__name__)
 
-DATABASE_NAME = "ronda.sqlite3"
 HELD_RETRY_S = 1.0
 
 
@@ -125,14 +123,43 @@ class Runtime:
             raise
 
     def _build(self, config: RondaConfig, options: RunOptions) -> None:
+        """One step per subsystem, in the order their failures should be seen and their
+        records survive: the store, the controls, the detector, the sinks (the outbox first),
+        the recorder, the end of what a dead process left open, the frame loop, then start."""
+        self._build_store(config)
+        self._build_controls(config, options)
+        self.jsonl = JsonlSink(options.jsonl) if options.jsonl is not None else None
+        self._build_detector(config, options)
+        self.sinks = self._build_sinks(config, options)
+        self._build_recorder(config)
+        if self.owner:  # after the clips are salvaged: each end names its event's clip
+            self._end_interrupted(config)
+        self._build_pipeline(config, options)
+        self._build_occupancy(config)
+        self._source: FrameSource | None = None
+        self.on_config_change: list[Callable[[RondaConfig], None]] = []
+        self._config_watch = (
+            ConfigFileWatch(options.config_path) if options.config_path is not None else None
+        )
+        self._next_stats = 0.0
+        self.dead_letters = 0
+        """Messages kept as dead letters when the runtime closed (``ronda outbox list``)."""
+        self._next_held_retry = 0.0
+        options.shutdown.on_abandon(self.cancel_drain)
+        self._start()
+
+    def _build_store(self, config: RondaConfig) -> None:
         self.events = EventStore(self.database, config.store)
         self.outbox = Outbox(self.database, config.mqtt.outbox)
         self.topics = Topics(config.topic_prefix)
+
+    def _build_controls(self, config: RondaConfig, options: RunOptions) -> None:
         # Read before the model loads: a reboot restores what the owner chose, at once.
         self.controls = (
             Controls(first_controls(config), self.state_dir) if options.live_camera else None
         )
-        self.jsonl = JsonlSink(options.jsonl) if options.jsonl is not None else None
+
+    def _build_detector(self, config: RondaConfig, options: RunOptions) -> None:
         governed = options.use_governor and config.governor.enabled
         # Timed once per device and model file, then read from the state directory; only the
         # rungs the governor's levels can reach are loaded.
@@ -145,34 +172,41 @@ class Runtime:
         self.governor = Governor(config.governor, models=self.detector.ladder) if governed else None
         if isinstance(self.detector, FallingBack):  # an accelerator failing while running
             self.detector.listeners.append(self._detector_changed)
+
+    def _build_sinks(self, config: RondaConfig, options: RunOptions) -> list[EventSink]:
         self.link: MqttLink | None = None
         self.alert_sink: MqttAlertSink | None = None
         self.discovery: DiscoveryPublisher | None = None
         # The outbox first: should the process die between two sinks, the alert is on disk.
         sinks: list[EventSink] = []
         if options.use_mqtt and config.mqtt.enabled:
-            self.link = MqttLink(
-                config.mqtt,
-                self.outbox,
-                client_id=config.client_id,
-                will_topic=self.topics.availability,
-            )
-            self.alert_sink = MqttAlertSink(self.link, self.outbox, self.topics)
-            self.discovery = attach_discovery(
-                self.link,
-                config.mqtt.discovery,
-                self.topics,
-                config.camera.name,
-                zones=list(config.zones),
-            )
-            if self.controls is not None:
-                ControlTopics(self.link, self.topics, self.controls)
-            sinks.append(self.alert_sink)
+            sinks.append(self._build_mqtt(config))
         sinks.append(StoreSink(self.events))
         if self.jsonl is not None:
             sinks.append(self.jsonl)
         sinks.extend(options.extra_sinks)
-        self.sinks = sinks
+        return sinks
+
+    def _build_mqtt(self, config: RondaConfig) -> MqttAlertSink:
+        self.link = MqttLink(
+            config.mqtt,
+            self.outbox,
+            client_id=config.client_id,
+            will_topic=self.topics.availability,
+        )
+        self.alert_sink = MqttAlertSink(self.link, self.outbox, self.topics)
+        self.discovery = attach_discovery(
+            self.link,
+            config.mqtt.discovery,
+            self.topics,
+            config.camera.name,
+            zones=list(config.zones),
+        )
+        if self.controls is not None:
+            ControlTopics(self.link, self.topics, self.controls)
+        return self.alert_sink
+
+    def _build_recorder(self, config: RondaConfig) -> None:
         # Clip links in alerts use the web page's address (web.public_url), when it is set.
         self.recorder = (
             Recorder(
@@ -184,15 +218,18 @@ class Runtime:
             if config.clips.enabled
             else None
         )
-        if self.owner:  # after the clips are salvaged: each end names its event's clip
-            end_interrupted(
-                self.events,
-                sinks,
-                topic_prefix=config.topic_prefix,
-                camera_name=config.camera.shown_name,
-                precision=self.detector.precision,
-                public_url=config.web.public_url,
-            )
+
+    def _end_interrupted(self, config: RondaConfig) -> None:
+        end_interrupted(
+            self.events,
+            self.sinks,
+            topic_prefix=config.topic_prefix,
+            camera_name=config.camera.shown_name,
+            precision=self.detector.precision,
+            public_url=config.web.public_url,
+        )
+
+    def _build_pipeline(self, config: RondaConfig, options: RunOptions) -> None:
         hooks = list(options.hooks)
         if options.live_camera:  # the still for ``ronda web``'s masks editor, every few minutes
             hooks.append(StillWriter(self.state_dir))
@@ -202,7 +239,7 @@ class Runtime:
             topic_prefix=config.topic_prefix,
             stages=stage_configs(config),
             detector=self.detector,
-            sinks=sinks,
+            sinks=self.sinks,
             governor=self.governor,
             default_policy=Policy(
                 precision=self.detector.precision, variant=self.detector.variant, detect=True
@@ -214,24 +251,19 @@ class Runtime:
         self.pipeline.on_policy_change.append(self._policy_changed)
         # Night began or ended: the retained stats say so at once, not at the next interval.
         self.pipeline.on_light_change.append(lambda _light: self._publish_stats())
-        if self.alert_sink is not None:
-            # Zone counts a dead process left retained go to 0 now, before any frame (a camera
-            # that never delivers one must not show a visitor forever); the pipeline then
-            # publishes only what differs from that.
-            zeros = {(zone, label): 0 for zone in config.zones for label in OCCUPANCY_LABELS}
-            self.alert_sink.occupancy(zeros)
-            self.pipeline.occupancy_published(zeros)
-            self.pipeline.on_occupancy.append(self.alert_sink.occupancy)
-        self._source: FrameSource | None = None
-        self.on_config_change: list[Callable[[RondaConfig], None]] = []
-        self._config_watch = (
-            ConfigFileWatch(options.config_path) if options.config_path is not None else None
-        )
-        self._next_stats = 0.0
-        self.dead_letters = 0
-        """Messages kept as dead letters when the runtime closed (``ronda outbox list``)."""
-        self._next_held_retry = 0.0
-        options.shutdown.on_abandon(self.cancel_drain)
+
+    def _build_occupancy(self, config: RondaConfig) -> None:
+        if self.alert_sink is None:
+            return
+        # Zone counts a dead process left retained go to 0 now, before any frame (a camera
+        # that never delivers one must not show a visitor forever); the pipeline then
+        # publishes only what differs from that.
+        zeros = {(zone, label): 0 for zone in config.zones for label in OCCUPANCY_LABELS}
+        self.alert_sink.occupancy(zeros)
+        self.pipeline.occupancy_published(zeros)
+        self.pipeline.on_occupancy.append(self.alert_sink.occupancy)
+
+    def _start(self) -> None:
         if self.controls is not None:
             self.controls.start()
         if self.link is not None:
@@ -429,12 +461,6 @@ def first_controls(config: RondaConfig) -> ControlState:
             label: rule.threshold for label, rule in config.tracker.labels.by_label().items()
         },
     )
-
-
-def local_midnight(now: float | None = None) -> float:
-    """Epoch seconds of the last local midnight: "today" as the owner means it."""
-    today = datetime.fromtimestamp(time.time() if now is None else now).date()
-    return datetime.combine(today, datetime.min.time()).timestamp()
 
 
 def replay_files(

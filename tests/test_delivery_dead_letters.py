@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from camera.app import DATABASE_NAME, RunOptions, Runtime
+from camera.app import RunOptions, Runtime
 from camera.cli import main
 from camera.config import parse_config
-from camera.store import Database, Outbox, OutboxConfig, OutgoingMessage
+from camera.store import DATABASE_NAME, Database, Outbox, OutboxConfig, OutgoingMessage
 from tests.broker import Mosquitto, Subscriber, wait_until
 from tests.cli_helpers import ronda, write_config
 from tests.link_helpers import alerts, keys, make_link, open_outbox

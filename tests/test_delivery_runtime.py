@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from camera.app import RunOptions, Runtime, local_midnight, replay_files
+from camera.app import RunOptions, Runtime, replay_files
 from camera.config import RondaConfig, parse_config
 from camera.events import EventUpdate
 from camera.mqtt.discovery import STAT_SENSORS
 from camera.pipeline.loop import FrameOutcome
 from camera.sources import open_replay
+from camera.store import local_midnight
 from tests.broker import Mosquitto, Subscriber
 from tests.conftest import CANARY_PASSWORD
 from tests.test_governor_sensors import power_supply, thermal_zone

@@ -17,10 +17,10 @@ import pytest
 from camera.app import first_controls
 from camera.controls import Controls
 from camera.pipeline import FrameOutcome
+from camera.pipeline.still import STILL_NAME, StillWriter
 from camera.types import Frame, Policy
 from camera.web.context import WebContext
 from camera.web.server import WebServer
-from camera.web.still import STILL_NAME, StillWriter
 from tests.event_factory import event_update
 from tests.test_web_security import PASSWORD, configured_site
 from tests.web_helpers import Client

@@ -32,8 +32,7 @@ def register(add: AddCommand) -> None:
 
 
 def cmd_clip(args: argparse.Namespace) -> int:
-    from camera.app import DATABASE_NAME
-    from camera.store import ClipStore, Database
+    from camera.store import DATABASE_NAME, ClipStore, Database
 
     config, _ = load(args)
     database_path = config.store.directory() / DATABASE_NAME

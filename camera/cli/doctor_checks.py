@@ -333,8 +333,7 @@ def _broker_fix(error: str) -> str:
 
 def check_outbox(config: RondaConfig) -> Check:
     """Alerts waiting for the broker, and dead letters (alerts that could not be delivered)."""
-    from camera.app import DATABASE_NAME
-    from camera.store import Database, Outbox
+    from camera.store import DATABASE_NAME, Database, Outbox
     from camera.store.database import DamagedDatabase, DatabaseError
 
     path = _state(config) / DATABASE_NAME

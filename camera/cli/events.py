@@ -19,8 +19,7 @@ def register(add: AddCommand) -> None:
 
 
 def cmd_events(args: argparse.Namespace) -> int:
-    from camera.app import DATABASE_NAME
-    from camera.store import Database, EventStore
+    from camera.store import DATABASE_NAME, Database, EventStore
 
     config, _ = load(args)
     database_path = config.store.directory() / DATABASE_NAME

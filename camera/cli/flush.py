@@ -28,10 +28,9 @@ def register(add: AddCommand) -> None:
 
 
 def cmd_flush(args: argparse.Namespace) -> int:
-    from camera.app import DATABASE_NAME
     from camera.mqtt import Topics
     from camera.mqtt.flush import flush_outbox
-    from camera.store import Database, Outbox
+    from camera.store import DATABASE_NAME, Database, Outbox
 
     config, _ = load(args)
     setup_logging(config.logging.level, verbose=args.verbose)

@@ -45,9 +45,8 @@ def register(add: AddCommand) -> None:
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:
-    from camera.app import DATABASE_NAME
     from camera.cli.startup import load_service_config
-    from camera.store import Database, Outbox
+    from camera.store import DATABASE_NAME, Database, Outbox
 
     config, _ = load_service_config(args.config, args.state_dir)
     path = config.store.directory() / DATABASE_NAME

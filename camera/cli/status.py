@@ -82,8 +82,7 @@ def service_line(unit: str) -> str:
 
 
 def local_state(config: RondaConfig, limit: int, out: Out) -> None:
-    from camera.app import DATABASE_NAME, local_midnight
-    from camera.store import Database, EventStore, Outbox
+    from camera.store import DATABASE_NAME, Database, EventStore, Outbox, local_midnight
     from camera.store.database import DamagedDatabase, DatabaseError
 
     state = config.store.directory()

@@ -13,8 +13,14 @@ from camera.lazy_exports import lazy_exports
 if TYPE_CHECKING:
     from camera.store.clips import ClipStore, StoredClip
     from camera.store.config import StoreConfig, default_state_dir
-    from camera.store.database import Database
-    from camera.store.events import EventFilter, EventStore, StoredEvent, StoredUpdate
+    from camera.store.database import DATABASE_NAME, Database
+    from camera.store.events import (
+        EventFilter,
+        EventStore,
+        StoredEvent,
+        StoredUpdate,
+        local_midnight,
+    )
     from camera.store.outbox import Outbox, OutboxConfig, OutgoingMessage, QueuedMessage
 
 _HOMES = {
@@ -22,11 +28,13 @@ _HOMES = {
     "StoredClip": "clips",
     "StoreConfig": "config",
     "default_state_dir": "config",
+    "DATABASE_NAME": "database",
     "Database": "database",
     "EventFilter": "events",
     "EventStore": "events",
     "StoredEvent": "events",
     "StoredUpdate": "events",
+    "local_midnight": "events",
     "Outbox": "outbox",
     "OutboxConfig": "outbox",
     "OutgoingMessage": "outbox",
@@ -34,6 +42,7 @@ _HOMES = {
 }
 
 __all__ = [
+    "DATABASE_NAME",
     "ClipStore",
     "Database",
     "EventFilter",
@@ -47,6 +56,7 @@ __all__ = [
     "StoredEvent",
     "StoredUpdate",
     "default_state_dir",
+    "local_midnight",
 ]
 
 

@@ -29,6 +29,9 @@ from camera.store.schema import ADDED_COLUMNS, CORE_COLUMNS, SCHEMA
 
 log = logging.getLogger(__name__)
 
+DATABASE_NAME = "ronda.sqlite3"
+"""The state database's file in the state directory (``store.path``)."""
+
 
 class Database:
     """Thread-safe wrapper around one SQLite connection.

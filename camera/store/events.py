@@ -21,6 +21,7 @@ import math
 import sqlite3
 import time
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 
 from camera.events import ClipRef, EventUpdate
@@ -356,3 +357,10 @@ class EventStore:
                     Path(thumbnail).unlink(missing_ok=True)
                 except (OSError, ValueError) as error:
                     log.debug("thumbnail %s not removed: %s", thumbnail, error)
+
+
+def local_midnight(now: float | None = None) -> float:
+    """Epoch seconds of the last local midnight: "today" as the owner means it (the stats'
+    ``events_today``, ``ronda status``, the web page)."""
+    today = datetime.fromtimestamp(time.time() if now is None else now).date()
+    return datetime.combine(today, datetime.min.time()).timestamp()

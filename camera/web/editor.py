@@ -9,10 +9,10 @@ import logging
 from aiohttp import web
 
 from camera.config_file import ConfigIssue
+from camera.pipeline.still import STILL_NAME, still_age
 from camera.site.render import render
 from camera.web.areas import AreaError, Areas, save
 from camera.web.context import CONTEXT, WebContext
-from camera.web.still import STILL_NAME, still_age
 
 log = logging.getLogger(__name__)
 

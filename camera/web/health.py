@@ -18,9 +18,9 @@ from typing import Any
 
 from aiohttp import web
 
-from camera.app import local_midnight
 from camera.controls.state import SENSITIVITIES
 from camera.site.render import render
+from camera.store import local_midnight
 from camera.web.context import CONTEXT, WebContext
 
 LAST_EVENTS = 5

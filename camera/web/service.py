@@ -6,9 +6,8 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from camera.app import DATABASE_NAME
 from camera.config import RondaConfig
-from camera.store import Database
+from camera.store import DATABASE_NAME, Database
 from camera.web.broker_stats import BrokerStats
 from camera.web.context import WebContext
 from camera.web.live import LiveFeed
