@@ -18,27 +18,24 @@ from pathlib import Path
 from camera.config import ConfigFileWatch, RondaConfig
 from camera.controls import Controls, ControlState, initial_state
 from camera.detect import Detector, load_detector
-from camera.detect.base import DetectorReport, detector_report
 from camera.detect.fallback import FallingBack
 from camera.governor import Governor
-from camera.governor.governor import GovernorSnapshot
 from camera.mqtt import MqttAlertSink, MqttLink, Topics
 from camera.mqtt.commands import ControlTopics
 from camera.mqtt.discovery import DiscoveryPublisher, attach_discovery
-from camera.night import LightDict
 from camera.pipeline import EventSink, JsonlSink, Pipeline, StoreSink
 from camera.pipeline.interrupted import end_interrupted
 from camera.pipeline.loop import FrameHook, StageConfigs
-from camera.pipeline.stats import PipelineCounters
 from camera.pipeline.still import StillWriter
-from camera.record.recorder import ClipStats, Recorder
+from camera.record.recorder import Recorder
 from camera.shutdown import Shutdown
 from camera.sources import FrameSource, LiveTiming
-from camera.store import DATABASE_NAME, Database, EventStore, Outbox, local_midnight
+from camera.stats_message import StatsPayload, gather_stats
+from camera.store import DATABASE_NAME, Database, EventStore, Outbox
 from camera.store.lock import StateLock
 from camera.store.outbox import OutboxError
 from camera.track.tracker import OCCUPANCY_LABELS
-from camera.types import Policy, PolicyDict
+from camera.types import Policy
 
 log = logging.getLogger(__name__)
 
@@ -64,39 +61,6 @@ class RunOptions:
     controls (docs/controls.md) and leaves the still for ``ronda web``'s editor.  A replay, the
     demo and an evaluation do neither: a replay on the Pi must not obey the camera's commands,
     overwrite its retained state or its saved choices, nor be silenced by its privacy mode."""
-
-
-class StatsPayload(PipelineCounters):
-    """``Runtime.stats_payload()``: what the retained ``<prefix>/stats`` message carries."""
-
-    camera: str
-    time: float
-    precision: str | None
-    variant: str | None
-    backend: str
-    detector_backend: str
-    """``cpu``, ``imx500`` or ``hailo``: where detection runs (Home Assistant's Detector)."""
-    detector: DetectorReport
-    policy: PolicyDict
-    outbox_depth: int
-    outbox_dropped: int
-    dead_letters: int
-    thumbnails_omitted: int
-    events_today: int
-    governor: GovernorSnapshot | None
-    governor_level: str
-    soc_temp_c: float | None
-    battery_pct: float | None
-    clips: ClipStats | None
-    page: str | None
-    """The camera's own page (``web.public_url``), for the home page's link; null without."""
-    controls: dict[str, object] | None
-    privacy: bool
-    commands_refused: int
-    light: LightDict
-    """The scene's light (day, dark or infrared) and the readings behind it."""
-    light_state: str
-    """``light.state``, flat, for Home Assistant's value template."""
 
 
 class Runtime:
@@ -180,31 +144,15 @@ class Runtime:
         # The outbox first: should the process die between two sinks, the alert is on disk.
         sinks: list[EventSink] = []
         if options.use_mqtt and config.mqtt.enabled:
-            sinks.append(self._build_mqtt(config))
+            self.link, self.alert_sink, self.discovery = build_mqtt(
+                config, self.outbox, self.topics, self.controls
+            )
+            sinks.append(self.alert_sink)
         sinks.append(StoreSink(self.events))
         if self.jsonl is not None:
             sinks.append(self.jsonl)
         sinks.extend(options.extra_sinks)
         return sinks
-
-    def _build_mqtt(self, config: RondaConfig) -> MqttAlertSink:
-        self.link = MqttLink(
-            config.mqtt,
-            self.outbox,
-            client_id=config.client_id,
-            will_topic=self.topics.availability,
-        )
-        self.alert_sink = MqttAlertSink(self.link, self.outbox, self.topics)
-        self.discovery = attach_discovery(
-            self.link,
-            config.mqtt.discovery,
-            self.topics,
-            config.camera.name,
-            zones=list(config.zones),
-        )
-        if self.controls is not None:
-            ControlTopics(self.link, self.topics, self.controls)
-        return self.alert_sink
 
     def _build_recorder(self, config: RondaConfig) -> None:
         # Clip links in alerts use the web page's address (web.public_url), when it is set.
@@ -349,38 +297,17 @@ class Runtime:
 
     # -- stats -------------------------------------------------------------------------------
     def stats_payload(self) -> StatsPayload:
-        """The retained stats message: the frame loop's counters, the detector, the governor,
-        the outbox and the clips, one JSON document (the web page and ``ronda status`` read it
-        back from the broker)."""
-        governor = self.governor.snapshot() if self.governor is not None else None
-        readings = governor["readings"] if governor is not None else None
-        return StatsPayload(
-            **self.pipeline.stats.as_dict(),
-            camera=self.config.camera.name,
-            time=round(time.time(), 3),
-            precision=self.detector.precision,
-            variant=self.detector.variant,
-            backend=self.detector.backend,
-            detector_backend=self.detector.capabilities.kind,
-            detector=detector_report(self.detector),
-            policy=self.pipeline.policy.as_dict(),
-            outbox_depth=self.outbox.depth(),
-            outbox_dropped=self.outbox.dropped(),
-            dead_letters=self.outbox.dead.count(),
-            thumbnails_omitted=self.outbox.omitted(),
-            events_today=self.events.count_since(local_midnight()),
-            governor=governor,
-            # Flat copies for Home Assistant's value templates (null when there is no sensor).
-            governor_level=self.pipeline.policy.level,
-            soc_temp_c=readings["soc_temp_c"] if readings is not None else None,
-            battery_pct=readings["battery_pct"] if readings is not None else None,
-            clips=self.recorder.stats() if self.recorder is not None else None,
-            page=self.config.web.public_url if self.config.web.enabled else None,
-            controls=self.controls.current.as_dict(time.time()) if self.controls else None,
-            privacy=self.controls is not None and self.controls.current.privacy,
-            commands_refused=self.controls.refused if self.controls else 0,
-            light=self.pipeline.night.current.as_dict(),
-            light_state=self.pipeline.night.current.state,
+        """The retained stats message (``camera.stats_message``): the web page and ``ronda
+        status`` read it back from the broker."""
+        return gather_stats(
+            config=self.config,
+            pipeline=self.pipeline,
+            detector=self.detector,
+            governor=self.governor,
+            outbox=self.outbox,
+            events=self.events,
+            recorder=self.recorder,
+            controls=self.controls,
         )
 
     def _maybe_publish_stats(self) -> None:
@@ -435,6 +362,30 @@ class Runtime:
         if unwritten is not None:
             raise OutboxError(unwritten)
         return left
+
+
+def build_mqtt(
+    config: RondaConfig, outbox: Outbox, topics: Topics, controls: Controls | None
+) -> tuple[MqttLink, MqttAlertSink, DiscoveryPublisher | None]:
+    """The broker link (not yet started), the alert sink on it, Home Assistant discovery, and
+    the controls' command topics when this process is the camera."""
+    link = MqttLink(
+        config.mqtt,
+        outbox,
+        client_id=config.client_id,
+        will_topic=topics.availability,
+    )
+    alert_sink = MqttAlertSink(link, outbox, topics)
+    discovery = attach_discovery(
+        link,
+        config.mqtt.discovery,
+        topics,
+        config.camera.name,
+        zones=list(config.zones),
+    )
+    if controls is not None:
+        ControlTopics(link, topics, controls)
+    return link, alert_sink, discovery
 
 
 def stage_configs(config: RondaConfig) -> StageConfigs:
