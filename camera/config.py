@@ -27,13 +27,12 @@ from camera.detect import DetectorConfig
 from camera.events import ThumbnailConfig
 from camera.files import shown
 from camera.governor import GovernorConfig
-from camera.home.config import HomeConfig
 from camera.motion import MotionConfig, RegionConfig
 from camera.mqtt import MqttConfig
 from camera.night import NightConfig
 from camera.record.config import ClipsConfig
 from camera.section import Section
-from camera.site.config import WebConfig
+from camera.site.config import HomeConfig, WebConfig
 from camera.sources import SourceConfig
 from camera.store import StoreConfig
 from camera.track import TrackerConfig

@@ -14,11 +14,10 @@ from typing import Any
 
 from camera.config_file import LoggingSection, load_yaml, parse_model
 from camera.files import shown
-from camera.home.config import HomeConfig
 from camera.mqtt.config import MqttConfig
 from camera.section import Section
 from camera.service.layout import service_state_dir
-from camera.site.config import WebConfig
+from camera.site.config import HomeConfig, WebConfig
 from camera.store.config import StoreConfig
 
 CAMERA_SECTIONS = frozenset(
