@@ -61,6 +61,6 @@ if [ "${RONDA_SKIP_HA:-0}" != 1 ] \
 fi
 "$VENV/bin/ruff" check .
 "$VENV/bin/ruff" format --check .
-"$VENV/bin/mypy"                                # camera/, settings in pyproject.toml
+"$VENV/bin/mypy"                                # camera/ and tools/, settings in pyproject.toml
 "$VENV/bin/mkdocs" build --strict --quiet --site-dir "$(mktemp -d)"   # the manual, warnings fail
 exec "$VENV/bin/python" -m pytest -q "$@"

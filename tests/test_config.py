@@ -53,10 +53,10 @@ def test_example_config_shows_every_option() -> None:
 
 def test_generated_example_and_reference_are_committed(tmp_path: Path) -> None:
     """The example config and docs/configuration.md are written from the models' docstrings by
-    ``python -m camera.config_reference``; a stale committed copy fails here."""
-    from camera.config_reference import main, outputs
+    ``python -m tools.config_reference``; a stale committed copy fails here."""
+    from tools.config_reference import main, outputs
 
-    assert main(["--check"]) == 0, "run: python -m camera.config_reference"
+    assert main(["--check"]) == 0, "run: python -m tools.config_reference"
     for relative in outputs():
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relative).write_text("stale")

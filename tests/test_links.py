@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
-from camera.links import ROOT, import_badge_target, source_url, stale_files
+from tools.links import ROOT, import_badge_target, source_url, stale_files
 
 
 def test_no_derived_link_is_stale() -> None:
     stale = [str(path.relative_to(ROOT)) for path in stale_files()]
-    assert stale == [], "run: python -m camera.links"
+    assert stale == [], "run: python -m tools.links"
 
 
 def test_a_new_canonical_url_reaches_every_place_a_link_is_shown() -> None:

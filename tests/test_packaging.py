@@ -38,7 +38,7 @@ def test_wheel_carries_the_models_as_package_data_and_finds_them(tmp_path: Path)
         folder = REPO / "camera" / site
         for asset in [*folder.glob("templates/*"), *folder.glob("static/*")]:
             assert asset.relative_to(REPO).as_posix() in names  # the pages work offline
-    assert not any(n.startswith(("tests/", "bench/", "models/")) for n in names)
+    assert not any(n.startswith(("tests/", "bench/", "models/", "tools/")) for n in names)
     # The demo needs nothing but the package; the web page serves the blueprints.
     assert {"camera/demo/photos/astronaut.png", "camera/demo/photos/chelsea.png"} <= names
     assert "camera/demo/photos/NOTICE" in names

@@ -39,7 +39,6 @@ import pytest
 from camera.app import RunOptions, Runtime, replay_files
 from camera.config import parse_config
 from camera.events import EventUpdate
-from camera.links import source_url
 from camera.mqtt import Topics
 from camera.mqtt.config import DiscoveryConfig
 from camera.sources import open_replay
@@ -59,6 +58,7 @@ from tests.homeassistant.alerts import (
 from tests.homeassistant.harness import REPO, HomeAssistant, ha_venv, venv_problem
 from tests.homeassistant.phone import Push, PushGateway
 from tests.test_homeassistant_discovery import restart_link
+from tools.links import source_url
 
 pytestmark = pytest.mark.slow
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from camera.links import blueprint_url
 from tests.homeassistant.harness import REPO, HomeAssistant
+from tools.links import blueprint_url
 
 BLUEPRINT = REPO / "config" / "homeassistant" / "ronda_notify.yaml"
 PRESENCE_BLUEPRINT = REPO / "config" / "homeassistant" / "ronda_presence.yaml"

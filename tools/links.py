@@ -1,7 +1,7 @@
 """The project's public links, all derived from one canonical URL: ``[project.urls] Source`` in
 ``pyproject.toml`` (issue 19: a link typed by hand in five places went stale in all five).
 
-``python -m camera.links`` rewrites every derived link in the README, the manual and the
+``python -m tools.links`` rewrites every derived link in the README, the manual and the
 blueprints after the URL changes; ``--check`` (run by the tests) fails while one is stale.  The
 camera's own web page serves the blueprints too (``camera/web/blueprints.py``): that import
 needs no public host at all.
@@ -75,7 +75,7 @@ def stale_files(root: Path = ROOT, source: str | None = None) -> dict[Path, str]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m camera.links", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.links", description=__doc__)
     parser.add_argument("--check", action="store_true", help="only report stale files")
     args = parser.parse_args(argv)
     stale = stale_files()

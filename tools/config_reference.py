@@ -5,8 +5,8 @@ pydantic field, its explanation from the attribute docstring under it.  Generati
 there means the example config and the reference can never drift from what Ronda accepts; a test
 runs ``--check`` and fails when a committed file differs from what this module writes.
 
-    python -m camera.config_reference            # rewrite both files
-    python -m camera.config_reference --check    # exit 1 and name the stale files
+    python -m tools.config_reference            # rewrite both files
+    python -m tools.config_reference --check    # exit 1 and name the stale files
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ WIDTH = 98
 EXAMPLE_HEADER = """\
 # Ronda configuration: every option, with its default value and what it does.
 #
-# Generated from the configuration models by `python -m camera.config_reference`: edit the
+# Generated from the configuration models by `python -m tools.config_reference`: edit the
 # models' docstrings, not this file.  Copy it to /etc/ronda/ronda.yaml (the service) or
 # ~/.config/ronda/ronda.yaml and keep only what you change: every section and every key is
 # optional, and a nested option can be set alone (the rest keeps its default).  Unknown keys,
@@ -48,7 +48,7 @@ EXAMPLE_HEADER = """\
 REFERENCE_HEADER = """\
 # Configuration reference
 
-<!-- Generated from the configuration models by `python -m camera.config_reference`;
+<!-- Generated from the configuration models by `python -m tools.config_reference`;
      edit the models' docstrings, not this page. -->
 
 Ronda reads one YAML file: `--config FILE`, else `$RONDA_CONFIG`, else `/etc/ronda/ronda.yaml`,
@@ -239,7 +239,7 @@ def outputs() -> dict[Path, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m camera.config_reference")
+    parser = argparse.ArgumentParser(prog="python -m tools.config_reference")
     parser.add_argument("--check", action="store_true", help="only report stale files")
     parser.add_argument("--root", type=Path, default=REPO, help="repository root")
     args = parser.parse_args(argv)
@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.check:
             target.write_text(text, encoding="utf-8")
     if args.check and stale:
-        sys.stderr.write(f"stale: {', '.join(stale)}; run: python -m camera.config_reference\n")
+        sys.stderr.write(f"stale: {', '.join(stale)}; run: python -m tools.config_reference\n")
         return 1
     return 0
 
