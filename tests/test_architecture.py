@@ -50,11 +50,6 @@ BEING_SPLIT = {
     "camera.store.outbox.Outbox",
 }
 """Over the limit today, split next (issue 28): this set only shrinks."""
-KNOWN_CIRCLES = [["camera.track.lifecycle", "camera.track.state"]]
-"""Known exceptions, this list only shrinks.  lifecycle <-> state is type-only (lifecycle names
-TrackState under TYPE_CHECKING) inside camera/track/; owner: tracker (issue 28), asked to
-untie it."""
-
 MODULES = load()
 RANK = {part: depth for depth, layer in enumerate(LAYERS) for part in layer}
 
@@ -65,9 +60,7 @@ def test_every_part_of_the_package_has_a_layer() -> None:
 
 
 def test_no_module_imports_one_that_imports_it_back() -> None:
-    circles = [
-        c for c in cycles({m.name: m.imports for m in MODULES.values()}) if c not in KNOWN_CIRCLES
-    ]
+    circles = cycles({m.name: m.imports for m in MODULES.values()})
     assert not circles, "import circles: " + "; ".join(" <-> ".join(c) for c in circles)
 
 
