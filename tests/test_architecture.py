@@ -20,7 +20,14 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("camera.site", "camera.mqtt", "camera.record"),  # the web kit; the outputs
     ("camera.pipeline",),  # the frame loop
     ("camera.store", "camera.events", "camera.controls"),  # state on disk, events, controls
-    ("camera.sources", "camera.motion", "camera.detect", "camera.track", "camera.governor"),
+    (  # the stages; night (the scene's light) reads motion's sensitivity
+        "camera.sources",
+        "camera.motion",
+        "camera.night",
+        "camera.detect",
+        "camera.track",
+        "camera.governor",
+    ),
     ("camera.demo",),
     # the ground: small shared types and helpers that import no stage
     (
