@@ -33,6 +33,7 @@ CAMERA_SECTIONS = frozenset(
         "governor",
         "zones",
         "controls",
+        "night",
     }
 )
 """The camera's own sections, skipped here (a test keeps this list equal to the camera's)."""
