@@ -208,8 +208,8 @@ class Runtime:
         # publishes only what differs from that.
         zeros = {(zone, label): 0 for zone in config.zones for label in OCCUPANCY_LABELS}
         self.alert_sink.occupancy(zeros)
-        self.pipeline.occupancy_published(zeros)
-        self.pipeline.on_occupancy.append(self.alert_sink.occupancy)
+        self.pipeline.zones.published(zeros)
+        self.pipeline.zones.listeners.append(self.alert_sink.occupancy)
 
     def _start(self) -> None:
         if self.controls is not None:

@@ -9,10 +9,6 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-from camera.events.clock import EventClock
-from camera.events.history import LabelFacts
-from camera.track import TrackEvent
-
 SCHEMA_VERSION = 1
 
 
@@ -89,6 +85,15 @@ class EventUpdate:
         """Published as an alert: in its alert zones, and the camera armed and not snoozed."""
         return self.alert and self.suppressed_by is None
 
+    def describe(self) -> str:
+        """One line for the log: ``start <id> person (person) score 0.81 box [...] zones ...``."""
+        zones = f" zones {','.join(self.zones)}" if self.zones else ""
+        held = "" if self.alerted else f" (stored, no alert: {self.suppressed_by or 'zones'})"
+        return (
+            f"{self.type} {self.id} {self.label} ({self.subclass}) score {self.score:.2f} "
+            f"box {self.box}{zones}{held}"
+        )
+
     def to_json(self) -> str:
         return json.dumps(self.as_dict(), separators=(",", ":"), sort_keys=True)
 
@@ -98,45 +103,3 @@ class EventUpdate:
         del data["alert"]
         data["alerted"] = self.alerted
         return data
-
-
-def build_update(
-    event: TrackEvent,
-    *,
-    camera: str,
-    camera_name: str,
-    topic_prefix: str,
-    precision: str,
-    source: str,
-    sequence: int,
-    has_thumbnail: bool,
-    clock: EventClock,
-    facts: LabelFacts,
-) -> EventUpdate:
-    """Turn a tracker event into the published payload."""
-    return EventUpdate(
-        id=event.track_id,
-        camera=camera,
-        type=event.kind,
-        label=event.label,
-        subclass=event.subclass,
-        score=event.score,
-        box=event.box.as_list(),
-        frame_time=round(event.frame_time, 3),
-        start_time=round(event.start_time, 3),
-        end_time=None if event.end_time is None else round(event.end_time, 3),
-        thumbnail_topic=f"{topic_prefix}/events/{event.track_id}/thumbnail",
-        has_thumbnail=has_thumbnail,
-        model_precision="none" if event.label == "motion" else precision,
-        motion_only=event.label == "motion",
-        source=source,
-        sequence=sequence,
-        camera_name=camera_name,
-        start_local=clock.local_iso(event.start_time),
-        end_local=None if event.end_time is None else clock.local_iso(event.end_time),
-        label_idle_s=facts.label_idle_s,
-        previous_label=facts.previous_label,
-        zones=list(event.zones),
-        end_reason=event.end_reason,
-        alert=event.alert,
-    )

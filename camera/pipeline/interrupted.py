@@ -20,14 +20,15 @@ import logging
 from collections.abc import Iterable
 from dataclasses import replace
 
-from camera.events import EventUpdate, clip_url
-from camera.events.clock import local_iso
+from camera.events import EventAssembler, EventUpdate, clip_url
 from camera.pipeline.sinks import EventSink
 from camera.store import EventStore, StoredEvent
+from camera.track import EndReason, TrackEvent
+from camera.types import Box
 
 log = logging.getLogger(__name__)
 
-RESTART = "restart"
+RESTART: EndReason = "restart"
 
 
 def end_interrupted(
@@ -66,39 +67,38 @@ def _end_update(
     precision: str,
     public_url: str | None,
 ) -> EventUpdate:
+    """The ``restart`` end, assembled like any other update from the tracker event it would
+    have been: the last stored update's time and sequence, the store's clip."""
     updates = store.updates(event.id)
     last_time = updates[-1].frame_time if updates else event.start_time
     # Wall-clock time of the last stored update: frame times are epoch seconds live and seconds
     # into the recording in a replay; the moment each update was stored maps both to the wall.
     stored_at = updates[-1].recorded_at if updates else event.recorded_at
     to_wall = stored_at - last_time
-    clip = store.clips.for_event(event.id)
-    if clip is not None:
-        clip = replace(clip, url=clip_url(public_url, event.id))
-    return EventUpdate(
-        id=event.id,
-        camera=event.camera,
-        type="end",
+    ended = TrackEvent(
+        kind="end",
+        track_id=event.id,
         label=event.label,
         subclass=event.subclass,
         score=event.score,
-        box=[int(c) for c in event.box],
-        frame_time=round(last_time, 3),
-        start_time=round(event.start_time, 3),
-        end_time=round(last_time, 3),
-        thumbnail_topic=f"{topic_prefix}/events/{event.id}/thumbnail",
-        has_thumbnail=False,
-        model_precision="none" if event.motion_only else precision,
-        motion_only=event.motion_only,
-        source=event.source,
-        sequence=(updates[-1].sequence if updates else 0) + 1,
-        camera_name=camera_name,
-        start_local=local_iso(event.start_time + to_wall),
-        end_local=local_iso(stored_at),
-        label_idle_s=None,
-        previous_label=None,
-        clip=clip,
-        zones=list(event.zones),
-        end_reason=RESTART,
+        box=Box(*event.box),
+        frame_time=last_time,
+        start_time=event.start_time,
+        end_time=last_time,
+        snapshot=False,
         alert=event.alerted,
+        zones=tuple(event.zones),
+        end_reason=RESTART,
     )
+    assembler = EventAssembler(event.camera, camera_name, topic_prefix)
+    update = assembler.assemble(
+        ended,
+        sequence=(updates[-1].sequence if updates else 0) + 1,
+        precision=precision,
+        source=event.source,
+        wall=lambda frame_time: frame_time + to_wall,
+    )
+    clip = store.clips.for_event(event.id)
+    if clip is None:
+        return update
+    return replace(update, clip=replace(clip, url=clip_url(public_url, event.id)))

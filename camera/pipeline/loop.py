@@ -27,9 +27,7 @@ from typing import Protocol
 
 from camera.controls import ControlState
 from camera.detect import Detector
-from camera.events import ClipRef, EventUpdate, build_update, render_thumbnail
-from camera.events.clock import EventClock
-from camera.events.history import LabelHistory
+from camera.events import ClipRef, EventAssembler, EventPublisher, EventUpdate, render_thumbnail
 from camera.governor import Governor
 from camera.motion import MotionDetector, RegionConfig, RegionPlanner
 from camera.night import LightState, NightWatch
@@ -39,12 +37,13 @@ from camera.pipeline.controlled import (
     night_stages,
     recorder_policy,
 )
+from camera.pipeline.occupancy import ZoneNews
 from camera.pipeline.rate import FrameRateLimiter
 from camera.pipeline.sinks import EventSink
 from camera.pipeline.stages import StageConfigs
 from camera.pipeline.stats import PipelineStats
 from camera.track import Tracker, TrackEvent, event_ids
-from camera.track.tracker import EndReason, Occupancy
+from camera.track.tracker import EndReason
 from camera.types import Box, Detection, Frame, MotionResult, Policy, Region
 
 log = logging.getLogger(__name__)
@@ -110,9 +109,6 @@ class Pipeline:
     ) -> None:
         """``camera_name``: the display name events carry (default: ``camera``).  ``controls``:
         the owner's controls, read at every frame (None: armed, recording, the file's stages)."""
-        self.camera = camera
-        self.camera_name = camera_name or camera
-        self.topic_prefix = topic_prefix
         self.controls = controls
         self._control_state: ControlState | None = controls.current if controls else None
         self.night = NightWatch(stages.night)
@@ -135,14 +131,12 @@ class Pipeline:
             detect=detector is not None,
         )
         self.on_policy_change: list[Callable[[Policy], None]] = []
-        # Zone occupancy listeners get the counts that changed (all of them at first).
-        self.on_occupancy: list[Callable[[Occupancy], None]] = []
-        self._occupancy: Occupancy = {}
+        self.zones = ZoneNews()
+        """Zone occupancy listeners get the counts that changed (all of them at first)."""
         self.source_name = ""
         self._new_event_id = event_ids()
-        self._sequence: dict[str, int] = {}
-        self.clock = EventClock()
-        self._history = LabelHistory()
+        self.events = EventPublisher(EventAssembler(camera, camera_name or camera, topic_prefix))
+        """Assembles every update (``camera.events.publisher``): who publishes, numbering."""
         self._frame_size: tuple[int, int] | None = None
         self._motion: MotionDetector | None = None
         self._planner: Planner | None = None
@@ -228,7 +222,7 @@ class Pipeline:
         timestamps are wall-clock (else the recording's timeline, see ``EventClock``)."""
         self.source_name = source_name
         self._frame_size = None
-        self.clock.begin_stream(live=live)
+        self.events.clock.begin_stream(live=live)
         self.night.reset()  # another recording or camera session: its first look decides
         if self.governor is not None:
             self.governor.load_meter.full_fps = full_fps
@@ -254,7 +248,7 @@ class Pipeline:
     # -- per frame ---------------------------------------------------------------------------
     def process(self, frame: Frame) -> FrameOutcome:
         self.stats.frame_seen(frame.timestamp)
-        self.clock.observe(frame.timestamp)
+        self.events.clock.observe(frame.timestamp)
         self._last_timestamp = frame.timestamp
         self._apply_policy(frame.timestamp)
         self._apply_stage_requests()
@@ -309,9 +303,7 @@ class Pipeline:
         assert self.detector is not None
         started = time.perf_counter()
         detections = self.detector.detect_frame(frame, regions)
-        self.stats.detector_seconds += time.perf_counter() - started
-        self.stats.detector_calls += 1
-        self.stats.detector_crops += len(regions)
+        self.stats.detector_ran(time.perf_counter() - started, crops=len(regions))
         return detections
 
     def _ensure_stages(self, frame: Frame) -> None:
@@ -359,25 +351,9 @@ class Pipeline:
         for callback in self.on_policy_change:
             callback(policy)
 
-    # -- zones -------------------------------------------------------------------------------
-    def occupancy_published(self, counts: Occupancy) -> None:
-        """``counts`` are already out (the runtime's reset at start): publish only changes."""
-        self._occupancy = dict(counts)
-
     def _publish_occupancy(self) -> None:
-        """Tell listeners which zone counts changed (a zone no longer configured: 0 once)."""
-        if self._tracker is None or not self.on_occupancy:
-            return
-        now = self._tracker.occupancy()
-        changed = {key: count for key, count in now.items() if self._occupancy.get(key) != count}
-        changed.update(
-            {key: 0 for key, count in self._occupancy.items() if key not in now and count}
-        )
-        if not changed:
-            return
-        self._occupancy = now
-        for callback in self.on_occupancy:
-            callback(changed)
+        if self._tracker is not None and self.zones.listeners:
+            self.zones.update(self._tracker.occupancy())
 
     # -- events ------------------------------------------------------------------------------
     def _publish(self, changes: list[TrackEvent], frame: Frame | None) -> list[EventUpdate]:
@@ -388,33 +364,13 @@ class Pipeline:
                 thumbnail = render_thumbnail(
                     frame.image, change.box, change.label, self.stages.thumbnail
                 )
-            sequence = self._sequence.get(change.track_id, 0) + 1
-            self._sequence[change.track_id] = sequence
-            if change.kind == "end":
-                self._sequence.pop(change.track_id, None)
-            facts = self._history.observe(
-                change.track_id,
-                change.kind,
-                change.label,
-                self.clock.wall(change.start_time),
-                None if change.end_time is None else self.clock.wall(change.end_time),
-            )
-            update = build_update(
+            update = self.events.update(
                 change,
-                camera=self.camera,
-                camera_name=self.camera_name,
-                topic_prefix=self.topic_prefix,
                 precision=self.detector.precision if self.detector else "none",
                 source=self.source_name,
-                sequence=sequence,
                 has_thumbnail=thumbnail is not None,
-                clock=self.clock,
-                facts=facts,
+                suppressed_by=self._suppression(),
             )
-            if self._control_state is not None:
-                suppressed = self._control_state.suppression(time.time())
-                if suppressed is not None:
-                    update = replace(update, suppressed_by=suppressed)
             if self.recorder is not None:
                 update = replace(update, clip=self.recorder.clip_for(update))
             self._record(update)
@@ -423,24 +379,14 @@ class Pipeline:
             updates.append(update)
         return updates
 
+    def _suppression(self) -> str | None:
+        """Why updates publish without alerting now (the owner's controls), or None."""
+        state = self._control_state
+        return None if state is None else state.suppression(time.time())
+
     def _record(self, update: EventUpdate) -> None:
-        self.stats.updates += 1
-        if update.type == "start" and update.sequence == 1:
-            self.stats.events[update.label] += 1
-        if update.type == "start" and update.alerted:
-            self.stats.alerts[update.label] += 1
-        self.stats.last_event = f"{update.type} {update.label} {update.id}"
-        log.info(
-            "event %s %s %s (%s) score %.2f box %s%s%s",
-            update.type,
-            update.id,
-            update.label,
-            update.subclass,
-            update.score,
-            update.box,
-            f" zones {','.join(update.zones)}" if update.zones else "",
-            "" if update.alerted else f" (stored, no alert: {update.suppressed_by or 'zones'})",
-        )
+        self.stats.event_update(update)
+        log.info("event %s", update.describe())
 
 
 def _motion_as_detections(motion: MotionResult) -> list[Detection]:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from camera.events import EventUpdate
 
 AGE_WINDOW = 300
 """Processed frames over which the frame age percentiles are taken (30 s at 10 fps)."""
@@ -61,6 +64,21 @@ class PipelineStats:
     def frame_processed(self, timestamp: float) -> None:
         self.processed += 1
         self._recent.append(timestamp)
+
+    def detector_ran(self, seconds: float, *, crops: int) -> None:
+        self.detector_seconds += seconds
+        self.detector_calls += 1
+        self.detector_crops += crops
+
+    def event_update(self, update: EventUpdate) -> None:
+        """One update published: a new event counts at its first start, an alert at a start
+        that alerted (an event held back by alert_zones alerts later, or never)."""
+        self.updates += 1
+        if update.type == "start" and update.sequence == 1:
+            self.events[update.label] += 1
+        if update.type == "start" and update.alerted:
+            self.alerts[update.label] += 1
+        self.last_event = f"{update.type} {update.label} {update.id}"
 
     def frame_age(self, seconds: float) -> None:
         """How old a frame was when the loop started on it (now minus its capture time)."""
