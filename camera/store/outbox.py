@@ -30,24 +30,23 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from contextlib import suppress
-from dataclasses import dataclass
-from typing import Any
 
 from pydantic import Field
 
 from camera.files import shown
 from camera.section import Section
+from camera.store import outbox_rows as rows
 from camera.store.database import Database
 from camera.store.dead_letters import DeadLetters
+from camera.store.outbox_rows import OutgoingMessage, QueuedMessage
 from camera.store.trouble import Trouble
 
 log = logging.getLogger(__name__)
 
 DROPPED_COUNTER = "outbox_dropped"
 OMITTED_COUNTER = "thumbnails_omitted"
-_ACK_CHUNK = 500  # SQLite allows at least 999 parameters per statement
 MAX_HELD_BYTES = 32_000_000
 """Alerts held in memory while the disk is full: about 800 events with thumbnails, a few hours
 of a busy camera; a Pi has the memory, and beyond that the disk is not coming back soon."""
@@ -80,28 +79,11 @@ class OutboxConfig(Section):
         return int(self.max_megabytes * 1_000_000)
 
 
-@dataclass(frozen=True, slots=True)
-class OutgoingMessage:
-    topic: str
-    payload: bytes
-    qos: int = 1
-    retain: bool = False
-    event_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class QueuedMessage:
-    seq: int
-    topic: str
-    payload: bytes
-    qos: int
-    retain: bool
-    event_id: str | None
-    created_at: float
+__all__ = ["Outbox", "OutboxConfig", "OutboxError", "OutgoingMessage", "QueuedMessage"]
 
 
 class Outbox:
-    """FIFO of messages waiting for their broker acknowledgement."""
+    """FIFO of messages waiting for their broker acknowledgement (the SQL: ``outbox_rows``)."""
 
     def __init__(self, database: Database, config: OutboxConfig) -> None:
         self.database = database
@@ -182,16 +164,7 @@ class Outbox:
             counts = (self._count, self._bytes)
             try:
                 with self.database.transaction() as db:
-                    db.executemany(
-                        "INSERT INTO outbox(topic, payload, qos, retain, event_id, created_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?)",
-                        [
-                            (m.topic, m.payload, m.qos, int(m.retain), m.event_id, created)
-                            for m in messages
-                        ],
-                    )
-                    self._count += len(messages)
-                    self._bytes += sum(len(m.payload) for m in messages)
+                    self._counted(rows.insert(db, messages, created), sign=1)
                     self._enforce_bounds(db, created)
             except BaseException:
                 self._count, self._bytes = counts  # nothing was committed
@@ -204,10 +177,14 @@ class Outbox:
 
     def _enforce_bounds(self, db: sqlite3.Connection, now: float) -> int:
         """Runs inside the caller's transaction (so under the database lock)."""
-        aged = self._drop_aged(db, now - self.config.max_age_days * 86400)
+        config = self.config
+        aged = self._counted(rows.drop_aged(db, now - config.max_age_days * 86400))
         over = 0
-        if self._count > self.config.max_messages or self._bytes > self.config.max_bytes:
-            over = self._drop_oldest(db)
+        if self._count > config.max_messages or self._bytes > config.max_bytes:
+            found = rows.drop_oldest(
+                db, self._count, self._bytes, config.max_messages, config.max_bytes
+            )
+            over = self._counted(found)
         dropped = aged + over
         if dropped:
             self.database.add_counter(db, DROPPED_COUNTER, dropped)
@@ -223,52 +200,24 @@ class Outbox:
             )
         return dropped
 
-    def _drop_aged(self, db: sqlite3.Connection, cutoff: float) -> int:
-        """Delete rows created before ``cutoff``, reading from the oldest until a young one
-        (rows are created in ``seq`` order; a clock stepped back only delays a drop)."""
-        return self._drop_while(db, lambda _length, created: created < cutoff)
-
-    def _drop_oldest(self, db: sqlite3.Connection) -> int:
-        """Delete the oldest rows until both the count and the byte bound hold."""
-        count, size = self._count, self._bytes
-
-        def over(length: int, _created: float) -> bool:
-            nonlocal count, size
-            if count <= self.config.max_messages and size <= self.config.max_bytes:
-                return False
-            count -= 1
-            size -= length
-            return True
-
-        return self._drop_while(db, over)
-
-    def _drop_while(self, db: sqlite3.Connection, doomed: Callable[[int, float], bool]) -> int:
-        last_seq = None
-        dropped = removed_bytes = 0
-        rows = db.execute("SELECT seq, LENGTH(payload), created_at FROM outbox ORDER BY seq")
-        for seq, length, created in rows:
-            if not doomed(length, created):
-                break
-            last_seq = seq
-            dropped += 1
-            removed_bytes += length
-        if last_seq is not None:
-            db.execute("DELETE FROM outbox WHERE seq <= ?", (last_seq,))
-            self._count -= dropped
-            self._bytes -= removed_bytes
-        return dropped
+    def _counted(self, change: rows.Change, sign: int = -1) -> int:
+        """Keep the totals of rows added (``sign`` 1) or removed; returns the rows."""
+        count, size = change
+        self._count += sign * count
+        self._bytes += sign * size
+        return count
 
     def pending(self, after_seq: int = 0, limit: int = 100) -> list[QueuedMessage]:
         """The oldest messages with ``seq > after_seq``, in queue order.  A row that cannot be
         read as a message (a corrupt database, a foreign writer) is moved to the dead letters
         on the spot, so it never blocks the rows behind it."""
-        rows = self.database.query(
-            f"SELECT {_ROW_COLUMNS} FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+        found = self.database.query(
+            f"SELECT {rows.ROW_COLUMNS} FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
             (after_seq, limit),
         )
         messages = []
-        for row in rows:
-            decoded = _decode(row)
+        for row in found:
+            decoded = rows.decode(row)
             if isinstance(decoded, str):
                 reason = f"unreadable outbox row: {decoded}"
                 self.bury(int(row[0]), reason, attempts=0)
@@ -281,29 +230,17 @@ class Outbox:
 
     def get(self, seq: int) -> QueuedMessage | None:
         """Row ``seq`` if it is still queued and readable (a refused message tried again)."""
-        rows = self.database.query(f"SELECT {_ROW_COLUMNS} FROM outbox WHERE seq = ?", (seq,))
-        decoded = _decode(rows[0]) if rows else None
+        found = self.database.query(f"SELECT {rows.ROW_COLUMNS} FROM outbox WHERE seq = ?", (seq,))
+        decoded = rows.decode(found[0]) if found else None
         return decoded if isinstance(decoded, QueuedMessage) else None
 
     def bury(self, seq: int, reason: str, *, attempts: int) -> bool:
         """Move row ``seq`` to the dead letters with why; False if it is no longer queued."""
         with self.database.transaction() as db:
-            found = db.execute(
-                "SELECT COALESCE(LENGTH(payload), 0) FROM outbox WHERE seq = ?", (seq,)
-            ).fetchone()
-            if found is None:
+            size = rows.bury(db, seq, reason, attempts)
+            if size is None:
                 return False
-            db.execute(
-                "INSERT INTO dead_letters(topic, payload, qos, retain, event_id, created_at, "
-                "attempts, reason, buried_at) SELECT CAST(COALESCE(topic, '') AS BLOB), "
-                "CAST(COALESCE(payload, X'') AS BLOB), COALESCE(qos, 1), COALESCE(retain, 0), "
-                "CAST(event_id AS TEXT), COALESCE(created_at, 0), ?, ?, ? FROM outbox "
-                "WHERE seq = ?",
-                (attempts, reason, time.time(), seq),
-            )
-            db.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
-            self._count -= 1
-            self._bytes -= int(found[0])
+            self._counted((1, size))
             self.dead.cap(db)
         return True
 
@@ -311,15 +248,10 @@ class Outbox:
         """Remove a thumbnail that will not be published (larger than the broker takes, even
         shrunk; its event JSON said so), counted as ``thumbnails_omitted``."""
         with self.database.transaction() as db:
-            found = db.execute(
-                "SELECT COALESCE(LENGTH(payload), 0) FROM outbox WHERE seq = ?", (seq,)
-            ).fetchone()
-            if found is None:
-                return
-            db.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
-            self._count -= 1
-            self._bytes -= int(found[0])
-            self.database.add_counter(db, OMITTED_COUNTER, 1)
+            size = rows.remove(db, seq)
+            if size is not None:
+                self._counted((1, size))
+                self.database.add_counter(db, OMITTED_COUNTER, 1)
 
     def omitted(self) -> int:
         """Thumbnails left out because the broker takes no packet that large."""
@@ -328,41 +260,15 @@ class Outbox:
     def put_dead(self, messages: list[OutgoingMessage], reason: str) -> None:
         """Keep messages that can never be published (a topic MQTT forbids) as dead letters
         right away: visible and retryable, never in the way of the queue."""
-        now = time.time()
         with self.database.transaction() as db:
-            db.executemany(
-                "INSERT INTO dead_letters(topic, payload, qos, retain, event_id, created_at, "
-                "attempts, reason, buried_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
-                [_dead_row(m, reason, now) for m in messages],
-            )
+            rows.insert_dead(db, messages, reason)
             self.dead.cap(db)
 
     def revive(self, ids: list[int]) -> int:
         """Move dead letters back to the end of the outbox (the owner fixed the cause);
         returns how many.  They are tried afresh, after everything already queued."""
-        now = time.time()
-        moved = 0
         with self.database.transaction() as db:
-            for dead_id in ids:
-                row = db.execute(
-                    "SELECT topic, payload, qos, retain, event_id FROM dead_letters WHERE id = ?",
-                    (dead_id,),
-                ).fetchone()
-                if row is None:
-                    continue
-                topic, payload, qos, retain, event_id = row
-                text = (
-                    topic.decode("utf-8", "surrogateescape") if isinstance(topic, bytes) else topic
-                )
-                db.execute(
-                    "INSERT INTO outbox(topic, payload, qos, retain, event_id, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (text, payload, qos, retain, event_id, now),
-                )
-                db.execute("DELETE FROM dead_letters WHERE id = ?", (dead_id,))
-                self._count += 1
-                self._bytes += len(payload)
-                moved += 1
+            moved = self._counted(rows.revive(db, ids), sign=1)
         if moved:
             log.info("moved %d dead letter(s) back to the outbox", moved)
         return moved
@@ -396,17 +302,7 @@ class Outbox:
             counts = (self._count, self._bytes)
             try:
                 with self.database.transaction() as db:
-                    for start in range(0, len(seqs), _ACK_CHUNK):
-                        chunk = seqs[start : start + _ACK_CHUNK]
-                        marks = ",".join("?" * len(chunk))
-                        count, size = db.execute(
-                            "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM outbox "
-                            f"WHERE seq IN ({marks})",
-                            chunk,
-                        ).fetchone()
-                        db.execute(f"DELETE FROM outbox WHERE seq IN ({marks})", chunk)
-                        self._count -= count
-                        self._bytes -= size
+                    self._counted(rows.delete(db, seqs))
             except BaseException:
                 self._count, self._bytes = counts  # nothing was committed
                 raise
@@ -421,38 +317,3 @@ class Outbox:
     def dropped(self) -> int:
         """Messages dropped by a bound since the state directory was created."""
         return self.database.counter(DROPPED_COUNTER)
-
-
-def _dead_row(message: OutgoingMessage, reason: str, now: float) -> tuple[object, ...]:
-    topic = message.topic.encode("utf-8", "surrogateescape")
-    payload, qos, retain = message.payload, message.qos, int(message.retain)
-    return (topic, payload, qos, retain, message.event_id, now, reason, now)
-
-
-# topic and event_id as bytes: a TEXT value that is not UTF-8 would fail the whole query.
-_ROW_COLUMNS = (
-    "seq, typeof(topic), CAST(topic AS BLOB), payload, qos, retain, CAST(event_id AS BLOB), "
-    "created_at"
-)
-_Row = tuple[Any, ...]
-
-
-def _decode(row: _Row) -> QueuedMessage | str:
-    """The message in an outbox row, or what is wrong with the row."""
-    seq, topic_type, topic_bytes, payload, qos, retain, event_id, created = row
-    if topic_type != "text" or not topic_bytes:
-        return f"its topic is {topic_type}, not text"
-    try:
-        topic = bytes(topic_bytes).decode("utf-8")
-    except UnicodeDecodeError:
-        return "its topic is not UTF-8 text"
-    if isinstance(payload, str):
-        payload = payload.encode("utf-8", "surrogateescape")
-    if not isinstance(payload, bytes):
-        return f"its payload is {type(payload).__name__}, not bytes"
-    if qos not in (0, 1, 2) or retain not in (0, 1):
-        return f"QoS {qos!r} / retain {retain!r} are not valid"
-    if not isinstance(created, (int, float)):
-        created = time.time()  # only the age bound reads it: the row stays deliverable
-    event = bytes(event_id).decode("utf-8", "replace") if event_id is not None else None
-    return QueuedMessage(int(seq), topic, payload, int(qos), bool(retain), event, float(created))
