@@ -51,7 +51,9 @@ def test_poison_at_the_head_goes_to_the_dead_letters_and_the_twenty_behind_arriv
         WILDCARD_TOPIC: "refused by the MQTT client: Publish topic cannot contain wildcards.",
         "r\\xff/ev": "unreadable outbox row: its topic is not UTF-8 text",
     }
-    assert link.buried == 1 and link.acked == 20  # nothing counted as delivered that was not
+    assert (
+        link.sender.buried == 1 and link.sender.acked == 20
+    )  # nothing counted as delivered that was not
     assert caplog.text.count("to the dead letters") == 2  # once per reason
     assert not subscriber.on("front+door/events")
 

@@ -233,7 +233,7 @@ def test_broker_dies_during_a_backlog_drain(tmp_path: Path, windowed_broker: Mos
     link.start()
     try:
         # Stop the broker mid-drain, with messages handed to paho and not yet acknowledged.
-        assert wait_until(lambda: link.acked >= 100, 20)
+        assert wait_until(lambda: link.sender.acked >= 100, 20)
         windowed_broker.stop()
         received_before_the_restart = len(phone.messages)
         assert outbox.depth() > 0, "the drain finished before the broker stopped"

@@ -51,7 +51,7 @@ def test_a_refused_publish_is_not_a_delivery_and_retry_delivers_after_the_fix(
         # Each alert is refused (PUBACK 0x87), tried again once, then kept as a dead letter.
         assert wait_until(lambda: outbox.dead.count() == 3, 15)
         assert outbox.depth() == 0
-        assert link.acked == 0  # nothing was deleted as delivered
+        assert link.sender.acked == 0  # nothing was deleted as delivered
         reasons = {letter.reason for letter in outbox.dead.entries()}
         assert reasons == {"refused by the broker 2 times: Not authorized (reason code 0x87)"}
         assert caplog.text.count("refused an alert message: Not authorized") == 1  # once
@@ -77,13 +77,13 @@ def test_a_drain_that_ends_while_refused_messages_wait_says_why(
     outbox.put(alerts(0, 1))
     link.start()
     try:
-        assert wait_until(lambda: len(link.refusals) == 1, 10)
+        assert wait_until(lambda: len(link.sender.refusals) == 1, 10)
         assert not link.wait_drained(0.2)  # the next try is 30 s away
         assert link.undelivered_reason() == (
             "the broker refused them (Not authorized (reason code 0x87)); tried again, then "
             "dead letters"
         )
-        assert outbox.depth() == 1 and link.acked == 0
+        assert outbox.depth() == 1 and link.sender.acked == 0
     finally:
         link.stop()
 
@@ -97,7 +97,7 @@ def test_mqtt_3_1_1_cannot_tell_a_refused_publish_from_a_delivery(
     outbox.put(alerts(0, 3))
     link.start()
     try:
-        assert wait_until(lambda: link.acked == 3, 10)
+        assert wait_until(lambda: link.sender.acked == 3, 10)
         assert outbox.depth() == 0 and outbox.dead.count() == 0
         assert phone.wait_for(lambda s: s.on("/availability") != [], timeout=5)
         assert phone.events() == []  # the broker dropped them; the PUBACK said nothing

@@ -67,7 +67,7 @@ def flush_outbox(
         link.stop(publish_offline=False)
     left = outbox.depth()
     return FlushResult(
-        delivered=link.acked,
+        delivered=link.sender.acked,
         left=left,
         error=link.undelivered_reason(),
         dead_letters=outbox.dead.count(),

@@ -3,6 +3,9 @@ outbox and keeps retained state current.
 
 The parts, each with its own rules (read their docstrings):
 
+* ``camera.mqtt.sender``: what is sent over an open connection: the outbox rows, handed to
+  paho in order and deleted when acknowledged (refused rows tried again or buried as dead
+  letters), and the retained state;
 * ``camera.mqtt.transport``: the select() loop over paho's external-loop API, with a wake
   socket, and the backoff between connection attempts;
 * ``camera.mqtt.window``: the in-flight window (rows in ``seq`` order, never twice) and the
@@ -12,7 +15,7 @@ The parts, each with its own rules (read their docstrings):
 * ``camera.mqtt.refusals``: messages the broker refused, tried again a bounded number of times;
 * ``camera.mqtt.fit`` and ``fitter``: messages that fit the broker's Maximum Packet Size
   (thumbnails shrunk or left out, the event JSON always sent);
-* ``camera.mqtt.wording``: one clear line per connection problem, logged once.
+* ``camera.mqtt.login`` and ``wording``: one clear line per connection problem, logged once.
 
 What this class adds is the order of things on the link thread, and the rules that need more
 than one part:
@@ -54,23 +57,18 @@ from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from camera.mqtt import wording
 from camera.mqtt.client import connect, make_client
 from camera.mqtt.config import MqttConfig
 from camera.mqtt.fit import BrokerLimits
-from camera.mqtt.fitter import PacketFitter, TooLarge
-from camera.mqtt.refusals import Refusals
-from camera.mqtt.retained import RetainedState
+from camera.mqtt.login import Login
+from camera.mqtt.sender import Sender
 from camera.mqtt.subscriptions import Handler, Subscriptions
 from camera.mqtt.transport import ReconnectTimer, Transport
-from camera.mqtt.window import InFlightWindow
-from camera.store import Outbox, QueuedMessage
+from camera.store import Outbox
 
 log = logging.getLogger(__name__)
 
 _IDLE_TIMEOUT_S = 0.25  # select() wakes at once for traffic or a new alert; this is the idle tick
-_ACCEPTED = (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN)
-_POLL_S = 1.0  # look for rows another process queued (``ronda outbox retry``) this often
 
 
 def wait_published(
@@ -112,31 +110,21 @@ class MqttLink:
         self.will_topic = will_topic
         self.connected = threading.Event()
         self.on_connect_hooks: list[Callable[[], None]] = []
-        self.acked = 0
-        self.buried = 0
-        """Messages this link moved to the dead letters."""
         self.reconnects = 0
         self.resent = 0
         """Rows in flight when a connection was re-established: paho publishes them again, so
         they are the only duplicates this process can cause (a crash adds the acknowledged rows
         not yet deleted, see ``window.unflushed``)."""
-        self.window = InFlightWindow(config.max_inflight)
-        self.state = RetainedState()
         self.subscriptions = Subscriptions()
-        self.refusals = Refusals(
-            config.refused_attempts, config.reconnect_min_s, config.reconnect_max_s
-        )
-        self._next_poll = 0.0
-        self.fitter = PacketFitter(outbox, self.broker)
-        self._reporter = wording.Reporter()
+        self.login = Login(config, self.broker)
         self._stop = threading.Event()
         self._drain_cancelled = threading.Event()
         self._wake = threading.Event()
         self._ever_connected = False
-        self._paho_error: str | None = None
-        self._login_refused = False
-        self._last_refusal: str | None = None
         self._client = make_client(config, client_id, will_topic if availability else None)
+        self.sender = Sender(config, outbox, self._client, self.broker)
+        self.state = self.sender.state
+        self.window = self.sender.window
         self._install_callbacks(self._client)
         self._transport = Transport(self._client)
         self._timer = ReconnectTimer(config.reconnect_min_s, config.reconnect_max_s)
@@ -150,15 +138,16 @@ class MqttLink:
     @property
     def last_error(self) -> str | None:
         """The connection problem still standing (``None`` once connected)."""
-        return self._reporter.last
+        return self.login.problem
 
     def undelivered_reason(self) -> str | None:
         """Why alerts may still be queued: the connection problem standing, else the last
         refusal by the broker (they are tried again, then kept as dead letters)."""
         if self.last_error is not None:
             return self.last_error
-        if self._last_refusal is not None and len(self.refusals):
-            return f"the broker refused them ({self._last_refusal}); tried again, then dead letters"
+        refusal = self.sender.last_refusal
+        if refusal is not None and len(self.sender.refusals):
+            return f"the broker refused them ({refusal}); tried again, then dead letters"
         return None
 
     @property
@@ -257,13 +246,12 @@ class MqttLink:
                 self._timer.wait()
 
     def _connect_once(self) -> bool:
-        self._paho_error = None
-        self._login_refused = False
+        self.login.attempt()
         try:
             connect(self._client, self.config)
             return True
         except OSError as error:
-            self._reporter.report(wording.connect_failure(error, self.broker, self.config.host))
+            self.login.cannot_connect(error)
         return False
 
     def _serve(self) -> bool:
@@ -274,19 +262,17 @@ class MqttLink:
             rc = self._transport.loop_once(_IDLE_TIMEOUT_S)
             self._flush_acks(force=False)
             if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
-                if not accepted and not self._login_refused:
-                    self._report_closed_during_login(rc)
+                if not accepted:
+                    self.login.closed(rc)
                 break
             if not accepted and not self.connected.is_set():
                 if time.monotonic() - started > self.config.ack_timeout_s:
-                    self._reporter.report(
-                        wording.login_unanswered(self.broker, self.config.ack_timeout_s)
-                    )
+                    self.login.unanswered()
                     self._drop_connection()
                     break
             elif self.connected.is_set():
                 accepted = True
-                if self._ack_overdue():
+                if self.sender.overdue():
                     self._drop_connection()
                     break
                 self._serve_turn()
@@ -301,118 +287,16 @@ class MqttLink:
                 self.subscriptions.sent(mid)
         woken = self._wake.is_set()
         self._wake.clear()
-        self._flush_state()
-        now = time.monotonic()
-        if self.window.take_room_opened() or woken or now >= self._next_poll:
-            self._next_poll = now + _POLL_S
-            self._drain()
-
-    def _drain(self) -> None:
-        """Hand rows to paho, up to ``max_inflight`` unacknowledged: refused rows whose retry
-        is due first, then the next rows in order."""
-        room = self.window.room()
-        if room <= 0:
-            return
-        retries = [self.outbox.get(seq) for seq in self.refusals.due(time.monotonic(), room)]
-        rows = [m for m in retries if m is not None]
-        rows += self.outbox.pending(after_seq=self.window.last_sent_seq, limit=room - len(rows))
-        for message in rows:
-            if not self._publish_row(message):
-                return
-
-    def _publish_row(self, message: QueuedMessage) -> bool:
-        """Hand one row to paho; False when paho cannot take more now."""
-        try:
-            payload = self.fitter.payload(message)
-            if payload is None:  # a thumbnail left out: nothing to wait for
-                self.window.skip(message.seq)
-                return True
-            info = self._client.publish(
-                message.topic, payload, qos=message.qos, retain=message.retain
-            )
-        except (TooLarge, ValueError, TypeError) as error:  # never publishable as it is
-            self.window.skip(message.seq)
-            self._bury(message, f"refused by the MQTT client: {error}", attempts=1)
-            return True
-        if info.rc not in _ACCEPTED:
-            log.warning("paho refused to queue an alert (%s); retrying", info.rc)
-            self.window.open_room()  # try again at the next turn
-            return False
-        self.window.sent(info.mid, message.seq, time.monotonic())
-        if message.qos == 0:
-            self.window.acknowledged(info.mid, time.monotonic())
-        return True
-
-    def _refused(self, seq: int, reason: str) -> None:
-        """The broker refused row ``seq``: try again later, or bury it after the last try."""
-        attempts = self.refusals.refused(seq, time.monotonic())
-        self._last_refusal = reason
-        if self.refusals.first_time(reason):
-            log.warning(
-                "MQTT broker %s refused an alert message: %s; it is tried %d times, then kept "
-                "as a dead letter (ronda outbox list); the alerts behind it are delivered",
-                self.broker,
-                reason,
-                self.config.refused_attempts,
-            )
-        if attempts is not None:
-            message = self.outbox.get(seq)
-            if message is not None:
-                self._bury(message, f"refused by the broker {attempts} times: {reason}", attempts)
-        self.window.open_room()
-
-    def _bury(self, message: QueuedMessage, reason: str, attempts: int) -> None:
-        if self.outbox.bury(message.seq, reason, attempts=attempts):
-            self.buried += 1
-            level = logging.WARNING if self.refusals.first_time(f"bury:{reason}") else logging.DEBUG
-            log.log(
-                level,
-                "moved an alert message on %s to the dead letters (%s); see ronda outbox list",
-                message.topic[:120],
-                reason,
-            )
-
-    def _flush_state(self) -> None:
-        pending = self.state.take()
-        for index, (topic, message) in enumerate(pending):
-            payload = self.fitter.state_payload(topic, message.payload, message.qos)
-            if payload is None:
-                continue
-            info = self._client.publish(topic, payload, qos=message.qos, retain=message.retain)
-            if info.rc not in _ACCEPTED:
-                self.state.requeue(pending[index:])
-                return
-            if message.qos > 0:
-                self.state.sent(info.mid)
-
-    def _ack_overdue(self) -> bool:
-        """True when alerts have waited ``ack_timeout_s`` with no PUBACK at all."""
-        waited = self.window.overdue(time.monotonic(), self.config.ack_timeout_s)
-        if waited is None:
-            return False
-        log.warning(wording.acknowledgements_stalled(self.broker, waited, self.in_flight()))
-        return True
+        self.sender.publish_state()
+        if self.sender.due(woken, time.monotonic()):
+            self.sender.drain()
 
     def _drop_connection(self) -> None:
         self.connected.clear()
         self._transport.drop()
 
     def _flush_acks(self, *, force: bool) -> None:
-        """Delete acknowledged rows (each transaction is an fsync and frees the thumbnails'
-        pages): in batches while draining, at once when the connection ends or the link stops."""
-        seqs = self.window.take_acks(time.monotonic(), force=force)
-        if seqs:
-            self.outbox.ack_many(seqs)
-            self.acked += len(seqs)
-
-    def _report_closed_during_login(self, rc: MQTTErrorCode) -> None:
-        tls = self.config.tls
-        detail = self._paho_error or paho.error_string(rc)
-        self._reporter.report(
-            wording.closed_during_login(
-                self.broker, detail, tls=tls.enabled, client_certificate=tls.cert_file is not None
-            )
-        )
+        self.sender.flush_acks(force=force)
 
     # -- paho callbacks (network thread; they must never raise into paho) ---------------------
     def _install_callbacks(self, client: paho.Client) -> None:
@@ -432,18 +316,14 @@ class MqttLink:
         properties: Properties | None,
     ) -> None:
         if reason_code.is_failure:
-            self._login_refused = True  # the broker said why: no "closed during the login"
-            _, source = self.config.resolve_password()
-            self._reporter.report(
-                wording.login_refused(self.broker, reason_code, self.config.username, source)
-            )
+            self.login.refused(reason_code)
             return
         if self._ever_connected:
             self.reconnects += 1
             self.resent += len(self.window)
         again = self._ever_connected or self.last_error is not None
         self._ever_connected = True
-        self._reporter.clear()
+        self.login.accepted()
         depth = self.outbox.depth()
         log.info(
             "%s MQTT broker %s%s",
@@ -466,10 +346,7 @@ class MqttLink:
 
     def _adopt_broker_limits(self, properties: Properties | None) -> None:
         limits = BrokerLimits.from_connack(properties, self.config)
-        self.fitter.limit = limits.packet
-        if limits.window != self.window.size:
-            self.window.size = limits.window
-            self._client.max_inflight_messages_set(limits.window)
+        self.sender.adopt(limits)
         if limits.announced:
             log.info("MQTT broker %s %s", self.broker, limits.describe())
 
@@ -497,23 +374,11 @@ class MqttLink:
         reason_code: ReasonCode,
         properties: Properties | None,
     ) -> None:
-        now = time.monotonic()
-        if reason_code.is_failure:
-            seq = self.window.released(mid, now)
-            if seq is not None:
-                self._refused(seq, f"{reason_code} (reason code 0x{reason_code.value:02X})")
-            else:
-                self.state.acknowledged(mid)
-                if self.refusals.first_time(f"state:{reason_code}"):
-                    log.warning(
-                        "MQTT broker %s refused a state message: %s", self.broker, reason_code
-                    )
+        if self.sender.published(mid, reason_code, time.monotonic()):
             return
-        seq = self.window.acknowledged(mid, now)
-        if seq is None:
-            self.state.acknowledged(mid)
-        else:
-            self.refusals.forget(seq)
+        self.state.acknowledged(mid)  # a state message's
+        if reason_code.is_failure and self.sender.refusals.first_time(f"state:{reason_code}"):
+            log.warning("MQTT broker %s refused a state message: %s", self.broker, reason_code)
 
     def _on_subscribe(
         self,
@@ -532,7 +397,4 @@ class MqttLink:
         )
 
     def _on_log(self, client: paho.Client, userdata: object, level: int, text: str) -> None:
-        """Keep paho's last error (e.g. the TLS alert behind a dropped connection) for the
-        report; paho's own messages never contain the password."""
-        if level == paho.MQTT_LOG_ERR:
-            self._paho_error = text
+        self.login.paho_log(level, text)
