@@ -120,7 +120,6 @@ class MqttLink:
         self._stop = threading.Event()
         self._drain_cancelled = threading.Event()
         self._wake = threading.Event()
-        self._ever_connected = False
         self._client = make_client(config, client_id, will_topic if availability else None)
         self.sender = Sender(config, outbox, self._client, self.broker)
         self.state = self.sender.state
@@ -143,12 +142,7 @@ class MqttLink:
     def undelivered_reason(self) -> str | None:
         """Why alerts may still be queued: the connection problem standing, else the last
         refusal by the broker (they are tried again, then kept as dead letters)."""
-        if self.last_error is not None:
-            return self.last_error
-        refusal = self.sender.last_refusal
-        if refusal is not None and len(self.sender.refusals):
-            return f"the broker refused them ({refusal}); tried again, then dead letters"
-        return None
+        return self.last_error or self.sender.refused_reason()
 
     @property
     def message_hooks(self) -> dict[str, Handler]:
@@ -201,8 +195,7 @@ class MqttLink:
             self._timer.retry_now()  # not at the end of a backoff sleep: the drain is now
         deadline = time.monotonic() + timeout
         while True:
-            busy = self.state.busy() or self.subscriptions.busy()
-            if not busy and self.outbox.depth() == 0:
+            if not (self.sender.busy() or self.subscriptions.busy()):
                 return True
             if time.monotonic() >= deadline:
                 return False
@@ -226,7 +219,7 @@ class MqttLink:
         self.wake()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
-        self._flush_acks(force=True)
+        self.sender.flush_acks(force=True)
         self._transport.close()
 
     # -- network thread ----------------------------------------------------------------------
@@ -239,7 +232,7 @@ class MqttLink:
                 log.exception("MQTT link error; reconnecting")
                 self._drop_connection()
                 session_ok = False
-            self._flush_acks(force=True)
+            self.sender.flush_acks(force=True)
             if session_ok:
                 self._timer.reset()
             if not self._stop.is_set():
@@ -260,7 +253,7 @@ class MqttLink:
         started = time.monotonic()
         while not self._stop.is_set():
             rc = self._transport.loop_once(_IDLE_TIMEOUT_S)
-            self._flush_acks(force=False)
+            self.sender.flush_acks(force=False)
             if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
                 if not accepted:
                     self.login.closed(rc)
@@ -295,9 +288,6 @@ class MqttLink:
         self.connected.clear()
         self._transport.drop()
 
-    def _flush_acks(self, *, force: bool) -> None:
-        self.sender.flush_acks(force=force)
-
     # -- paho callbacks (network thread; they must never raise into paho) ---------------------
     def _install_callbacks(self, client: paho.Client) -> None:
         client.on_connect = self._on_connect
@@ -318,19 +308,9 @@ class MqttLink:
         if reason_code.is_failure:
             self.login.refused(reason_code)
             return
-        if self._ever_connected:
+        if self.login.accepted(queued=self.outbox.depth()):
             self.reconnects += 1
             self.resent += len(self.window)
-        again = self._ever_connected or self.last_error is not None
-        self._ever_connected = True
-        self.login.accepted()
-        depth = self.outbox.depth()
-        log.info(
-            "%s MQTT broker %s%s",
-            "reconnected to" if again else "connected to",
-            self.broker,
-            f"; delivering {depth} queued message(s)" if depth else "",
-        )
         self.window.restart_clock(time.monotonic())
         self._adopt_broker_limits(properties)
         if self.availability:

@@ -9,11 +9,15 @@ alert behind a dropped connection) and whether the broker already said why it re
 
 from __future__ import annotations
 
+import logging
+
 import paho.mqtt.client as paho
 from paho.mqtt.enums import MQTTErrorCode
 
 from camera.mqtt import wording
 from camera.mqtt.config import MqttConfig
+
+log = logging.getLogger("camera.mqtt.link")  # one of the link's parts, as the owner reads it
 
 
 class Login:
@@ -25,6 +29,7 @@ class Login:
         self._reporter = wording.Reporter()
         self._paho_error: str | None = None
         self._refused = False
+        self._ever_accepted = False
 
     @property
     def problem(self) -> str | None:
@@ -35,8 +40,19 @@ class Login:
         self._paho_error = None
         self._refused = False
 
-    def accepted(self) -> None:
+    def accepted(self, queued: int) -> bool:
+        """The broker accepted the login: say so (``reconnected`` after any problem), forget
+        the problem; True when this is a reconnection."""
+        again = self._ever_accepted or self.problem is not None
+        reconnection, self._ever_accepted = self._ever_accepted, True
         self._reporter.clear()
+        log.info(
+            "%s MQTT broker %s%s",
+            "reconnected to" if again else "connected to",
+            self.broker,
+            f"; delivering {queued} queued message(s)" if queued else "",
+        )
+        return reconnection
 
     def cannot_connect(self, error: OSError) -> None:
         self._reporter.report(wording.connect_failure(error, self.broker, self.config.host))

@@ -37,7 +37,7 @@ from camera.mqtt.retained import RetainedState
 from camera.mqtt.window import InFlightWindow
 from camera.store import Outbox, QueuedMessage
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("camera.mqtt.link")  # one of the link's parts, as the owner reads it
 
 ACCEPTED = (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN)
 """paho took the publish: sent now, or queued for the next connection."""
@@ -65,6 +65,16 @@ class Sender:
         """Messages moved to the dead letters."""
         self.last_refusal: str | None = None
         self._next_poll = 0.0
+
+    def refused_reason(self) -> str | None:
+        """Why rows wait although connected: the broker refused them (tried again, then buried)."""
+        if self.last_refusal is None or not len(self.refusals):
+            return None
+        return f"the broker refused them ({self.last_refusal}); tried again, then dead letters"
+
+    def busy(self) -> bool:
+        """Rows queued, or state messages still to send or to be acknowledged."""
+        return self.state.busy() or self.outbox.depth() > 0
 
     def due(self, woken: bool, now: float) -> bool:
         """Rows to look for now: room opened in the window, new rows, or the poll is due."""
