@@ -233,7 +233,7 @@ def latency(frames: list[Frame], broker: Mosquitto, workdir: Path, commands: int
     camera.controls.change = timed_change  # type: ignore[method-assign]
 
     def hook(outcome: FrameOutcome) -> None:
-        state = loop._control_state  # what this frame ran with
+        state = loop.stage_choice.controls  # what this frame ran with
         if state is not None and state.armed == want["armed"] and not applied.is_set():
             marks["frame"] = time.monotonic()
             applied.set()

@@ -4,10 +4,12 @@ the clip policy with recording off."""
 
 from __future__ import annotations
 
+import queue
 from dataclasses import replace
 from typing import Protocol
 
 from camera.controls import ControlState
+from camera.night import NightWatch
 from camera.pipeline.stages import StageConfigs
 from camera.types import Policy
 
@@ -17,6 +19,43 @@ class ControlSource(Protocol):
 
     @property
     def current(self) -> ControlState: ...
+
+
+class StageChoice:
+    """The stage configurations that apply now: the configuration's (or the newest handed in
+    from another thread), the owner's controls on top, then the night values while it is night.
+
+    ``request`` is safe from any thread and never blocks either side: the request waits in a
+    queue and the loop adopts the newest one at its next frame (``take_request``)."""
+
+    def __init__(
+        self, base: StageConfigs, controls: ControlState | None, night: NightWatch
+    ) -> None:
+        self.base = base
+        """The configuration's stages, before the controls and the night values."""
+        self.controls = controls
+        """The owner's controls the loop runs with now (None: none, the file's stages)."""
+        self._night = night
+        self._requests: queue.SimpleQueue[StageConfigs] = queue.SimpleQueue()
+
+    def request(self, stages: StageConfigs) -> None:
+        self._requests.put(stages)
+
+    def take_request(self) -> bool:
+        """Adopt the newest configuration handed in; False when there was none."""
+        if self._requests.empty():
+            return False
+        while not self._requests.empty():
+            self.base = self._requests.get_nowait()
+        self._night.config = self.base.night
+        return True
+
+    def current(self) -> StageConfigs:
+        state = self.controls
+        stages = self.base if state is None else controlled_stages(self.base, state)
+        if stages.night.enabled and self._night.current.night:
+            stages = night_stages(stages)
+        return stages
 
 
 def controlled_stages(base: StageConfigs, state: ControlState) -> StageConfigs:

@@ -19,7 +19,6 @@ clip frame rate), and names the clip of each update before the sinks see it.
 from __future__ import annotations
 
 import logging
-import queue
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -33,8 +32,7 @@ from camera.motion import MotionDetector, RegionConfig, RegionPlanner
 from camera.night import LightState, NightWatch
 from camera.pipeline.controlled import (
     ControlSource,
-    controlled_stages,
-    night_stages,
+    StageChoice,
     recorder_policy,
 )
 from camera.pipeline.occupancy import ZoneNews
@@ -110,13 +108,12 @@ class Pipeline:
         """``camera_name``: the display name events carry (default: ``camera``).  ``controls``:
         the owner's controls, read at every frame (None: armed, recording, the file's stages)."""
         self.controls = controls
-        self._control_state: ControlState | None = controls.current if controls else None
         self.night = NightWatch(stages.night)
         """The scene's light (day, dark, infrared): its night values replace the day's."""
         self.on_light_change: list[Callable[[LightState], None]] = []
-        self._base_stages = stages
-        """The configuration's stages; ``stages`` is them with the controls applied."""
-        self.stages = self._controlled(stages)
+        self.stage_choice = StageChoice(stages, controls.current if controls else None, self.night)
+        self.stages = self.stage_choice.current()
+        """The stages that apply now: the configuration's with the controls and night values."""
         self.detector = detector
         self.sinks = list(sinks)
         self.governor = governor
@@ -142,38 +139,22 @@ class Pipeline:
         self._planner: Planner | None = None
         self._tracker: Tracker | None = None
         self._last_timestamp = 0.0
-        self._stage_requests: queue.SimpleQueue[StageConfigs] = queue.SimpleQueue()
 
     # -- reconfiguration ---------------------------------------------------------------------
     def request_stages(self, stages: StageConfigs) -> None:
-        """Hand the loop new stage configurations (masks, zones) from another thread.
-
-        Safe from any thread and never blocks either side: the request waits in a queue and the
-        loop applies the newest one at its next frame, as it applies a governor policy.
-        """
-        self._stage_requests.put(stages)
+        """Hand the loop new stage configurations (masks, zones) from any thread: the loop
+        applies the newest at its next frame, as it applies a governor policy (never blocks)."""
+        self.stage_choice.request(stages)
 
     def _apply_stage_requests(self) -> None:
-        if self._stage_requests.empty():
+        if not self.stage_choice.take_request():
             return
-        while not self._stage_requests.empty():
-            self._base_stages = self._stage_requests.get_nowait()
-        self.night.config = self._base_stages.night
-        self._set_stages(self._controlled(self._base_stages))
+        self._set_stages(self.stage_choice.current())
         log.info(
             "configuration applied: %d motion mask(s), zones %s",
             len(self.stages.motion.masks),
             ", ".join(self.stages.zones) or "none",
         )
-
-    def _controlled(self, stages: StageConfigs) -> StageConfigs:
-        """The configuration's stages with the owner's controls, then (at night) the night
-        values on top."""
-        state = self._control_state
-        stages = stages if state is None else controlled_stages(stages, state)
-        if stages.night.enabled and self.night.current.night:
-            stages = night_stages(stages)
-        return stages
 
     def _set_stages(self, stages: StageConfigs) -> None:
         old, self.stages = self.stages, stages
@@ -195,15 +176,15 @@ class Pipeline:
         if self.controls is None:
             return None
         state = self.controls.current
-        old = self._control_state
+        old = self.stage_choice.controls
         if state is old:
             return state
-        self._control_state = state
+        self.stage_choice.controls = state
         if old is None or (state.sensitivity, state.thresholds) != (
             old.sensitivity,
             old.thresholds,
         ):
-            self._set_stages(self._controlled(self._base_stages))
+            self._set_stages(self.stage_choice.current())
         if state.privacy and (old is None or not old.privacy):
             log.info("privacy on: no frame is looked at until it is off")
             self._end_events("privacy")
@@ -327,8 +308,8 @@ class Pipeline:
         changed = self.night.observe(frame)
         if changed is None:
             return
-        if changed.night != was_night and self._base_stages.night.enabled:
-            self._set_stages(self._controlled(self._base_stages))
+        if changed.night != was_night and self.stage_choice.base.night.enabled:
+            self._set_stages(self.stage_choice.current())
         for callback in self.on_light_change:
             callback(changed)
 
@@ -381,7 +362,7 @@ class Pipeline:
 
     def _suppression(self) -> str | None:
         """Why updates publish without alerting now (the owner's controls), or None."""
-        state = self._control_state
+        state = self.stage_choice.controls
         return None if state is None else state.suppression(time.time())
 
     def _record(self, update: EventUpdate) -> None:
