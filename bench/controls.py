@@ -155,7 +155,7 @@ class Flood:
 
 def frame_loop(frames: list[Frame], broker: Mosquitto, workdir: Path, rounds: int) -> None:
     config = RondaConfig()
-    detector = load_detector(DetectorConfig(variant="nanodet-g416-int8"), rungs=1)
+    detector = load_detector(DetectorConfig(variant="picodet-s416-float32"), rungs=1)
     camera = Camera(broker, workdir)
     names = ["baseline", "idle", "flood"]
     wall: dict[str, list[float]] = {name: [] for name in names}

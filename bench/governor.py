@@ -47,7 +47,7 @@ def run_level(celsius: float, seconds: float, workdir: Path) -> dict[str, float 
     config = parse_config(
         {
             "store": {"path": str(workdir / "state")},
-            "detector": {"variant": "nanodet-g416-float32"},
+            "detector": {"variant": "picodet-s416-float32"},
             "governor": {
                 "sensors": {
                     "sysfs_root": str(workdir / "sys"),

@@ -1,9 +1,16 @@
 """Build COCO detectors from their ONNX release files: ONNX -> onnx2tf -> float32 and int8 TFLite.
 
-Run in the ONNX build venv (``models/requirements-build-onnx.txt``), from the repository root:
+Run in the ONNX build venv (``models/requirements-build.txt``), from the repository root:
 
-    python models/build_onnx.py [--only picodet-s416 ...] [--sources models/sources]
-                                [--out models/build-cache/candidates]
+    python models/build_onnx.py            # the shipped variants -> models/ + manifest.json
+    python models/build_onnx.py --candidates [--only picodet-s416 ...] [--sources DIR]
+                                           # every candidate, both precisions (the survey)
+                                           # -> models/build-cache/candidates
+
+The default run builds exactly ``SHIPPED`` (family and precisions) from ``models/sources`` into
+``models/`` and writes ``models/manifest.json`` (``default_variant: auto``) with those variants
+only.  ``--candidates`` builds the survey's candidates (their files in
+``/work/shared/models-incoming``, or wherever ``--sources`` says) into the build cache.
 
 Per candidate (``CANDIDATES``): check the source file's sha256; rewrite the ONNX graph
 (``onnx_surgery``: the family's normalisation in front so the model takes raw 0..255 pixels,
@@ -50,6 +57,23 @@ MODELS = Path(__file__).resolve().parent
 REPO = MODELS.parent
 LABELS = {0: ("person", "person"), 15: ("pet", "cat"), 16: ("pet", "dog")}
 PRECISIONS = ("float32", "int8")
+SHIPPED: dict[str, tuple[str, ...]] = {
+    "picodet-s416": ("float32",),
+    "picodet-s320": ("float32",),
+}
+"""What the repository ships: candidate -> precisions (issue 26's survey, docs/models.md)."""
+REPRODUCIBLE = (
+    "building twice with the pinned tools (models/requirements-build.txt) gives byte-identical "
+    ".tflite files and manifest (checked by building twice)"
+)
+INT8_WITHHELD = (
+    "int8 not shipped: post-training int8 (per-tensor activations) collapses PP-PicoDet-S's ESNet "
+    "backbone (0 of 26 reference detections kept at 416); a float stem is not enough, because the "
+    "two branches of every ES block are concatenated under one int8 scale (ranges 91 against 21 "
+    "in the first block) and the depthwise convolution after each concatenation loses its small "
+    "channels (relative error 0.1 -> 0.7-1.4 of the tensor's spread, block after block); see "
+    "models/README.md"
+)
 IMAGENET_MEAN_RGB = (123.675, 116.28, 103.53)
 IMAGENET_STD_RGB = (58.395, 57.12, 57.375)
 # onnx2tf checks its conversion on this file of 20 RGB 128x128 images in 0..1 when it finds it in
@@ -324,6 +348,10 @@ def onnx2tf_sample(folder: Path) -> None:
 def to_tensorflow(onnx_path: Path, work: Path, names: list[str]):
     """onnx2tf's channels-last Keras model, saved with one signature: ``image`` in, the
     outputs named ``names``."""
+    # Keras numbers layer names per process ("model_1/tf.math.add_422"): start afresh, so a file
+    # does not depend on which candidates were built before it in the same run.
+    tf_keras.backend.clear_session()
+    tf.keras.backend.clear_session()
     previous = Path.cwd()
     os.chdir(work)  # onnx2tf reads its sample file from the working folder
     try:
@@ -598,8 +626,15 @@ def variant_entry(candidate: Candidate, precision: str, out: Path, extra: dict) 
     }
 
 
-def build(candidate: Candidate, sources: Path, out: Path, cache: Path, footage: Path | None):
-    """Both precisions of ``candidate`` into ``out``; returns their manifest entries."""
+def build(
+    candidate: Candidate,
+    precisions: tuple[str, ...],
+    sources: Path,
+    out: Path,
+    cache: Path,
+    footage: Path | None,
+) -> list[dict]:
+    """``precisions`` of ``candidate`` into ``out``; returns their manifest entries."""
     source = sources / candidate.source
     actual = sha256_file(source)
     if candidate.sha256 and actual != candidate.sha256:
@@ -614,9 +649,10 @@ def build(candidate: Candidate, sources: Path, out: Path, cache: Path, footage: 
     onnx2tf_sample(work)
     saved = to_tensorflow(onnx_path, work, names)
     reference = Reference(candidate, source)
-    samples = calibration_set(footage, candidate.size, candidate.fmt)
+    integer_wanted = "int8" in precisions
+    samples = calibration_set(footage, candidate.size, candidate.fmt) if integer_wanted else []
     entries = []
-    for precision in PRECISIONS:
+    for precision in precisions:
         integer = precision == "int8"
         content, float_layers = convert(
             saved, samples if integer else None, candidate.float_ops if integer else 0
@@ -626,7 +662,9 @@ def build(candidate: Candidate, sources: Path, out: Path, cache: Path, footage: 
         digest = hashlib.sha256(content).hexdigest()
         print(f"{candidate.file(precision)}: {len(content)} bytes, sha256 {digest}", flush=True)
         print(json.dumps(result), flush=True)
-        extra = {"check": result}
+        extra = {"check": result, "reproducible": REPRODUCIBLE}
+        if "int8" not in precisions:
+            extra["int8"] = INT8_WITHHELD
         if integer:
             footage_hash = sha256_file(footage / "manifest.json") if footage else None
             extra |= {
@@ -651,28 +689,37 @@ def _with_sha(candidate: Candidate, sha: str) -> Candidate:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--candidates", action="store_true", help="every candidate, both precisions (the survey)"
+    )
     parser.add_argument("--only", nargs="*", choices=sorted(CANDIDATES), default=None)
-    parser.add_argument("--sources", type=Path, default=MODELS / "sources")
-    parser.add_argument("--out", type=Path, default=MODELS / "build-cache" / "candidates")
+    parser.add_argument("--sources", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--cache", type=Path, default=MODELS / "build-cache" / "onnx-work")
     parser.add_argument("--footage", type=Path, default=REPO / "tests" / "footage")
     args = parser.parse_args()
     footage = args.footage if (args.footage / "manifest.json").exists() else None
-    if footage is None:
+    if args.candidates:
+        plan = {name: PRECISIONS for name in args.only or CANDIDATES}
+        sources = args.sources or Path("/work/shared/models-incoming")
+        out = args.out or MODELS / "build-cache" / "candidates"
+    else:
+        plan = {name: p for name, p in SHIPPED.items() if not args.only or name in args.only}
+        sources, out = args.sources or MODELS / "sources", args.out or MODELS
+    if footage is None and any("int8" in p for p in plan.values()):
         print(f"warning: no footage at {args.footage}; calibrating on scikit-image photos only")
-    args.out.mkdir(parents=True, exist_ok=True)
-    manifest_path = args.out / "manifest.json"
-    previous = json.loads(manifest_path.read_text())["variants"] if manifest_path.exists() else []
-    wanted = args.only or list(CANDIDATES)
+    out.mkdir(parents=True, exist_ok=True)
     built = {}
-    for name in wanted:
-        for entry in build(CANDIDATES[name], args.sources, args.out, args.cache, footage):
+    for name, precisions in plan.items():
+        for entry in build(CANDIDATES[name], precisions, sources, out, args.cache, footage):
             built[entry["name"]] = entry
-    # Keep what an earlier --only run built, in the candidates' order.
-    merged = {e["name"]: e for e in previous} | built
+    manifest_path = out / "manifest.json"
+    if args.candidates and manifest_path.exists():  # keep what an earlier --only run built
+        built = {e["name"]: e for e in json.loads(manifest_path.read_text())["variants"]} | built
     order = [f"{n}-{p}" for n in CANDIDATES for p in PRECISIONS]
-    variants = [merged[n] for n in order if n in merged]
-    shutil.copy(MODELS / "labels.txt", args.out / "labels.txt")
+    variants = [built[n] for n in order if n in built]
+    if out.resolve() != MODELS:
+        shutil.copy(MODELS / "labels.txt", out / "labels.txt")
     document = {"schema": 1, "default_variant": "auto", "variants": variants}
     manifest_path.write_text(json.dumps(document, indent=2) + "\n")
     print(f"wrote {manifest_path} ({len(variants)} variants)")

@@ -163,7 +163,7 @@ def maxpool_pads_to_edge(model: onnx.ModelProto) -> int:
     Exact: with a pad no wider than half the window, every window that covers a padded pixel
     also covers the edge pixel it copies, so the maximum is unchanged.  Converters otherwise pad
     with a -inf constant, which wrecks the int8 range of that tensor and which XNNPACK's int8
-    path refuses (NanoDet's rebuild met the same, see ``nhwc_rebuild``).  Returns how many."""
+    path refuses (NanoDet-g's earlier rebuild met the same).  Returns how many."""
     count = 0
     for node in list(model.graph.node):
         if node.op_type != "MaxPool":

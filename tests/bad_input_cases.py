@@ -955,6 +955,11 @@ def _readonly_db(ws: Workspace, command: str) -> Setup:
     return _as_nobody(ws, setup, own_state=False)  # root's database: nobody may only read it
 
 
+PINNED_VARIANT = "picodet-s320-float32"
+"""The variant the model cases pin and damage (the others, unpinned, would only be skipped)."""
+PINNED_FILE = "picodet_s320_float32.tflite"
+
+
 def model_cases() -> Iterator[Case]:
     def model(
         name: str, manifest: Callable[[Workspace], Path | str], code: int, says: str, **kw: Any
@@ -963,7 +968,7 @@ def model_cases() -> Iterator[Case]:
             detector = {"manifest": str(manifest(ws))}
             if name.startswith("model-file-"):
                 # Pinned: any other variant that cannot be used is skipped with one line.
-                detector["variant"] = "nanodet-g416-int8"
+                detector["variant"] = PINNED_VARIANT
             config = ws.config(detector=detector)
             return replay(ws, ws.video(), config=config)
 
@@ -972,7 +977,7 @@ def model_cases() -> Iterator[Case]:
     def damaged(change: Callable[[Path], None]) -> Callable[[Workspace], Path]:
         def make(ws: Workspace) -> Path:
             manifest = ws.model_copy()
-            change(manifest.parent / "nanodet_g416_int8.tflite")
+            change(manifest.parent / PINNED_FILE)
             return manifest
 
         return make
@@ -1030,7 +1035,7 @@ def _point_at(document: dict[str, Any], target: Path) -> None:
     import hashlib
 
     for variant in document["variants"]:
-        if variant["precision"] == "int8":
+        if variant["name"] == PINNED_VARIANT:
             variant["file"] = str(target)
             if target.is_file():
                 data = target.read_bytes()

@@ -16,14 +16,11 @@ from _pytest.capture import CaptureFixture
 from tests.broker import Mosquitto, Subscriber
 
 TEST_MODEL_TIMINGS = {
-    "nanodet-g416-float32": 480.0,
-    "nanodet-g416-int8": 240.0,
-    "nanodet-g320-float32": 280.0,
-    "nanodet-g320-int8": 140.0,
+    "picodet-s416-float32": 240.0,
+    "picodet-s320-float32": 140.0,
 }
-"""A Pi-4-like device (2 threads) where int8 pays and float32 416 does not fit the default 300 ms
-budget:
-``auto`` runs nanodet-g416-int8 and the governor's ladder steps to nanodet-g320-int8.  Tests must
+"""A Pi-4-like device (2 threads) where float32 416 fits the default 300 ms budget: ``auto``
+runs picodet-s416-float32 and the governor's ladder steps to picodet-s320-float32.  Tests must
 not depend on the speed of the machine they run on, so no test times the models for real unless
 it says so; set in the environment so that subprocesses (``ronda replay`` ...) see it too."""
 os.environ["RONDA_MODEL_TIMINGS"] = ",".join(f"{k}={v:g}" for k, v in TEST_MODEL_TIMINGS.items())

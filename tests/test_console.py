@@ -58,7 +58,7 @@ def test_no_runtime_banner_and_no_per_frame_lines(tmp_path: Path) -> None:
     assert code == 0, stderr
     assert BANNER not in stderr
     assert "realigned" not in stderr and "light change" not in stderr
-    assert "loaded nanodet" in stderr  # Ronda's own INFO lines still there
+    assert "loaded picodet" in stderr  # Ronda's own INFO lines still there
 
 
 def test_verbose_shows_the_runtime_banner_as_a_log_line(tmp_path: Path) -> None:

@@ -18,15 +18,18 @@ from camera.detect.catalog import catalog
 from camera.detect.manifest import MODELS_DIR_ENV, bundled_manifest
 
 BUNDLED = Path("models/manifest.json")
+SMALLEST = "picodet-s320-float32"
+OTHER = "picodet-s416-float32"
 
 
-def int8_only_manifest(folder: Path, edit=None) -> Path:
-    """A manifest in ``folder`` listing only the int8 variant, with a copy of its file.
+def one_variant_manifest(folder: Path, edit=None) -> Path:
+    """A manifest in ``folder`` listing only the smallest variant (``SMALLEST``), with a copy of
+    its file.
 
     ``edit(variant, model_path)`` may damage the copy or the entry before the manifest is written.
     """
     document = json.loads(BUNDLED.read_text())
-    variant = next(v for v in document["variants"] if v["precision"] == "int8")
+    variant = next(v for v in document["variants"] if v["name"] == SMALLEST)
     model = folder / variant["file"]
     shutil.copyfile(BUNDLED.parent / variant["file"], model)
     if edit is not None:
@@ -46,16 +49,16 @@ def load_error(manifest: Path) -> str:
 
 
 def test_a_clean_copy_loads(tmp_path):
-    detector = load_detector(DetectorConfig(manifest=int8_only_manifest(tmp_path), threads=1))
-    assert detector.precision == "int8"
+    detector = load_detector(DetectorConfig(manifest=one_variant_manifest(tmp_path), threads=1))
+    assert detector.variant == SMALLEST
     detector.close()
 
 
 def test_missing_model_file(tmp_path):
-    manifest = int8_only_manifest(tmp_path, lambda variant, model: model.unlink())
+    manifest = one_variant_manifest(tmp_path, lambda variant, model: model.unlink())
     message = load_error(manifest)
     assert message.startswith("model file missing:")
-    assert str(tmp_path / "nanodet_g416_int8.tflite") in message
+    assert str(tmp_path / "picodet_s320_float32.tflite") in message
 
 
 def truncate(variant, model):
@@ -63,7 +66,7 @@ def truncate(variant, model):
 
 
 def test_truncated_model_file(tmp_path):
-    message = load_error(int8_only_manifest(tmp_path, truncate))
+    message = load_error(one_variant_manifest(tmp_path, truncate))
     assert message.startswith("model file corrupt:")
     assert "bytes, manifest says" in message
 
@@ -76,7 +79,7 @@ def test_truncated_model_with_matching_manifest_is_unreadable(tmp_path):
         variant["size"] = model.stat().st_size
         variant["sha256"] = hashlib.sha256(model.read_bytes()).hexdigest()
 
-    message = load_error(int8_only_manifest(tmp_path, truncate_and_rehash))
+    message = load_error(one_variant_manifest(tmp_path, truncate_and_rehash))
     assert message.startswith("model file unreadable by ")
 
 
@@ -86,7 +89,7 @@ def test_altered_model_file(tmp_path):
         data[len(data) // 2] ^= 0xFF
         model.write_bytes(bytes(data))
 
-    message = load_error(int8_only_manifest(tmp_path, flip_one_byte))
+    message = load_error(one_variant_manifest(tmp_path, flip_one_byte))
     assert message.startswith("model file sha256 mismatch:")
 
 
@@ -117,29 +120,29 @@ def test_unknown_label_in_manifest(tmp_path):
     def label_car(variant, model):
         variant["labels"]["2"] = {"label": "vehicle", "subclass": "car"}
 
-    assert "label must be person or pet" in load_error(int8_only_manifest(tmp_path, label_car))
+    assert "label must be person or pet" in load_error(one_variant_manifest(tmp_path, label_car))
 
 
 def test_pinned_variant_not_in_the_manifest(tmp_path):
-    manifest = int8_only_manifest(tmp_path)
-    pinned = DetectorConfig(manifest=manifest, variant="nanodet-g416-float32")
-    with pytest.raises(ModelError, match="'nanodet-g416-float32' is not in the models manifest"):
+    manifest = one_variant_manifest(tmp_path)
+    pinned = DetectorConfig(manifest=manifest, variant=OTHER)
+    with pytest.raises(ModelError, match=f"'{OTHER}' is not in the models manifest"):
         load_detector(pinned)
 
 
 def test_no_runtime_installed(monkeypatch, tmp_path):
     monkeypatch.setattr(runtime_module, "RUNTIMES", ("ronda_no_such_runtime",))
-    message = load_error(int8_only_manifest(tmp_path))
+    message = load_error(one_variant_manifest(tmp_path))
     assert message.startswith("no TFLite runtime:")
     assert "ai-edge-litert" in message
 
 
 def test_switching_to_a_variant_not_loaded_keeps_the_running_model(tmp_path, caplog):
-    detector = load_detector(DetectorConfig(manifest=int8_only_manifest(tmp_path)))
+    detector = load_detector(DetectorConfig(manifest=one_variant_manifest(tmp_path)))
     with caplog.at_level(logging.WARNING, logger="camera.detect"):
-        detector.set_variant("nanodet-g416-float32")
-    assert (detector.variant, detector.precision) == ("nanodet-g416-int8", "int8")
-    assert "nanodet-g416-float32 is not loaded" in caplog.text
+        detector.set_variant(OTHER)
+    assert (detector.variant, detector.precision) == (SMALLEST, "float32")
+    assert f"{OTHER} is not loaded" in caplog.text
     detector.close()
     with pytest.raises(RuntimeError, match="closed"):
         detector.detect(np.zeros((8, 8, 3), np.uint8), [])
@@ -154,7 +157,7 @@ def test_bundled_manifest_is_the_checkout_models_folder(monkeypatch):
 
 
 def test_models_dir_env_overrides(monkeypatch, tmp_path):
-    manifest = int8_only_manifest(tmp_path, truncate)
+    manifest = one_variant_manifest(tmp_path, truncate)
     monkeypatch.setenv(MODELS_DIR_ENV, str(tmp_path))
     assert bundled_manifest() == manifest
     with pytest.raises(ModelError, match="model file corrupt"):
@@ -166,17 +169,16 @@ def test_models_dir_env_overrides(monkeypatch, tmp_path):
 
 def test_catalog_times_every_bundled_variant(monkeypatch):
     monkeypatch.delenv(MODELS_DIR_ENV, raising=False)
-    entries = {e.precision: e for e in catalog(runs=2, threads=1)}
-    assert set(entries) == {"int8", "float32"}
+    entries = {e.name: e for e in catalog(runs=2, threads=1)}
+    assert set(entries) == {SMALLEST, OTHER}
     for entry in entries.values():
         assert entry.sha256_ok and entry.error is None
         assert entry.median_ms is not None and entry.median_ms > 0
         assert entry.size == entry.file.stat().st_size
-    assert entries["int8"].size < entries["float32"].size * 0.3
 
 
 def test_catalog_reports_a_broken_variant_instead_of_failing(tmp_path):
-    (entry,) = catalog(int8_only_manifest(tmp_path, truncate), runs=2)
+    (entry,) = catalog(one_variant_manifest(tmp_path, truncate), runs=2)
     assert not entry.sha256_ok
     assert entry.median_ms is None
     assert entry.error.startswith("model file corrupt:")

@@ -58,20 +58,20 @@ def test_what_cannot_be_a_camera_is_refused(uri: str) -> None:
 
 # -- a variant whose timing fails -----------------------------------------------------------------
 @pytest.fixture
-def broken_float_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A models folder with float32 416 (whose file the runtime cannot read, though its size and
-    sha256 match the manifest: its timing child fails) and int8 320 (intact); the variants are
-    really timed, in child processes."""
+def broken_large_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A models folder with the 416 px variant (whose file the runtime cannot read, though its
+    size and sha256 match the manifest: its timing child fails) and the 320 px one (intact); the
+    variants are really timed, in child processes."""
     monkeypatch.delenv(TIMINGS_ENV)
     document = json.loads(BUNDLED.read_text())
-    keep = {"nanodet-g416-float32", "nanodet-g320-int8"}
+    keep = {"picodet-s416-float32", "picodet-s320-float32"}
     document["variants"] = [v for v in document["variants"] if v["name"] in keep]
     folder = tmp_path / "models"
     folder.mkdir()
     for variant in document["variants"]:
         model = folder / variant["file"]
         shutil.copyfile(BUNDLED.parent / variant["file"], model)
-        if variant["precision"] == "float32":
+        if variant["input"]["size"] == 416:
             model.write_bytes(model.read_bytes()[: model.stat().st_size // 2])
             variant["size"] = model.stat().st_size
             variant["sha256"] = hashlib.sha256(model.read_bytes()).hexdigest()
@@ -81,30 +81,30 @@ def broken_float_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path
 
 
 def test_a_variant_whose_timing_fails_is_skipped_with_one_line(
-    broken_float_models: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    broken_large_models: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="camera.detect")
-    config = DetectorConfig(manifest=broken_float_models, threads=1)
+    config = DetectorConfig(manifest=broken_large_models, threads=1)
     auto = load_detector(config, cache_dir=tmp_path)
-    assert auto.variant == "nanodet-g320-int8"  # float32 416 would be picked if it timed
+    assert auto.variant == "picodet-s320-float32"  # 416 px would be picked if it timed
     auto.close()
     skipped = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
-    assert len(skipped) == 1 and "nanodet-g416-float32" in skipped[0], skipped
-    assert "timing nanodet-g416-float32 failed" in skipped[0] and "\n" not in skipped[0]
+    assert len(skipped) == 1 and "picodet-s416-float32" in skipped[0], skipped
+    assert "timing picodet-s416-float32 failed" in skipped[0] and "\n" not in skipped[0]
 
     pinned_other = load_detector(
-        config.model_copy(update={"variant": "nanodet-g320-int8"}), cache_dir=tmp_path
+        config.model_copy(update={"variant": "picodet-s320-float32"}), cache_dir=tmp_path
     )
-    assert pinned_other.variant == "nanodet-g320-int8"
+    assert pinned_other.variant == "picodet-s320-float32"
     pinned_other.close()
 
 
 def test_a_pinned_variant_whose_timing_fails_is_fatal(
-    broken_float_models: Path, tmp_path: Path
+    broken_large_models: Path, tmp_path: Path
 ) -> None:
-    config = DetectorConfig(manifest=broken_float_models, variant="nanodet-g416-float32")
+    config = DetectorConfig(manifest=broken_large_models, variant="picodet-s416-float32")
     with pytest.raises(ModelError) as caught:
         load_detector(config, cache_dir=tmp_path)
     message = str(caught.value)
-    assert message.startswith("detector.variant nanodet-g416-float32 cannot be used: timing")
+    assert message.startswith("detector.variant picodet-s416-float32 cannot be used: timing")
     assert "\n" not in message and len(message) < 400

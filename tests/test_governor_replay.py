@@ -74,7 +74,7 @@ def replay(tmp_path: Path, start_celsius: float, recorder: Recorder, clip: str =
     config = parse_config(
         {
             "store": {"path": str(tmp_path / "state")},
-            "detector": {"variant": "nanodet-g416-float32"},
+            "detector": {"variant": "picodet-s416-float32"},
             "governor": {
                 "interval_s": INTERVAL_S,
                 "dwell_s": DWELL_S,
@@ -100,13 +100,12 @@ def test_heat_steps_down_the_model_ladder_and_lowers_fps_then_restores(tmp_path:
     replay(tmp_path, 50.0, recorder)
     reaction = INTERVAL_S + 0.2
     ladder = recorder.ladder
-    # The pinned float model on top; the test timings make int8 a rung (see conftest).
-    assert ladder[:2] == ["nanodet-g416-float32", "nanodet-g416-int8"]
-    hot_model = ladder[min(2, len(ladder) - 1)]  # hot is two rungs down: int8 at 320 px
-    assert "int8" in hot_model
-    # Cool: the float model at the clip's native 12.5 fps.
+    # The pinned 416 px model on top; the test timings make 320 px a rung (see conftest).
+    assert ladder == ["picodet-s416-float32", "picodet-s320-float32"]
+    hot_model = ladder[-1]  # hot steps down the ladder: 320 px
+    # Cool: the 416 px model at the clip's native 12.5 fps.
     assert recorder.rate(0.5, 5.0) == pytest.approx(12.5, rel=0.05)
-    assert recorder.variant_at(1.0) == "nanodet-g416-float32"
+    assert recorder.variant_at(1.0) == "picodet-s416-float32"
     # Hot (>= 77 °C): two rungs down and 5 fps within one sensor interval.
     assert recorder.variant_at(5.0 + reaction) == hot_model
     assert recorder.rate(5.0 + reaction, 12.0) == pytest.approx(5.0, rel=0.05)
@@ -114,9 +113,9 @@ def test_heat_steps_down_the_model_ladder_and_lowers_fps_then_restores(tmp_path:
     assert levels == {"heat-hot"}
     # Cooled at 12 s: nothing changes before the dwell has passed...
     assert recorder.variant_at(12.0 + DWELL_S - 1.0) == hot_model
-    # ...then float32 and the full frame rate come back.
+    # ...then 416 px and the full frame rate come back.
     restored = 12.0 + DWELL_S + reaction
-    assert recorder.variant_at(restored) == "nanodet-g416-float32"
+    assert recorder.variant_at(restored) == "picodet-s416-float32"
     assert recorder.rate(restored, 30.0) == pytest.approx(12.5, rel=0.05)
 
 

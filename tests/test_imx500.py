@@ -302,7 +302,8 @@ def test_cpu_assist_looks_only_where_the_sensor_saw_nothing_and_steps_down_first
     root = device_tree(tmp_path, imx500=True)
     config = DetectorConfig(device_root=root, imx500={"cpu_assist": True})
     detector = load_detector(config, pi_camera=True)
-    assert [(m.cost, m.precision) for m in detector.ladder] == [("cpu", "int8"), ("sensor", "int8")]
+    rungs = [(m.cost, m.precision) for m in detector.ladder]
+    assert rungs == [("cpu", "float32"), ("sensor", "int8")]
     cpu_part = detector.accelerator.assist.variant  # type: ignore[attr-defined]
     assert detector.variant == f"imx500-nanodet_plus_416x416_pp+{cpu_part}"
     detector.accelerator.assist.close()  # type: ignore[attr-defined]  (a real CPU model, swapped)

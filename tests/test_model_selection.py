@@ -1,7 +1,7 @@
 """The device picks its own model: timing tables in, normal variant and governor ladder out.
 
 The tables are injected (a test must not depend on this machine's speed); one test times the real
-int8 model to show the measuring and the cache work for real.
+320 px model to show the measuring and the cache work for real.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from camera.detect.timing import CACHE_NAME, TIMINGS_ENV
 from camera.sources import open_replay
 from camera.types import Precision
 from tests.conftest import footage
-from tests.test_detect_errors import int8_only_manifest
+from tests.test_detect_errors import one_variant_manifest
 
 
 def spec(name: str, precision: Precision, size: int) -> ModelSpec:
@@ -78,6 +78,10 @@ def test_an_old_config_pinning_nanodet_is_told_what_to_write_now() -> None:
     with pytest.raises(ModelError) as error:
         select(picodet, {"picodet-s416-int8": 50.0}, "nanodet-g416-int8", 300.0)
     assert "write `variant: picodet-s416-int8` or `variant: auto`" in str(error.value)
+    shipped = [spec("picodet-s416-float32", "float32", 416)]
+    with pytest.raises(ModelError) as error:  # only float32 ships at 416: its twin is named
+        select(shipped, {"picodet-s416-float32": 50.0}, "nanodet-g416-int8", 300.0)
+    assert "write `variant: picodet-s416-float32`" in str(error.value)
 
 
 def test_with_less_than_a_gigabyte_auto_leaves_float32_out() -> None:
@@ -141,7 +145,7 @@ def test_timed_once_then_read_from_the_cache(measured: list[str], tmp_path: Path
     measure = fake_measure(measured, PI5_BUNDLED)
     first = load_detector(DetectorConfig(), cache_dir=tmp_path, measure=measure)
     assert sorted(measured) == sorted(BUNDLED)  # every variant timed once
-    assert first.variant == "nanodet-g416-float32" and first.precision == "float32"
+    assert first.variant == "picodet-s416-float32" and first.precision == "float32"
     assert first.timings is not None and first.timings.source == "measured"
     first_ladder = [m.name for m in first.ladder]
     first.close()
@@ -170,18 +174,18 @@ def test_an_upgrade_times_again(
 
 def test_real_timing_of_a_real_model(measured: list[str], tmp_path: Path) -> None:
     (tmp_path / "models").mkdir()
-    manifest = int8_only_manifest(tmp_path / "models")
+    manifest = one_variant_manifest(tmp_path / "models")
     detector = load_detector(DetectorConfig(manifest=manifest), cache_dir=tmp_path)
     assert detector.timings is not None and detector.timings.source == "measured"
     ((name, ms),) = detector.timings.timings_ms.items()
-    assert name == "nanodet-g416-int8" and 0.0 < ms < 60_000
+    assert name == "picodet-s320-float32" and 0.0 < ms < 60_000
     assert detector.selection is not None and detector.selection.normal.name == name
     detector.close()
     assert json.loads((tmp_path / CACHE_NAME).read_text())["entries"]
 
 
 def test_unusable_override_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(TIMINGS_ENV, "nanodet-g416-int8=fast")
+    monkeypatch.setenv(TIMINGS_ENV, "picodet-s416-float32=fast")
     with pytest.raises(ModelError, match="is not name=milliseconds"):
         load_detector(DetectorConfig())
 
@@ -203,21 +207,21 @@ def test_a_pinned_variant_runs_and_the_policy_names_it(tmp_path: Path) -> None:
     config = parse_config(
         {
             "store": {"path": str(tmp_path)},
-            "detector": {"variant": "nanodet-g416-float32"},
+            "detector": {"variant": "picodet-s416-float32"},
             "governor": {"sensors": {"sysfs_root": str(tmp_path / "no-sys"), "vcgencmd": "/no"}},
         }
     )
     seen = []
     runtime = Runtime(config, RunOptions(use_mqtt=False, hooks=[lambda o: seen.append(o.policy)]))
-    assert runtime.detector.variant == "nanodet-g416-float32"
-    assert runtime.stats_payload()["variant"] == "nanodet-g416-float32"
+    assert runtime.detector.variant == "picodet-s416-float32"
+    assert runtime.stats_payload()["variant"] == "picodet-s416-float32"
     stop = threading.Event()
     source = open_replay(footage("stills"))
     try:
         runtime.run_source(source, stop)
     finally:
         runtime.close()
-    assert seen and {p.variant for p in seen} == {"nanodet-g416-float32"}
+    assert seen and {p.variant for p in seen} == {"picodet-s416-float32"}
     assert {p.precision for p in seen} == {"float32"}
 
 
@@ -226,7 +230,7 @@ def test_only_the_rungs_the_governor_can_reach_are_loaded(tmp_path: Path) -> Non
         config = parse_config(
             {
                 "store": {"path": str(tmp_path)},
-                "detector": {"variant": "nanodet-g416-float32"},
+                "detector": {"variant": "picodet-s416-float32"},
                 "governor": governor,
             }
         )
@@ -235,8 +239,9 @@ def test_only_the_rungs_the_governor_can_reach_are_loaded(tmp_path: Path) -> Non
         runtime.close()
         return names
 
-    full = ["nanodet-g416-float32", "nanodet-g416-int8", "nanodet-g320-int8"]
-    assert ladder({}) == full[:2]  # warm and hot run int8 416; the paused levels run nothing
+    full = ["picodet-s416-float32", "picodet-s320-float32"]
+    assert ladder({}) == full  # warm and hot run 320 px; the paused levels run nothing
     assert ladder({"enabled": False}) == full[:1]  # no governor, no other model in memory
-    two_steps = {"model_step": 2}  # a level's unset keys keep their defaults
-    assert ladder({"heat": {"hot": two_steps}}) == full
+    no_step = {"model_step": 0}  # a level's unset keys keep their defaults
+    levels = {"heat": {"warm": no_step, "hot": no_step}, "battery": {"low": no_step}}
+    assert ladder(levels) == full[:1]

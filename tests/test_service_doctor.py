@@ -89,7 +89,7 @@ def test_an_unreachable_broker_fails_with_the_fix(tmp_path: Path) -> None:
 def test_a_corrupted_model_copy_fails_with_the_fix(tmp_path: Path, secured: Mosquitto) -> None:
     models = tmp_path / "models"
     shutil.copytree(REPO / "models", models, ignore=shutil.ignore_patterns("build-cache", "*.py"))
-    victim = models / "nanodet_g416_int8.tflite"
+    victim = models / "picodet_s320_float32.tflite"
     data = bytearray(victim.read_bytes())
     data[len(data) // 2] ^= 0xFF
     victim.write_bytes(bytes(data))
@@ -101,7 +101,8 @@ def test_a_corrupted_model_copy_fails_with_the_fix(tmp_path: Path, secured: Mosq
     assert checks["models"].startswith("FAIL") and "sha256 mismatch" in checks["models"]
     assert str(victim) in checks["models"] and "-> fix: reinstall the models" in checks["models"]
     # The camera runs without that one variant (fail alone), and says so.
-    assert checks["runtime"].startswith("warn") and "without nanodet-g416-int8" in checks["runtime"]
+    runtime = checks["runtime"]
+    assert runtime.startswith("warn") and "without picodet-s320-float32" in runtime
     assert checks["broker"].startswith("ok")  # the other checks still ran
 
 

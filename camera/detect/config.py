@@ -78,17 +78,19 @@ class DetectorConfig(Section):
     """The models manifest of the CPU backend; ``null``: the bundled ``models/manifest.json``."""
     variant: str = Field(default="auto", min_length=1, max_length=64)
     """``auto``: time every variant on this device at the first start (cached) and run the most
-    accurate one whose latency fits ``budget_ms`` (int8 ones only on a board, or under a
-    ``MemoryMax=``, with less than 1 GB of memory); or the name of a manifest variant
-    (``ronda models`` lists them, e.g. ``nanodet-g416-int8``) to run that one.  Either way the
-    governor may step down to cheaper variants when hot, on battery or overloaded."""
+    accurate one whose latency fits ``budget_ms`` (int8 ones only, where the manifest has any,
+    on a board or under a ``MemoryMax=`` with less than 1 GB of memory); or the name of a
+    manifest variant (``ronda models`` lists them, e.g. ``picodet-s416-float32``) to run that
+    one.  Either way the governor may step down to cheaper variants when hot, on battery or
+    overloaded."""
     budget_ms: float = Field(default=300.0, gt=0, le=60_000, allow_inf_nan=False)
     """With ``variant: auto``, the most one inference (one crop, ``threads`` threads) may take.
-    Accuracy first: on the footage the 320 px variants find 21-33 points fewer person frames at
-    the alert threshold than the 416 px ones, while a slower model only costs frame rate, which
-    the load level lowers evenly while someone moves in view.  300 ms keeps int8 416 on a Pi 4
-    with 2 threads (an estimated 240 ms; 120 ms with 4, see the Models page) and leaves the
-    320 px models to boards where nothing else fits (a Zero 2 W)."""
+    Accuracy first: a larger input sees smaller, farther people (NanoDet-g at 320 px found 21-33
+    points fewer person frames on the footage than at 416; PP-PicoDet-S loses less, see the
+    Models page), while a slower model only costs frame rate, which the load level lowers evenly
+    while someone moves in view.  300 ms keeps float32 416 on a Pi 4 with 2 threads (an
+    estimated 182 ms, see the Models page) and leaves the 320 px model to boards where 416 does
+    not fit (a Zero 2 W)."""
     threads: int = Field(default=2, ge=1, le=8)
     """CPU threads per inference (Pi 4/5: 2-4; Zero 2 W: 2); the timing at start uses as many."""
     min_score: float = Field(default=0.3, gt=0.0, le=1.0)
@@ -108,8 +110,8 @@ class DetectorConfig(Section):
         if isinstance(data, dict) and "precision" in data:
             raise ValueError(
                 "detector.precision was replaced by detector.variant: write `variant: auto` "
-                "(the device picks float32 where it can afford it and the governor switches to "
-                "int8 when hot) or pin one, e.g. `variant: nanodet-g416-int8` (`ronda models` "
+                "(the device picks the most accurate variant it can afford and the governor steps "
+                "down when hot) or pin one, e.g. `variant: picodet-s416-float32` (`ronda models` "
                 "lists them)"
             )
         return data

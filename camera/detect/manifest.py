@@ -1,6 +1,6 @@
 """Find, read and check ``models/manifest.json``: every model variant and how to use it.
 
-The manifest is the contract between ``models/build_nanodet.py`` and the camera: file, sha256,
+The manifest is the contract between ``models/build_onnx.py`` and the camera: file, sha256,
 size, precision, input size and dtype, decoder family and the label mapping.  Everything is checked
 here, once, at start-up, so a broken install fails with one clear line instead of odd detections.
 """
@@ -152,7 +152,7 @@ def verify_file(spec: ModelSpec) -> None:
     except FileNotFoundError:
         raise ModelError(
             f"model file missing: {spec.path} ({spec.name}); rebuild with "
-            "models/build_nanodet.py or reinstall"
+            "models/build_onnx.py or reinstall"
         ) from None
     except OSError as error:
         raise ModelError(

@@ -39,6 +39,18 @@ MIN_SAVING = 0.10
 """A cheaper rung must cut the measured latency by at least this share, or it is no rung."""
 
 
+def replacement(variant: str, names: Sequence[str]) -> str | None:
+    """What an old configuration pinning ``variant`` should pin now among ``names``: its
+    successor, or the successor's float32 twin when only float32 ships at that size."""
+    successor = REPLACED.get(variant)
+    if successor is None:
+        return None
+    for name in (successor, successor.replace("-int8", "-float32")):
+        if name in names:
+            return name
+    return None
+
+
 def accuracy_key(spec: ModelSpec) -> tuple[int, bool]:
     """Sort key, larger is more accurate: input size, then float32 over int8."""
     return (spec.input_size, spec.precision == "float32")
@@ -86,8 +98,8 @@ def select(
     if variant != AUTO:
         normal = next((s for s in specs if s.name == variant), None)
         if normal is None:
-            replaced = REPLACED.get(variant)
-            if replaced is not None and replaced in names:
+            replaced = replacement(variant, names)
+            if replaced is not None:
                 raise ModelError(
                     f"detector.variant {variant} is no longer shipped (NanoDet-g was replaced by "
                     f"PP-PicoDet-S, see the Models page): write `variant: {replaced}` or "

@@ -11,7 +11,9 @@ greedy never trades a sure pair for two doubtful ones.
    ``GATE`` sigmas and by size; the cost adds size change, colour difference and a penalty
    for a label switch (a crouching person read as a dog stays the same track, but a real cat at
    their feet is smaller and goes elsewhere).  A held track (a still thing) takes only a box on
-   its own spot (``HELD_IOU``).  Confirmed tracks choose before tentative ones,
+   its own spot (``HELD_IOU``), however long it was unseen (a still thing stays put, so its spot
+   is its prediction at any age; otherwise a hidden passer-by's track re-attaches to it once the
+   detector looks there again after ``PREDICT_S``).  Confirmed tracks choose before tentative ones,
    so a flicker track never steals a known person's detection.
 2. **Re-attached** (confirmed tracks hidden for a moment, also longer than ``PREDICT_S``): a
    detection of the same label that the object could have reached from where it was last seen
@@ -87,7 +89,7 @@ def associate(
     """Assign this frame's sightings to tracks; see the module docstring."""
     result = Assignment()
     free = list(range(len(sightings)))
-    recent = [t for t in tracks if now - t.last_seen <= PREDICT_S]
+    recent = [t for t in tracks if now - t.last_seen <= PREDICT_S or t.held]
     for group in ([t for t in recent if t.confirmed], [t for t in recent if not t.confirmed]):
         pairs = _predicted_pairs(group, sightings, free, now)
         for track, index in _greedy(pairs):

@@ -13,7 +13,7 @@ class LabelRule(Section):
 
     threshold: float = Field(0.5, gt=0.0, le=1.0)
     """The track's median score must reach this before an event starts."""
-    still_threshold: float = Field(0.8, gt=0.0, le=1.0)
+    still_threshold: float = Field(0.95, gt=0.0, le=1.0)
     """The median score an object that never moved on its own needs to alert (a cushion beside a
     playing kitten, a stone beside a path: only something next to it moved).  Once it moves
     itself (or motion is seen on it), ``threshold`` applies.  1.0: still things never alert."""

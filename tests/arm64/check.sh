@@ -8,7 +8,7 @@
 # (QEMU_CPU=cortex-a72, so only the A72's instructions; a Pi 4's /proc/cpuinfo bound over the
 # host's, because TFLite picks its int8 kernels from it), installs Ronda there with pip from the
 # wheelhouse, replays the first FRAMES (260) frames of VIDEO (the one-by-one person clip) with
-# the int8 416 model, does the same on this machine, and compares the event updates: same types
+# the float32 416 model, does the same on this machine, and compares the event updates: same types
 # and labels in the same order, scores within 0.06, boxes within 4 px (tests/arm64/compare.py).
 #
 # Needs root, mmdebstrap, arch-test, systemd-container and qemu-user-static (its aarch64 binfmt
@@ -22,7 +22,7 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$repo"
 video=${1:-tests/footage/clips/intel_one-by-one-person-detection.mp4}
 frames=${2:-260}
-variant=nanodet-g416-int8
+variant=picodet-s416-float32
 python=.venv/bin/python
 
 binfmt=/proc/sys/fs/binfmt_misc
