@@ -21,7 +21,8 @@ from paho.mqtt.properties import Properties
 
 from camera.mqtt import wording
 from camera.mqtt.config import MqttConfig
-from camera.mqtt.fit import (
+from camera.mqtt.link import wait_published
+from camera.mqtt.packet_size import (
     BrokerLimits,
     PacketLimit,
     announced_thumbnail,
@@ -29,7 +30,6 @@ from camera.mqtt.fit import (
     shrink_jpeg,
     without_thumbnail,
 )
-from camera.mqtt.link import wait_published
 from camera.mqtt.refusals import Refusals
 from camera.mqtt.retained import RetainedState
 from camera.mqtt.subscriptions import Subscriptions

@@ -1,5 +1,5 @@
 """Per link: the payload each outbox row and state message is published with, within the
-broker's Maximum Packet Size (the rules are in ``camera.mqtt.fit``).
+broker's Maximum Packet Size (the rules are in ``camera.mqtt.packet_size``).
 
 An event JSON is looked at before it goes out: if the thumbnail queued right behind it will not
 fit, the thumbnail is shrunk now (and that smaller JPEG published when its row comes), or the
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from camera.mqtt.fit import PacketLimit, announced_thumbnail, shrink_jpeg, without_thumbnail
+from camera.mqtt.packet_size import PacketLimit, announced_thumbnail, shrink_jpeg, without_thumbnail
 from camera.store import Outbox, QueuedMessage
 
 log = logging.getLogger("camera.mqtt.link")

@@ -13,7 +13,7 @@ The parts, each with its own rules (read their docstrings):
 * ``camera.mqtt.retained``: latest-value state and ON/OFF transitions, re-sent on connect;
 * ``camera.mqtt.subscriptions``: what we listen to, re-subscribed on connect;
 * ``camera.mqtt.refusals``: messages the broker refused, tried again a bounded number of times;
-* ``camera.mqtt.fit`` and ``fitter``: messages that fit the broker's Maximum Packet Size
+* ``camera.mqtt.packet_size`` and ``fitter``: messages that fit the broker's Maximum Packet Size
   (thumbnails shrunk or left out, the event JSON always sent);
 * ``camera.mqtt.login`` and ``wording``: one clear line per connection problem, logged once.
 
@@ -59,8 +59,8 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from camera.mqtt.client import connect, make_client
 from camera.mqtt.config import MqttConfig
-from camera.mqtt.fit import BrokerLimits
 from camera.mqtt.login import Login
+from camera.mqtt.packet_size import BrokerLimits
 from camera.mqtt.sender import Sender
 from camera.mqtt.subscriptions import Handler, Subscriptions
 from camera.mqtt.transport import ReconnectTimer, Transport

@@ -30,8 +30,8 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from camera.mqtt import wording
 from camera.mqtt.config import MqttConfig
-from camera.mqtt.fit import BrokerLimits
 from camera.mqtt.fitter import PacketFitter, TooLarge
+from camera.mqtt.packet_size import BrokerLimits
 from camera.mqtt.refusals import Refusals
 from camera.mqtt.retained import RetainedState
 from camera.mqtt.window import InFlightWindow

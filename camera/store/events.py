@@ -29,7 +29,7 @@ from camera.files import describe_os_error, shown
 from camera.store.clips import ClipStore
 from camera.store.config import StoreConfig
 from camera.store.database import Database
-from camera.store.trouble import Trouble
+from camera.store.lasting_problem import LastingProblem
 
 log = logging.getLogger(__name__)
 
@@ -143,14 +143,14 @@ class EventStore:
         self.state_dir = database.path.parent
         self.thumbnail_dir = self.state_dir / "thumbnails"
         self.clips = ClipStore(database)
-        self._thumbnails = Trouble(
+        self._thumbnails = LastingProblem(
             log,
             logging.WARNING,
             f"cannot save thumbnails in {shown(self.thumbnail_dir)} ({{reason}}): events are "
             "stored without them, alerts still carry theirs (logged once until it works again)",
             f"thumbnails are saved again in {shown(self.thumbnail_dir)}",
         )
-        self._history = Trouble(
+        self._history = LastingProblem(
             log,
             logging.WARNING,
             f"cannot record events in {shown(database.path)} ({{reason}}): the local history "

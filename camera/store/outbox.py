@@ -40,8 +40,8 @@ from camera.section import Section
 from camera.store import outbox_rows as rows
 from camera.store.database import Database
 from camera.store.dead_letters import DeadLetters
+from camera.store.lasting_problem import LastingProblem
 from camera.store.outbox_rows import OutgoingMessage, QueuedMessage
-from camera.store.trouble import Trouble
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ class Outbox:
         )
         self._held: list[tuple[list[OutgoingMessage], float]] = []
         self._held_bytes = 0
-        self._disk = Trouble(
+        self._disk = LastingProblem(
             log,
             logging.ERROR,
             f"cannot queue alerts in {shown(database.path)} ({{reason}}): holding them in memory "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 
-class Trouble:
+class LastingProblem:
     """``failed(reason)`` logs ``started`` once (``{reason}`` in it replaced); ``ok()`` logs
     ``ended`` once after that, at INFO."""
 
