@@ -12,14 +12,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from camera.events import EventUpdate
+from camera.events import EventAssembler, EventPublisher, EventUpdate
 from camera.events.clock import local_iso
 from camera.pipeline import StoreSink
 from camera.pipeline.interrupted import end_interrupted
 from camera.store import Database, EventStore
 from camera.store.config import StoreConfig
 from camera.store.lock import StateLock
-from camera.track import Tracker, TrackerConfig, event_ids
+from camera.track import Tracker, TrackerConfig, TrackEvent, event_ids
 from camera.types import Box, Detection
 from tests.broker import Mosquitto, Subscriber
 from tests.cli_helpers import REPO, write_config
@@ -152,6 +152,33 @@ def test_only_events_without_an_end_are_ended_from_their_last_update(tmp_path: P
     assert end_interrupted(
         store, [sink], topic_prefix="ronda/test", camera_name="Test", precision="int8"
     ) == []  # fmt: skip
+    store.database.close()
+
+
+def test_the_restart_end_is_assembled_like_the_end_the_loop_would_have_sent(
+    tmp_path: Path,
+) -> None:
+    """One assembler (``camera.events.publisher``): the crash's end differs from a live end
+    only in what needs the dead process's memory (the label history) and its reason."""
+    store = _store(tmp_path)
+    live = EventPublisher(EventAssembler("cam", "Cam", "ronda/cam"))
+    box = Box(10, 20, 110, 220)
+    for kind, label in (("start", "person"), ("start", "motion")):
+        change = TrackEvent(kind, f"x-{label}", label, label, 0.7, box, 3.0, 1.0, None, False)
+        store.record(live.update(change, precision="int8", source="s", has_thumbnail=False), None)
+    ended = end_interrupted(
+        store, [], topic_prefix="ronda/cam", camera_name="Cam", precision="int8"
+    )  # fmt: skip
+    for end in ended:
+        change = TrackEvent("end", end.id, end.label, end.label, 0.7, box, 3.0, 1.0, 3.0, False)
+        would = live.update(change, precision="int8", source="s", has_thumbnail=False)
+        keep = {"label_idle_s", "previous_label", "end_reason", "start_local", "end_local"}
+        assert {k: v for k, v in end.as_dict().items() if k not in keep} == {
+            k: v for k, v in would.as_dict().items() if k not in keep
+        }
+    person, motion = sorted(ended, key=lambda u: u.label, reverse=True)
+    assert person.thumbnail_topic == "ronda/cam/events/x-person/thumbnail"
+    assert (person.model_precision, motion.model_precision) == ("int8", "none")
     store.database.close()
 
 
