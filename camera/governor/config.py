@@ -118,8 +118,9 @@ class StepConfig(Section):
     """Frame rate at this level; null keeps the normal rate."""
     model_step: int = Field(default=0, ge=0, le=4)
     """How many rungs down the device's model ladder (``ronda models`` shows it): 0 keeps the
-    normal variant, 1 is the next cheaper one (float32 -> int8 where int8 pays), 2 the one after
-    (a smaller input); past the cheapest it stays there."""
+    normal variant, 1 the next cheaper one, 2 the one after; past the cheapest it stays there.
+    With the shipped models (PP-PicoDet-S float32, no int8: models/README.md) the ladder is
+    416 -> 320 px; a manifest with an int8 twin that pays would put it between them."""
     detect: bool = True
     """False pauses the detector: persistent motion alone becomes motion-only events."""
     clips: ClipMode = "full"
@@ -147,12 +148,11 @@ class HeatConfig(Section):
     """A level is left once the temperature is below ``at - hysteresis`` for
     ``dwell_s``, so the governor does not flap."""
     warm: StepConfig = StepConfig(at=70.0, model_step=1)
-    """One model rung down first (float32 -> int8 where int8 pays): a fraction of the compute
-    for little accuracy lost."""
+    """One model rung down first (today 416 -> 320 px: PP-PicoDet-S 320 does 0.6x the
+    arithmetic and found as many person frames in the survey, docs/models.md)."""
     hot: StepConfig = StepConfig(at=77.0, fps=5.0, model_step=1)
-    """Fewer frames: half the inferences.  The model stays at the first rung: the 320 px
-    models lose a fifth to a third of the person frames at the alert threshold, and heat is
-    better shed by frames than by missed people."""
+    """Fewer frames: half the inferences, on the first rung's model (the cheapest of today's
+    two rungs), so heat is shed by frames rather than by detail."""
     critical: StepConfig = StepConfig(at=82.0, fps=2.0, model_step=2, detect=False, clips="reduced")
     """The firmware throttles from 80 °C: pause the detector, keep motion-only alerts."""
 
