@@ -61,6 +61,7 @@ def test_an_event_left_open_by_sigkill_is_ended_at_the_next_start(
         source={"kind": "file", "uri": str(footage(CLIP).resolve()), "loop": True},
         mqtt={"host": broker.host, "port": broker.port},
         zones={"room": {"points": [[0, 0], [1, 0], [1, 1], [0, 1]]}},
+        web={"enabled": False},  # the page would take port 8080, shared by every test run
     )
     first = _start(config, tmp_path / "first.log")
     try:

@@ -32,6 +32,7 @@ def test_sigterm_ends_open_events_on_the_broker_and_exits_0(
         tmp_path,
         source={"kind": "file", "uri": str(footage(CLIP).resolve())},
         mqtt={"host": broker.host, "port": broker.port, "stats_interval_s": 1},
+        web={"enabled": False},  # the page would take port 8080, shared by every test run
     )
     listener = NotifyListener(abstract=False)
     env = {**os.environ, **listener.env(watchdog_s=2.0), "PYTHONUNBUFFERED": "1"}
