@@ -64,7 +64,7 @@ class EveryFrame:
     def __init__(self, _config: object, size: tuple[int, int], _input_size: int) -> None:
         self.region = Region(Box(0, 0, size[0], size[1]))
 
-    def plan(self, *_: object) -> list[Region]:
+    def plan(self, *_: object, **__: object) -> list[Region]:
         return [self.region]
 
 

@@ -154,7 +154,8 @@ class Region:
     """A square crop of the full frame that the detector should look at."""
 
     box: Box
-    reason: Literal["motion", "track"] = "motion"
+    reason: Literal["motion", "track", "scan"] = "motion"
+    """Why: motion there, a tracked object, or the start scan (``camera.motion.scan``)."""
 
 
 @dataclass(frozen=True, slots=True)

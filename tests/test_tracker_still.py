@@ -8,8 +8,13 @@ the door, already in view or having walked up.
 
 from __future__ import annotations
 
+import functools
+
+import cv2
+import numpy as np
+
 from camera.track import Tracker, TrackerConfig
-from camera.track.own_motion import owners
+from camera.track.own_motion import ContentShift, owners
 from camera.types import Box, Detection
 
 FRAME = (640, 480)
@@ -139,3 +144,70 @@ def test_a_walker_hidden_for_a_while_does_not_take_over_the_statue_they_passed()
     frames += [([], [seen(statue, 0.86)]) for _ in range(80)]  # the statue alone, for 8 s
     events = replay(tracker, frames)
     assert [e.kind for e in events] == ["start", "end"]  # the walker's visit ends
+
+
+@functools.cache
+def _noise(sigma: float, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).normal(0, sigma, (480, 640)).astype(np.float32)
+
+
+def _textured(shift: float = 0.0, gain: float = 1.0, noise: float = 2.0, seed: int = 0):
+    """A 640x480 grey scene with a textured 60x160 object at x=200+shift (sub-pixel: the
+    object is drawn at 4x and reduced, as a camera would see a body sway)."""
+    texture = np.random.default_rng(42).integers(40, 220, (40, 15)).astype(np.float32)
+    window = np.full((200 * 4, 120 * 4), 120, np.float32)  # x 170..290, y 80..280
+    x = round((30 + shift) * 4)
+    window[20 * 4 : 180 * 4, x : x + 240] = cv2.resize(
+        texture, (240, 640), interpolation=cv2.INTER_NEAREST
+    )
+    image = np.full((480, 640), 120, np.float32)
+    image[80:280, 170:290] = cv2.resize(window, (120, 200), interpolation=cv2.INTER_AREA)
+    image = image * gain + _noise(noise, seed % 8)
+    return cv2.cvtColor(np.clip(image, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+
+
+OBJECT = Box(190, 90, 270, 270)
+
+
+def _looks(frames: list[np.ndarray]) -> ContentShift:
+    content = ContentShift(frames[0], OBJECT)
+    for index, image in enumerate(frames[1:], 1):
+        content.observe(image, index / FPS)
+    return content
+
+
+def test_content_that_sways_by_two_pixels_moved_and_a_still_one_did_not() -> None:
+    swaying = _looks([_textured(2.0 * np.sin(i), seed=i) for i in range(6)])
+    assert swaying.moved and swaying.shifted_at[0] == 0.1
+    still = _looks([_textured(seed=i) for i in range(30)])
+    assert still.usable and not still.moved and still.shifted_at == []
+
+
+def test_light_changes_noise_and_a_passer_by_do_not_move_a_still_thing() -> None:
+    lights = _looks([_textured(gain=g, seed=i) for i, g in enumerate([1.0, 1.6, 0.5, 1.3])])
+    noisy = _looks([_textured(noise=12.0, seed=i) for i in range(30)])
+    covered = []
+    for i in range(10):
+        image = _textured(seed=i)
+        image[80:280, 150 + 10 * i : 230 + 10 * i] = (30, 90, 160)  # someone walks in front
+        covered.append(image)
+    passer_by = _looks([_textured(), *covered])
+    assert not lights.moved and not noisy.moved and not passer_by.moved
+
+
+def test_a_person_in_view_from_the_start_who_sways_is_alerted_in_half_a_second() -> None:
+    """No motion at all (the motion stage learned them into the background at the first frame):
+    the tracker sees their box's content shift, a statue's never."""
+    tracker = Tracker(TrackerConfig(), FRAME)
+    events = []
+    for i in range(30):
+        now = i / FPS
+        tracker.observe_motion([], now)
+        image = _textured(2.5 * np.sin(2 * np.pi * 0.4 * now), seed=i)
+        events += tracker.update([seen(Box(195, 95, 265, 265), 0.7)], now, image)
+    assert [e.kind for e in events] == ["start"] and events[0].frame_time <= 0.5
+    statue = Tracker(TrackerConfig(), FRAME)
+    for i in range(50):
+        now = i / FPS
+        statue.observe_motion([], now)
+        assert statue.update([seen(Box(195, 95, 265, 265), 0.7)], now, _textured(seed=i)) == []

@@ -52,20 +52,25 @@ class RegionPlanner:
     def __init__(self, config: RegionConfig, frame_size: tuple[int, int], model_input_size: int):
         self._config = config
         self._width, self._height = frame_size
-        # The usual crop: the model's input size (full detail), or the frame's short side.
-        self._model_side = min(
-            model_input_size * config.min_size, float(self._width), float(self._height)
-        )
+        self._model_side = model_side(config, frame_size, model_input_size)
         self._input_size = float(model_input_size)
         self._last_refresh: int | None = None
 
-    def plan(self, motion: MotionResult, tracked: Sequence[Box], frame_index: int) -> list[Region]:
+    def plan(
+        self,
+        motion: MotionResult,
+        tracked: Sequence[Box],
+        frame_index: int,
+        urgent: Sequence[Box] = (),
+    ) -> list[Region]:
         """Crops for this frame, most important first; ``[]`` when nothing moves or is due.
 
         Motion crops come first (largest motion first); on a refresh frame every tracked box not
-        already inside a motion crop gets its own crop (``reason="track"``).  With
-        ``tracked_motion_at_refresh``, motion lying inside a tracked box (a person who stands and
-        gestures) waits for the next refresh frame: the tracker already knows what is there.
+        already inside a motion crop gets its own crop (``reason="track"``), and ``urgent`` boxes
+        (objects the tracker needs to see again at once: one about to be confirmed) get one on
+        every frame.  With ``tracked_motion_at_refresh``, motion lying inside a tracked box (a
+        person who stands and gestures) waits for the next refresh frame: the tracker already
+        knows what is there.
         """
         refresh = bool(tracked) and self._refresh_due(frame_index)
         boxes: Sequence[Box] = motion.boxes
@@ -78,9 +83,10 @@ class RegionPlanner:
             for c in self._group([self._grow(b) for b in boxes], "motion")
         ]
         candidates.sort(key=lambda c: c.weight, reverse=True)
-        if refresh:
+        looked_at = tracked if refresh else urgent
+        if looked_at:
             squares = [self.square(c.content, c.zoom) for c in candidates]
-            for box in tracked:
+            for box in looked_at:
                 if not any(self._covers(sq, box) for sq in squares):
                     candidates.append(_Candidate(self._grow(box), 0.0, "track", zoom=True))
         candidates = self._merge_cheap(candidates)
@@ -199,6 +205,12 @@ class RegionPlanner:
             _, i, j = min(pairs)
             candidates = _replace(candidates, i, j, _join(candidates[i], candidates[j]))
         return candidates
+
+
+def model_side(config: RegionConfig, frame_size: tuple[int, int], model_input_size: int) -> float:
+    """The usual crop's side: the model's input size (full detail), or the frame's short side."""
+    width, height = frame_size
+    return min(model_input_size * config.min_size, float(width), float(height))
 
 
 def _place(start: float, side: float, limit: int) -> float:

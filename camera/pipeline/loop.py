@@ -29,6 +29,7 @@ from camera.detect import Detector
 from camera.events import ClipRef, EventAssembler, EventPublisher, EventUpdate, render_thumbnail
 from camera.governor import Governor
 from camera.motion import MotionDetector, RegionConfig, RegionPlanner
+from camera.motion.scan import StartScan
 from camera.night import LightState, NightWatch
 from camera.pipeline.controlled import (
     ControlSource,
@@ -71,7 +72,13 @@ FrameHook = Callable[[FrameOutcome], None]
 class Planner(Protocol):
     """What the loop needs of a region planner (``RegionPlanner``; benchmarks swap in others)."""
 
-    def plan(self, motion: MotionResult, tracked: list[Box], frame_index: int) -> list[Region]: ...
+    def plan(
+        self,
+        motion: MotionResult,
+        tracked: list[Box],
+        frame_index: int,
+        urgent: list[Box] = ...,
+    ) -> list[Region]: ...
 
 
 PlannerFactory = Callable[[RegionConfig, tuple[int, int], int], Planner]
@@ -137,6 +144,7 @@ class Pipeline:
         self._frame_size: tuple[int, int] | None = None
         self._motion: MotionDetector | None = None
         self._planner: Planner | None = None
+        self._scan: StartScan | None = None
         self._tracker: Tracker | None = None
         self._last_timestamp = 0.0
 
@@ -267,8 +275,13 @@ class Pipeline:
             # The planner counts *processed* frames: when the governor halves the frame rate, the
             # refresh crops of tracked objects halve too, which is where the compute goes.
             outcome.regions = self._planner.plan(
-                motion, self._tracker.active_boxes(frame.timestamp), self.stats.processed
+                motion,
+                self._tracker.active_boxes(frame.timestamp),
+                self.stats.processed,
+                urgent=self._tracker.urgent_boxes(frame.timestamp),
             )
+            if self._scan is not None:  # the whole picture once when a stream begins
+                outcome.regions += self._scan.take()
             if outcome.regions:
                 outcome.detections = self._detect(frame, outcome.regions)
                 outcome.detector_ran = True
@@ -296,6 +309,7 @@ class Pipeline:
         input_size = self.detector.input_size if self.detector else 416
         self._motion = MotionDetector(self.stages.motion, frame.size)
         self._planner = self.planner_factory(self.stages.regions, frame.size, input_size)
+        self._scan = StartScan(self.stages.regions, frame.size, input_size)
         self._tracker = Tracker(
             self.stages.tracker, frame.size, self._new_event_id, zones=dict(self.stages.zones)
         )

@@ -37,6 +37,7 @@ class Life:
     phase: Phase = Phase.TENTATIVE
     quiet: Quiet | None = None
     """Set only in ``CONFIRMED``: the object is confirmed but has no event."""
+    confirmed_at: float = 0.0
     published_label: str = ""
     snapshot_score: float = 0.0
     last_update: float = 0.0

@@ -159,6 +159,7 @@ def _confirm(track: TrackState, now: float, context: Context) -> list[TrackEvent
     life = track.life
     track.id = context.new_id()
     life.phase = Phase.CONFIRMED
+    life.confirmed_at = now
     if context.resting_here(track, now):
         life.quiet = Quiet.SILENT
         log.info("%s %s is back where it rested: not re-alerting", track.label, track.id)

@@ -10,7 +10,7 @@ from camera.track.appearance import blend, colour_histogram
 from camera.track.kinematics import Kinematics
 from camera.track.labels import LabelEvidence
 from camera.track.life import Life, Quiet
-from camera.track.own_motion import OWN_DRIFT, OWN_MOTION_SPAN_S
+from camera.track.own_motion import OWN_DRIFT, OWN_MOTION_SPAN_S, ContentShift
 from camera.track.zones import ZonePresence
 from camera.types import Box, Detection
 
@@ -48,6 +48,11 @@ class Sighting:
         return self.detection.box
 
     @property
+    def image(self) -> np.ndarray | None:
+        """The frame the detection came from (None for motion-only blobs, or none given)."""
+        return self._image
+
+    @property
     def histogram(self) -> np.ndarray | None:
         if not self._taken:
             self._histogram = colour_histogram(self._image, self.detection.box)
@@ -81,6 +86,8 @@ class TrackState:
     """Motion remembered from before it was first detected shows it coming to this spot."""
     own_motion: tuple[float, float] | None = None
     """First and last time a motion blob was on the object itself (``camera.track.own_motion``)."""
+    content: ContentShift | None = None
+    """The picture at its first box, to tell whether it shifts later (``ContentShift``)."""
 
     @property
     def label(self) -> str:
@@ -118,6 +125,8 @@ class TrackState:
         size = max(self.box.width, self.box.height, 1.0)
         if self.arrived or self.max_drift >= OWN_DRIFT * size:
             return True
+        if self.content is not None and self.content.moved:
+            return True
         return self.own_motion_s >= OWN_MOTION_SPAN_S
 
     def moved_at(self, time: float) -> None:
@@ -143,6 +152,12 @@ class TrackState:
         cx, cy = box.center
         drift = ((cx - self.start_center[0]) ** 2 + (cy - self.start_center[1]) ** 2) ** 0.5
         self.max_drift = max(self.max_drift, drift)
+        image = sighting.image
+        if image is not None and not self.moved_on_its_own:
+            if self.content is None:
+                self.content = ContentShift(image, box)
+            else:
+                self.content.observe(image, now)
 
     def absorb(self, newer: TrackState) -> None:
         """``newer`` (a track started while this one was hidden) is this object: take it over."""
@@ -151,6 +166,8 @@ class TrackState:
         self.last_seen = max(self.last_seen, newer.last_seen)
         self.sightings += newer.sightings
         self.arrived = self.arrived or newer.arrived
+        if newer.content is not None and newer.content.moved:
+            self.content = newer.content
         if newer.own_motion is not None:
             self.moved_at(newer.own_motion[0])
             self.moved_at(newer.own_motion[1])
