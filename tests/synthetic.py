@@ -108,22 +108,37 @@ def cat() -> Sprite:
 class Actor:
     """A sprite ``height`` px tall whose feet move through ``path`` keyframes ``(t, x, y)``
     (feet centre, pixels), linearly; on screen from the first to the last keyframe.
-    ``mirror`` flips it (walking the other way)."""
+    ``mirror`` flips it (walking the other way).  ``heights``, one per keyframe, make it grow
+    or shrink on the way (walking towards the lens or away); ``carry`` draws a parcel held in
+    front of the body."""
 
     sprite: Sprite
     height: int
     path: Sequence[tuple[float, float, float]]
     mirror: bool = False
+    heights: Sequence[int] | None = None
+    carry: bool = False
 
     def feet_at(self, t: float) -> tuple[float, float] | None:
+        where = self._at(t)
+        return None if where is None else (where[0], where[1])
+
+    def height_at(self, t: float) -> int:
+        where = self._at(t)
+        return self.height if where is None or self.heights is None else round(where[2])
+
+    def _at(self, t: float) -> tuple[float, float, float] | None:
         keys = self.path
         if not keys[0][0] <= t <= keys[-1][0]:
             return None
-        for (t0, x0, y0), (t1, x1, y1) in itertools.pairwise(keys):
+        heights = self.heights or [self.height] * len(keys)
+        for ((t0, x0, y0), h0), ((t1, x1, y1), h1) in itertools.pairwise(
+            zip(keys, heights, strict=True)
+        ):
             if t0 <= t <= t1:
                 share = 0.0 if t1 == t0 else (t - t0) / (t1 - t0)
-                return (x0 + share * (x1 - x0), y0 + share * (y1 - y0))
-        return (keys[-1][1], keys[-1][2])
+                return (x0 + share * (x1 - x0), y0 + share * (y1 - y0), h0 + share * (h1 - h0))
+        return (keys[-1][1], keys[-1][2], heights[-1])
 
 
 @dataclass(frozen=True)
@@ -167,8 +182,9 @@ class Scene:
         feet = actor.feet_at(t)
         if feet is None:
             return None
-        sprite = actor.sprite.scaled(actor.height)
-        h, w = sprite.image.shape[:2]
+        h = actor.height_at(t)
+        source_h, source_w = actor.sprite.image.shape[:2]
+        w = max(1, round(source_w * h / source_h))
         x1, y1 = round(feet[0] - w / 2), round(feet[1] - h)
         width, height = self.size
         if x1 >= width or y1 >= height or x1 + w <= 0 or y1 + h <= 0:
@@ -185,14 +201,19 @@ class Scene:
         base = self.background if self.background is not None else empty_room()
         base = cv2.resize(base, (width, height), interpolation=cv2.INTER_AREA)
         rng = np.random.default_rng(len(self.name))
-        sprites = {id(a): a.sprite.scaled(a.height) for a in self.actors}
+        scaled: dict[tuple[int, int], Sprite] = {}
         for index in range(self.frame_count):
             t = index / self.fps
             frame = base.astype(np.float32)
-            for actor in self.actors:
+            for number, actor in enumerate(self.actors):
                 box = self._box(actor, t)
                 if box is not None:
-                    _paste(frame, sprites[id(actor)], box, actor.mirror)
+                    key = (number, actor.height_at(t))
+                    if key not in scaled:
+                        scaled[key] = actor.sprite.scaled(key[1])
+                    _paste(frame, scaled[key], box, actor.mirror)
+                    if actor.carry:
+                        _parcel(frame, box)
             for x1, y1, x2, y2 in self.occluders:
                 frame[y1:y2, x1:x2] = (96, 110, 120)
             frame += rng.normal(0.0, self.noise, frame.shape)
@@ -205,6 +226,18 @@ class Scene:
         )
         marker.touch()
         return folder
+
+
+def _parcel(frame: np.ndarray, box: tuple[int, int, int, int]) -> None:
+    """A cardboard box held in front of the body, from the hips to the chest."""
+    x1, y1, x2, y2 = box
+    w, h = x2 - x1, y2 - y1
+    px1, py1 = x1 + w // 8, y1 + (2 * h) // 5
+    px2, py2 = x2 - w // 8, y1 + (3 * h) // 5
+    height, width = frame.shape[:2]
+    py1, py2 = (min(max(0, y), height) for y in (py1, py2))
+    px1, px2 = (min(max(0, x), width) for x in (px1, px2))
+    frame[py1:py2, px1:px2] = (70, 120, 165)
 
 
 def _paste(frame: np.ndarray, sprite: Sprite, box: tuple[int, int, int, int], mirror: bool) -> None:

@@ -20,7 +20,9 @@ greedy never trades a sure pair for two doubtful ones.
    (``REACH_SPEED`` object sizes per second), *and* that looks like it (colour histogram
    similarity at least ``REATTACH_SIMILARITY``), is that object coming out from behind a car or
    a pillar.  A track that left through the picture's edge is never re-attached: someone
-   walking in there later is somebody else; nor is a held one (a still thing stays put).
+   walking in there later is somebody else (unless it comes back at that very spot within
+   ``EDGE_RETURN_S``, judged when the newcomer is about to confirm: ``reattachable``); nor is a
+   held one (a still thing stays put).
 3. **New**: what is left starts a tentative track, unless its score is below the label's alert
    threshold (ByteTrack's rule: weak boxes may continue a track, never start one) or it lies
    mostly inside a box matched this frame to a track of its label (a second box on the same
@@ -35,7 +37,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from camera.track.appearance import similarity
-from camera.track.state import Sighting, TrackState
+from camera.track.state import EDGE_SHARE, Sighting, TrackState
+from camera.types import Box
 
 GATE = 4.0
 """Largest distance from the prediction, in standard deviations, that may continue a track."""
@@ -65,18 +68,39 @@ HELD_IOU = 0.6
 continues only with a box on its own spot (this IoU with its box, a centre shift of at most a
 quarter of its size): otherwise it would take over a visitor walking past it, move with them
 and look like an object that moved."""
+PART_SPAN = 0.6
+"""A part cut across one axis keeps at least this share of the whole's extent on the other."""
+PART_EDGE = 0.15
+"""...and ends where the whole ends on the cut axis, at one end at least, within this share of
+the whole's extent there (the head at the top of the body, the feet at its bottom): a smaller
+person walking behind another, boxed inside them, ends nowhere near their edges."""
+PART_BORDER_SPAN = 1 / 3
+"""The first stride in through the top or bottom border spans at least this share of the whole
+along it (the legs of someone walking in from the top, narrower than their shoulders)."""
+EDGE_RETURN_S = 2.5
+"""An object that walked out through the edge and a new one of its label that comes in at the
+very spot (within one of its sizes) this soon after are the same visit: someone who stepped
+out of view for a moment (a sliver at the edge the detector does not see) and back.  Later, or
+elsewhere, the newcomer is another visit."""
 DUPLICATE_INSIDE = 0.7
 """Share of a new box lying inside a matched box of its label that makes it a duplicate."""
+PART_INSIDE = 0.8
+"""Share of one box inside another of the same label that makes it a view of part of the same
+object (the legs below a carried parcel, a head above a hedge, the first stride in from the
+frame's edge): it continues the track whatever the distance of their centres."""
 
 
 @dataclass(slots=True)
 class Assignment:
-    """The outcome of one frame's association."""
+    """The outcome of one frame's association.  ``jumped``: tracks whose box changed from a
+    part of the object to more of it or the reverse (matched by ``PART_INSIDE``): their motion
+    state starts again from the new box, which is not a step of the old one."""
 
     matched: list[tuple[TrackState, Sighting]] = field(default_factory=list)
     reattached: list[tuple[TrackState, Sighting]] = field(default_factory=list)
     new: list[Sighting] = field(default_factory=list)
     duplicates: int = 0
+    jumped: list[TrackState] = field(default_factory=list)
 
 
 def associate(
@@ -91,10 +115,14 @@ def associate(
     free = list(range(len(sightings)))
     recent = [t for t in tracks if now - t.last_seen <= PREDICT_S or t.held]
     for group in ([t for t in recent if t.confirmed], [t for t in recent if not t.confirmed]):
-        pairs = _predicted_pairs(group, sightings, free, now)
+        parts: set[tuple[int, int]] = set()
+        pairs = _predicted_pairs(group, sightings, free, now, parts, frame_size)
         for track, index in _greedy(pairs):
             result.matched.append((track, sightings[index]))
             free.remove(index)
+            if (id(track), index) in parts:
+                result.jumped.append(track)
+    _prefer_whole(result, sightings, free, frame_size)
     taken = {id(t) for t, _ in result.matched}
     hidden = [
         t
@@ -123,6 +151,36 @@ def associate(
             continue
         result.new.append(sighting)
     return result
+
+
+def _prefer_whole(
+    result: Assignment,
+    sightings: Sequence[Sighting],
+    free: list[int],
+    frame_size: tuple[int, int],
+) -> None:
+    """A free box of a label that holds the box a track of that label was just matched to (the
+    whole person around the upper body seen above a parcel, or around the first stride in from
+    the edge) takes that track over: it is the better view of the same object, and the part is
+    a duplicate.  Not when it holds the boxes of two tracks (a group read as one box)."""
+    for index in list(free):
+        whole = sightings[index].detection
+        holders = [
+            (position, track)
+            for position, (track, part) in enumerate(result.matched)
+            if not track.held
+            and part.detection.label == whole.label
+            and part.box.area < whole.box.area
+            and part_of(part.box, whole.box, frame_size)
+        ]
+        if len(holders) != 1:
+            continue
+        position, track = holders[0]
+        result.matched[position] = (track, sightings[index])
+        free.remove(index)
+        result.duplicates += 1
+        if track not in result.jumped:
+            result.jumped.append(track)
 
 
 def _greedy(pairs: list[tuple[float, int, TrackState, int]]) -> list[tuple[TrackState, int]]:
@@ -163,8 +221,16 @@ def _points(sightings: Sequence[Sighting], free: list[int]) -> list[_Point]:
 
 
 def _predicted_pairs(
-    tracks: Sequence[TrackState], sightings: Sequence[Sighting], free: list[int], now: float
+    tracks: Sequence[TrackState],
+    sightings: Sequence[Sighting],
+    free: list[int],
+    now: float,
+    parts: set[tuple[int, int]],
+    frame_size: tuple[int, int],
 ) -> list[tuple[float, int, TrackState, int]]:
+    """Candidate pairs within the gate, and same-label pairs where one box holds the other
+    (``PART_INSIDE``; noted in ``parts``), which pass whatever their distance and size ratio at
+    the cost of the gate's edge: a near detection of the right size still wins."""
     pairs: list[tuple[float, int, TrackState, int]] = []
     points = _points(sightings, free)
     gate2 = GATE * GATE
@@ -175,36 +241,82 @@ def _predicted_pairs(
         last_x, last_y = track.box.center
         label = track.label
         motion_track = track.motion_only
+        held = track.held
         # Prefilter: nothing farther than the gate on either axis can pass.
         reach_x = GATE * math.sqrt(var_x)
         reach_y = GATE * math.sqrt(var_y)
         track_area = max(prediction.width * prediction.height, 1.0)
+        around = prediction.box.union(track.box)
         for point in points:
             if (point.label == "motion") != motion_track:
                 continue  # motion-only blobs never join a detected object, nor the reverse
-            if track.held and track.box.iou(point.sighting.detection.box) < HELD_IOU:
-                continue
-            cx, cy = point.cx, point.cy
-            near_prediction = abs(cx - px) <= reach_x and abs(cy - py) <= reach_y
-            near_last = abs(cx - last_x) <= reach_x and abs(cy - last_y) <= reach_y
-            if not (near_prediction or near_last):
-                continue
-            distance2 = min(
-                (cx - px) ** 2 / var_x + (cy - py) ** 2 / var_y,
-                (cx - last_x) ** 2 / var_x + (cy - last_y) ** 2 / var_y,
-            )
-            if distance2 > gate2:
+            box = point.sighting.detection.box
+            if held and track.box.iou(box) < HELD_IOU:
                 continue
             ratio = point.area / track_area
             switch = bool(label) and point.label != label
+            cx, cy = point.cx, point.cy
+            near_prediction = abs(cx - px) <= reach_x and abs(cy - py) <= reach_y
+            near_last = abs(cx - last_x) <= reach_x and abs(cy - last_y) <= reach_y
+            distance2 = math.inf
+            if near_prediction or near_last:
+                distance2 = min(
+                    (cx - px) ** 2 / var_x + (cy - py) ** 2 / var_y,
+                    (cx - last_x) ** 2 / var_x + (cy - last_y) ** 2 / var_y,
+                )
             limit = CROSS_LABEL_AREA_RATIO if switch else SAME_LABEL_AREA_RATIO
-            if not 1.0 / limit <= ratio <= limit:
-                continue
-            cost = distance2 + log(ratio) ** 2
-            if switch:
-                cost += CROSS_LABEL_COST
-            pairs.append((cost, order, track, point.index))
+            if distance2 <= gate2 and 1.0 / limit <= ratio <= limit:
+                cost = distance2 + log(ratio) ** 2
+                if switch:
+                    cost += CROSS_LABEL_COST
+                pairs.append((cost, order, track, point.index))
+            elif not switch and not held and _part_of(box, around, track.box, frame_size):
+                parts.add((id(track), point.index))
+                pairs.append((gate2 + abs(log(ratio)), order, track, point.index))
     return _with_appearance(pairs, sightings)
+
+
+def _part_of(box: Box, around: Box, last: Box, frame_size: tuple[int, int]) -> bool:
+    """Whether ``box`` shows part of where the track is (``around``: its last and its
+    predicted box), or its last box shows part of ``box`` (``part_of``).  Most pairs a frame
+    offers lie apart: rejected on their corners first (``last`` lies inside ``around``), which
+    keeps 30 objects' association as cheap as without this rule."""
+    if box.x2 <= around.x1 or box.x1 >= around.x2 or box.y2 <= around.y1 or box.y1 >= around.y2:
+        return False
+    return part_of(box, around, frame_size) or part_of(last, box, frame_size)
+
+
+def part_of(part: Box, whole: Box, frame_size: tuple[int, int]) -> bool:
+    """Whether ``part`` can be a view of part of the object at ``whole``: mostly
+    (``PART_INSIDE``) inside it, and cut from it across one axis only: as wide as it (within
+    ``PART_SPAN``: the upper body above a parcel, the legs below it) or as tall (a head and
+    shoulders beside a pillar), ending where the whole ends at one end of the cut axis
+    (``PART_EDGE``), or, both at the top or both at the bottom border of the picture, the
+    first stride in through it, at least ``PART_BORDER_SPAN`` of the whole along that border.
+    A big stray box around someone (the detector boxing half a room) shares neither, and takes
+    nobody over."""
+    if part.intersection(whole) < PART_INSIDE * max(part.area, 1.0):
+        return False
+    wide = part.width / max(whole.width, 1.0)
+    tall = part.height / max(whole.height, 1.0)
+    if wide >= PART_SPAN and _shares_an_end(part.y1, part.y2, whole.y1, whole.y2):
+        return True
+    if tall >= PART_SPAN and _shares_an_end(part.x1, part.x2, whole.x1, whole.x2):
+        return True
+    # Through the top or the bottom border only: a person (or a pet) stepping in at a side
+    # keeps most of their height (the rule above); a box half as tall at a side border is
+    # another object stacked above or below (two people boxed as one on the real footpath).
+    margin = EDGE_SHARE * frame_size[1]
+    across = (part.y1 <= margin and whole.y1 <= margin) or (
+        part.y2 >= frame_size[1] - margin and whole.y2 >= frame_size[1] - margin
+    )
+    return across and wide >= PART_BORDER_SPAN
+
+
+def _shares_an_end(start: float, end: float, whole_start: float, whole_end: float) -> bool:
+    """Whether a span ends where the whole's span does, at one end (``PART_EDGE``)."""
+    slack = PART_EDGE * max(whole_end - whole_start, 1.0)
+    return abs(start - whole_start) <= slack or abs(end - whole_end) <= slack
 
 
 def _with_appearance(
@@ -266,16 +378,18 @@ def reattachable(
     judged on the whole tentative track (several sightings' colours) when it is about to
     confirm, so a hidden object that came back unrecognised on its first frame still gets its
     old track back instead of a second alert."""
-    if hidden.label != newer.label or hidden.left_through_edge(frame_size):
+    if hidden.label != newer.label:
         return None
     gap = newer.first_seen - hidden.last_seen
     if gap <= 0:
         return None  # seen side by side: two objects
     size = hidden.kinematics.size
+    if hidden.left_through_edge(frame_size) and not (
+        gap <= EDGE_RETURN_S and _distance(newer.start_center, hidden.box.center) <= size
+    ):
+        return None
     reach = size * (1.0 + REACH_SPEED * gap)
-    start = newer.start_center
-    last_x, last_y = hidden.box.center
-    distance = math.hypot(start[0] - last_x, start[1] - last_y)
+    distance = _distance(newer.start_center, hidden.box.center)
     if distance > reach:
         return None
     looks = similarity(hidden.histogram, newer.histogram)
@@ -286,3 +400,7 @@ def reattachable(
     elif looks < REATTACH_SIMILARITY:
         return None
     return distance / reach + (1.0 - looks)
+
+
+def _distance(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return math.hypot(a[0] - b[0], a[1] - b[1])

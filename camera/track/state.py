@@ -21,6 +21,8 @@ APPEARANCE_REFRESH_S = 0.5
 detection's histogram was taken anyway): clothes do not change colour between two frames."""
 EDGE_SHARE = 0.02
 """A box within this share of the frame's width or height from a border touches that border."""
+EXIT_SPEED = 0.1
+"""Speed towards a border, in the object's sizes per second, that counts as walking out."""
 EXIT_LOOKAHEAD_S = 0.5
 """How far ahead a lost object's motion is followed to tell whether it ran out of the picture."""
 
@@ -179,19 +181,23 @@ class TrackState:
         self.max_drift = max(self.max_drift, drift, newer.max_drift)
 
     def left_through_edge(self, frame_size: tuple[int, int]) -> bool:
-        """It walked out of the picture: last seen touching a border and not moving inwards, or
-        moving fast enough that ``EXIT_LOOKAHEAD_S`` later its centre would be outside (a dog
-        running out is last detected a stride before the edge).  A new arrival there is then
-        another visit, never this object coming back from behind something."""
+        """It walked out of the picture: last seen touching a border and moving outwards (at
+        ``EXIT_SPEED`` or more), or moving fast enough that ``EXIT_LOOKAHEAD_S`` later its centre
+        would be outside (a dog running out is last detected a stride before the edge).  A new
+        arrival there is then another visit, never this object coming back from behind
+        something.  One touching a border without moving out (coming in from it, its box
+        growing as more of it comes into view; standing at it) has not left: lost for a moment,
+        it is still looked for."""
         width, height = frame_size
         margin_x, margin_y = EDGE_SHARE * width, EDGE_SHARE * height
         vx, vy = self.kinematics.velocity
+        out = EXIT_SPEED * self.kinematics.size
         box = self.box
         if (
-            (box.x1 <= margin_x and vx <= 0)
-            or (box.x2 >= width - margin_x and vx >= 0)
-            or (box.y1 <= margin_y and vy <= 0)
-            or (box.y2 >= height - margin_y and vy >= 0)
+            (box.x1 <= margin_x and vx <= -out)
+            or (box.x2 >= width - margin_x and vx >= out)
+            or (box.y1 <= margin_y and vy <= -out)
+            or (box.y2 >= height - margin_y and vy >= out)
         ):
             return True
         return self.ran_out(frame_size)

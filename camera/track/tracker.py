@@ -223,7 +223,12 @@ class Tracker:
         events: list[TrackEvent] = []
         for track, _ in assignment.reattached:
             log.debug("%s re-attached after %.1f s unseen", track.id, now - track.last_seen)
+        for track in assignment.jumped:
+            log.debug("%s box jumped: motion state restarts", track.id)
+        jumped = {id(t) for t in assignment.jumped}
         for track, sighting in assignment.matched + assignment.reattached:
+            if id(track) in jumped:
+                track.kinematics = Kinematics(sighting.box, now)
             track.observe(sighting, now)
             events.extend(self._seen(track, now))
         for sighting in assignment.new:
