@@ -202,6 +202,18 @@ class TrackState:
             return True
         return self.ran_out(frame_size)
 
+    def cut_by_border(self, frame_size: tuple[int, int]) -> bool:
+        """Its last box touches a border of the picture: only part of it may be in view."""
+        width, height = frame_size
+        margin_x, margin_y = EDGE_SHARE * width, EDGE_SHARE * height
+        box = self.box
+        return (
+            box.x1 <= margin_x
+            or box.y1 <= margin_y
+            or box.x2 >= width - margin_x
+            or box.y2 >= height - margin_y
+        )
+
     def ran_out(self, frame_size: tuple[int, int]) -> bool:
         """Moving so that ``EXIT_LOOKAHEAD_S`` after it was last seen its centre is outside the
         picture (a person standing still at the edge has not)."""

@@ -167,14 +167,21 @@ class Tracker:
     def urgent_boxes(self, now: float) -> list[Box]:
         """Objects to look at on every frame, not every few: a tentative one seen a moment ago
         (``CONFIRM_LOOK_S``: its confirming detections come at once instead of a refresh
-        apart, 0.2 s instead of 1.2 s at 10 fps) and a still thing just held (``HELD_LOOK_S``:
+        apart, 0.2 s instead of 1.2 s at 10 fps) unless a border cuts it, and a still thing
+        just held (``HELD_LOOK_S``:
         the looks that tell a person standing in view from a statue, see
-        ``camera.track.own_motion.ContentShift``)."""
+        ``camera.track.own_motion.ContentShift``).
+
+        A tentative object cut by a border is still coming into view: a person's head and
+        shoulders rising from the bottom edge read as a dog on a few frames in a row, and three
+        looks 0.1 s apart then confirmed a pet (a person alerted as a pet on the one-by-one clip
+        with PP-PicoDet-S).  Its label is judged on the normal refresh, over more of its entry."""
         return [
             self._expected_box(t, now)
             for t in self._tracks
             if (
                 not t.confirmed
+                and not t.cut_by_border(self.frame_size)
                 and now - t.last_seen <= CONFIRM_LOOK_S
                 and now - t.first_seen <= CONFIRM_WINDOW_S
             )
