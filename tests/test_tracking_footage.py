@@ -11,24 +11,19 @@ visit of its label when their times overlap.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from camera.app import RunOptions, Runtime, replay_files
-from camera.config import parse_config
-from camera.eval.metrics import ClipScore, Span, score_clip
-from camera.eval.runner import EventCollector
-from camera.events import EventUpdate
+from camera.eval.metrics import Span
 from camera.sources import open_replay
 from camera.store import Database, EventStore, StoreConfig
 from camera.types import Frame
 from tests.broker import Mosquitto, Subscriber
 from tests.cli_helpers import ronda, write_config
 from tests.conftest import footage
+from tests.scored_replay import Replayed, ScoredReplays
 from tests.synthetic import Actor, Scene, cat, dog, people
 
 W, H = 640, 360
@@ -126,49 +121,21 @@ class EveryThirdFrame:
         self.source.close()
 
 
-@dataclass
-class Replayed:
-    visits: list[Span]
-    score: ClipScore
-    updates: list[EventUpdate]
-
-
-class Updates:
-    def __init__(self) -> None:
-        self.all: list[EventUpdate] = []
-
-    def emit(self, update: EventUpdate, thumbnail: bytes | None) -> None:
-        self.all.append(update)
-
-    def close(self) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def replays(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Replayed]:
     """Every scene and the decimated dog clip, replayed once through one Runtime."""
     root = tmp_path_factory.mktemp("tracking-footage")
-    config = parse_config({"store": {"path": str(root / "state")}, "mqtt": {"enabled": False}})
-    collector, updates = EventCollector(), Updates()
-    runtime = Runtime(
-        config, RunOptions(use_mqtt=False, extra_sinks=[collector, updates], use_governor=False)
-    )
+    replays = ScoredReplays(root)
     results: dict[str, Replayed] = {}
     try:
         for name, scene in scenes().items():
-            folder = scene.render(root / name)
             visits = [Span(v.label, v.start, v.end) for v in scene.visits()]
-            start = len(updates.all)
-            replay_files(runtime, [open_replay(folder)], threading.Event())
-            score, _ = score_clip(visits, collector.take(), tolerance_s=0.5)
-            results[name] = Replayed(visits, score, updates.all[start:])
-        start = len(updates.all)
-        runtime.run_source(EveryThirdFrame(footage(DOG_CLIP)), threading.Event())
-        visits = [Span("pet", 0.0, 11.3)]
-        score, _ = score_clip(visits, collector.take(), tolerance_s=0.5)
-        results["dog_every_third_frame"] = Replayed(visits, score, updates.all[start:])
+            results[name] = replays.replay(scene.render(root / name), visits, tolerance_s=0.5)
+        dog = [Span("pet", 0.0, 11.3)]
+        source = EveryThirdFrame(footage(DOG_CLIP))
+        results["dog_every_third_frame"] = replays.replay(source, dog, tolerance_s=0.5)
     finally:
-        runtime.close()
+        replays.close()
     return results
 
 

@@ -14,21 +14,15 @@ the start (issue 27), replayed through the real pipeline (motion, regions, TFLit
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from camera.app import RunOptions, Runtime, replay_files
-from camera.config import parse_config
-from camera.eval.metrics import ClipScore, Span, score_clip
-from camera.eval.runner import EventCollector
-from camera.events import EventUpdate
-from camera.sources import open_replay
+from camera.eval.metrics import Span
 from tests.conftest import footage, footage_labels
 from tests.evalset.render import background, render, sprite
 from tests.evalset.scenes import person_in_view_at_start
+from tests.scored_replay import Replayed, ScoredReplays
 from tests.synthetic import Actor, Scene
 
 W, H = 640, 360
@@ -51,23 +45,6 @@ def top_rail() -> Scene:
         background=background("garden", (W, H)),
         occluders=[(250, 120, 360, 200)],
     )
-
-
-@dataclass
-class Replayed:
-    score: ClipScore
-    updates: list[EventUpdate]
-
-
-class Updates:
-    def __init__(self) -> None:
-        self.all: list[EventUpdate] = []
-
-    def emit(self, update: EventUpdate, thumbnail: bytes | None) -> None:
-        self.all.append(update)
-
-    def close(self) -> None:
-        pass
 
 
 def _visits(relative: str) -> list[Span]:
@@ -99,21 +76,14 @@ def replays(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Replayed]:
         ),
         "lawn": (footage(LAWN), _visits(LAWN)),
     }
-    config = parse_config({"store": {"path": str(root / "state")}, "mqtt": {"enabled": False}})
-    collector, updates = EventCollector(), Updates()
-    runtime = Runtime(
-        config, RunOptions(use_mqtt=False, extra_sinks=[collector, updates], use_governor=False)
-    )
-    results: dict[str, Replayed] = {}
+    replays = ScoredReplays(root)
     try:
-        for name, (path, visits) in clips.items():
-            start = len(updates.all)
-            replay_files(runtime, [open_replay(Path(path))], threading.Event())
-            score, _ = score_clip(visits, collector.take(), tolerance_s=1.0)
-            results[name] = Replayed(score, updates.all[start:])
+        return {
+            name: replays.replay(Path(path), visits, tolerance_s=1.0)
+            for name, (path, visits) in clips.items()
+        }
     finally:
-        runtime.close()
-    return results
+        replays.close()
 
 
 def _starts(run: Replayed) -> list[tuple[str, str, float]]:
