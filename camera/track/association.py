@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from camera.track.appearance import similarity
-from camera.track.state import EDGE_SHARE, Sighting, TrackState
+from camera.track.state import Sighting, TrackState, borders_touched
 from camera.types import Box
 
 GATE = 4.0
@@ -306,10 +306,8 @@ def part_of(part: Box, whole: Box, frame_size: tuple[int, int]) -> bool:
     # Through the top or the bottom border only: a person (or a pet) stepping in at a side
     # keeps most of their height (the rule above); a box half as tall at a side border is
     # another object stacked above or below (two people boxed as one on the real footpath).
-    margin = EDGE_SHARE * frame_size[1]
-    across = (part.y1 <= margin and whole.y1 <= margin) or (
-        part.y2 >= frame_size[1] - margin and whole.y2 >= frame_size[1] - margin
-    )
+    part_at, whole_at = borders_touched(part, frame_size), borders_touched(whole, frame_size)
+    across = (part_at.top and whole_at.top) or (part_at.bottom and whole_at.bottom)
     return across and wide >= PART_BORDER_SPAN
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -25,6 +26,27 @@ EXIT_SPEED = 0.1
 """Speed towards a border, in the object's sizes per second, that counts as walking out."""
 EXIT_LOOKAHEAD_S = 0.5
 """How far ahead a lost object's motion is followed to tell whether it ran out of the picture."""
+
+
+class Borders(NamedTuple):
+    """Which borders of the picture a box touches (within ``EDGE_SHARE``)."""
+
+    left: bool
+    right: bool
+    top: bool
+    bottom: bool
+
+
+def borders_touched(box: Box, frame_size: tuple[int, int]) -> Borders:
+    """The one border test of the tracker: leaving, being cut, coming in part by part."""
+    width, height = frame_size
+    margin_x, margin_y = EDGE_SHARE * width, EDGE_SHARE * height
+    return Borders(
+        left=box.x1 <= margin_x,
+        right=box.x2 >= width - margin_x,
+        top=box.y1 <= margin_y,
+        bottom=box.y2 >= height - margin_y,
+    )
 
 
 class Sighting:
@@ -188,31 +210,21 @@ class TrackState:
         something.  One touching a border without moving out (coming in from it, its box
         growing as more of it comes into view; standing at it) has not left: lost for a moment,
         it is still looked for."""
-        width, height = frame_size
-        margin_x, margin_y = EDGE_SHARE * width, EDGE_SHARE * height
+        touched = borders_touched(self.box, frame_size)
         vx, vy = self.kinematics.velocity
         out = EXIT_SPEED * self.kinematics.size
-        box = self.box
         if (
-            (box.x1 <= margin_x and vx <= -out)
-            or (box.x2 >= width - margin_x and vx >= out)
-            or (box.y1 <= margin_y and vy <= -out)
-            or (box.y2 >= height - margin_y and vy >= out)
+            (touched.left and vx <= -out)
+            or (touched.right and vx >= out)
+            or (touched.top and vy <= -out)
+            or (touched.bottom and vy >= out)
         ):
             return True
         return self.ran_out(frame_size)
 
     def cut_by_border(self, frame_size: tuple[int, int]) -> bool:
         """Its last box touches a border of the picture: only part of it may be in view."""
-        width, height = frame_size
-        margin_x, margin_y = EDGE_SHARE * width, EDGE_SHARE * height
-        box = self.box
-        return (
-            box.x1 <= margin_x
-            or box.y1 <= margin_y
-            or box.x2 >= width - margin_x
-            or box.y2 >= height - margin_y
-        )
+        return any(borders_touched(self.box, frame_size))
 
     def ran_out(self, frame_size: tuple[int, int]) -> bool:
         """Moving so that ``EXIT_LOOKAHEAD_S`` after it was last seen its centre is outside the
