@@ -119,7 +119,7 @@ def replay(
             raise RuntimeError(f"Home Assistant did not discover the camera:\n{ha.log_tail()}")
         camera = ha.template(f"{{{{ device_id('binary_sensor.ronda_{CAMERA}_person') }}}}")
         inputs = {"cameras": [camera], "phones": [phone], "labels": ["person", "pet"]}
-        create_automation(ha, "bench", {**inputs, "cooldown": 0})
+        create_automation(ha, "bench", {**inputs, "cooldown": 0}, broker)
         for clip in clips:
             stamped.append(Stamped(open_replay(clip, realtime=True)))
             runtime.run_source(stamped[-1], threading.Event())

@@ -119,6 +119,7 @@ class Household:
             self.ha,
             phone,
             {"cameras": [self.camera_device()], "phones": [self.phones[phone]], **inputs},
+            self.broker,
         )
 
 

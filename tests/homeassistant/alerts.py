@@ -7,6 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from paho.mqtt import publish
+
+from tests.broker import Mosquitto, wait_until
 from tests.homeassistant.harness import REPO, HomeAssistant
 from tools.links import blueprint_url
 
@@ -37,8 +40,20 @@ def automation_id(phone: str) -> str:
     return f"ronda_{phone}"
 
 
-def create_automation(ha: HomeAssistant, phone: str, inputs: dict[str, Any]) -> None:
-    """An automation from the blueprint (keeping 50 traces, so a test can read every run)."""
+PROBE_TOPIC = "ronda/probe/events"
+"""Matches the blueprint's event topic (``ronda/+/events``) and no camera: a run it starts stops
+at the camera condition, and :func:`traces` leaves it out."""
+
+
+def create_automation(
+    ha: HomeAssistant, phone: str, inputs: dict[str, Any], broker: Mosquitto
+) -> None:
+    """An automation from the blueprint (keeping 50 traces, so a test can read every run),
+    returned once it runs on a message of the event topic.
+
+    Home Assistant subscribes to the automation's MQTT topic a moment after the automation is
+    on (its subscribe debouncer waits up to a second), and Ronda alerts a person in view at
+    its first frame: without the probe, the first event could go by before anyone listens."""
     ha.put_automation(
         automation_id(phone),
         {
@@ -50,10 +65,25 @@ def create_automation(ha: HomeAssistant, phone: str, inputs: dict[str, Any]) -> 
     )
     if not ha.wait_for_state(f"automation.ronda_alerts_{phone}", "on"):
         raise AssertionError(f"automation for {phone} did not start:\n{ha.log_tail()}")
+    probed = len(_runs(ha, phone, probes=True))
+    for _ in range(20):  # a probe sent before the subscription is simply not delivered
+        publish.single(PROBE_TOPIC, b"probe", hostname=broker.host, port=broker.port)
+        if wait_until(lambda: len(_runs(ha, phone, probes=True)) > probed, 3, interval=0.1):
+            return
+    raise AssertionError(f"the automation for {phone} never ran on a probe:\n{ha.log_tail()}")
 
 
 def traces(ha: HomeAssistant, phone: str) -> list[dict[str, Any]]:
-    """The stored runs of a phone's automation, short form."""
+    """The stored runs of a phone's automation on event messages, short form (probes left out)."""
+    return _runs(ha, phone, probes=False)
+
+
+def _runs(ha: HomeAssistant, phone: str, *, probes: bool) -> list[dict[str, Any]]:
+    probe = f"mqtt topic {PROBE_TOPIC}"
+    return [run for run in _all_runs(ha, phone) if (run.get("trigger") == probe) is probes]
+
+
+def _all_runs(ha: HomeAssistant, phone: str) -> list[dict[str, Any]]:
     socket = ha.websocket()
     try:
         return list(
