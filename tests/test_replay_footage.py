@@ -1,7 +1,9 @@
 """Whole-pipeline replays of real footage, through the real CLI, to a real broker.
 
-These are the product's promises on recorded scenes: one alert per person who walks in, none for
-cars or an empty car park, a dog is a pet and never a person, and every thumbnail arrives.
+These are the product's promises on recorded scenes: one alert per person who walks in, a dog is
+a pet and never a person, and every thumbnail arrives.  That cars and an empty road raise no
+event is checked on the same clips by ``tests/test_eval.py``, whose one replay of the repository's
+footage runs them with this configuration.
 """
 
 from __future__ import annotations
@@ -89,12 +91,6 @@ def test_at_the_hot_frame_rate_every_visitor_still_alerts(tmp_path: Path) -> Non
         tmp_path, "clips/intel_one-by-one-person-detection.mp4", governor={"normal_fps": 5}
     )
     assert starts(updates) == {"person": 6}, updates
-
-
-@pytest.mark.parametrize("clip", ["clips/intel_car-detection.mp4", "clips/bgslibrary_video.avi"])
-def test_cars_and_empty_roads_raise_no_alert(tmp_path: Path, clip: str) -> None:
-    updates = replay(tmp_path, clip)
-    assert starts(updates) == Counter(), updates
 
 
 def test_dog_is_a_pet_never_a_person(tmp_path: Path) -> None:
