@@ -197,7 +197,7 @@ def test_mask_drawn_in_the_page_stops_motion_waking_the_detector(page: Any, came
     # person's open track may still be refreshed until it ends, then the detector sleeps while
     # the visitor keeps walking in, loop after loop.
     applied = health(page)
-    wait_for(lambda: health(page)["frames"] > applied["frames"] + 20, 20, "20 more frames")
+    wait_for(lambda: health(page)["frames"] > applied["frames"] + 20, 60, "20 more frames")
     settled = health(page)["motion_frames"]
 
     def quiet_for_a_loop() -> bool:

@@ -105,6 +105,10 @@ class Client:
         return match[1].decode()
 
 
+PAGE_TIMEOUT_S = 60
+"""How long a page action or a picture may take before a browser test fails."""
+
+
 def write_slice(path: Path, first: int, last: int) -> Path:
     """Frames ``first..last`` of the indoor clip (10 fps) as a small MP4: an empty room, then a
     person walking in; looped by the source it is a camera with a visitor every few seconds."""
@@ -136,7 +140,7 @@ def event_update(
     return replace(update(event_id, kind, label), sequence=sequence, frame_time=float(sequence))
 
 
-def image_loaded(page: Any, element_id: str, timeout: float = 20) -> None:
+def image_loaded(page: Any, element_id: str, timeout: float = PAGE_TIMEOUT_S) -> None:
     """Wait until the browser has decoded the image ``#element_id``."""
     wait_for(
         lambda: page.evaluate(f"document.getElementById('{element_id}').naturalWidth") > 0,
@@ -253,7 +257,9 @@ def chromium_page(base_url: str, height: int = 760) -> Iterator[Any]:
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
         context = browser.new_context(base_url=base_url, viewport={"width": 1100, "height": height})
-        context.set_default_timeout(20_000)
+        # Generous: the suite runs on two workers, and the other one may be replaying footage
+        # through the detector on both cores while this page waits for a camera process.
+        context.set_default_timeout(PAGE_TIMEOUT_S * 1000)
         yield context.new_page()
         context.close()
         browser.close()
