@@ -51,6 +51,9 @@ mqtt:
   enabled: false       # no broker in this test
 motion:
   sensitivity: medium  # the default preset
+governor:
+  load:
+    enabled: false     # what the page shows is tested, not how busy this machine is
 web:
   host: 127.0.0.1
   port: {port}
