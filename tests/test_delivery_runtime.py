@@ -69,7 +69,6 @@ def test_broker_outage_in_the_middle_of_a_replay_loses_nothing(
     recorder = Recorder()
     outage: list[str] = []
     queued_in_outage: list[int] = []
-    made_before_outage: list[int] = []
     made_in_outage: list[int] = []
 
     def break_the_broker(outcome: FrameOutcome) -> None:
@@ -80,10 +79,10 @@ def test_broker_outage_in_the_middle_of_a_replay_loses_nothing(
             if not outage:
                 persistent_broker.stop()
                 outage.append("down")
-                made_before_outage.append(len(recorder.updates))
+                made_in_outage.append(-len(recorder.updates))
             elif outage == ["down"]:
                 queued_in_outage.append(runtime.outbox.depth())
-                made_in_outage.append(len(recorder.updates) - made_before_outage[0])
+                made_in_outage[0] += len(recorder.updates)
                 persistent_broker.start()
                 outage.append("up")
 
