@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from camera.events import EventAssembler, EventPublisher
+from camera.events import EventAssembler, EventPublisher, EventUpdate
 from camera.events.clock import local_iso
 from camera.pipeline import StoreSink
 from camera.pipeline.interrupted import end_interrupted
@@ -25,7 +25,6 @@ from tests.broker import Mosquitto, Subscriber
 from tests.cli_helpers import REPO, write_config
 from tests.conftest import footage
 from tests.event_factory import event_update
-from tests.scored_replay import Updates
 
 CLIP = "clips/intel_one-by-one-person-detection.mp4"  # a person walks in at 6 s
 PREFIX = "ronda/test"
@@ -109,6 +108,17 @@ def test_an_event_left_open_by_sigkill_is_ended_at_the_next_start(
 
 
 # -- the parts, in process ---------------------------------------------------------------------
+class _Collect:
+    def __init__(self) -> None:
+        self.updates: list[EventUpdate] = []
+
+    def emit(self, update: EventUpdate, thumbnail: bytes | None) -> None:
+        self.updates.append(update)
+
+    def close(self) -> None:
+        pass
+
+
 def _store(tmp_path: Path) -> EventStore:
     return EventStore(Database(tmp_path / "ronda.sqlite3"), StoreConfig())
 
@@ -122,14 +132,14 @@ def test_only_events_without_an_end_are_ended_from_their_last_update(tmp_path: P
     store.record(event_update("r-0002", alert=False, zones=["yard"]), None)
     store.record(event_update("r-0003"), None)
     store.record(event_update("r-0003", kind="end", sequence=2, end_reason="gone"), None)
-    sink = Updates()
+    sink = _Collect()
 
     ended = end_interrupted(
         store, [sink, StoreSink(store)], topic_prefix="ronda/test", camera_name="Test",
         precision="int8",
     )  # fmt: skip
 
-    assert [u.id for u in ended] == ["r-0001", "r-0002"] == [u.id for u in sink.all]
+    assert [u.id for u in ended] == ["r-0001", "r-0002"] == [u.id for u in sink.updates]
     first, quiet = ended
     assert (first.type, first.end_reason, first.sequence) == ("end", "restart", 3)
     assert first.end_time == first.frame_time == 9.0 and first.start_time == 6.2
